@@ -1,0 +1,35 @@
+import type { Arch, CloudId, Continent } from '../../types';
+
+/** A region row in the catalog's data files. */
+export interface RegionRow {
+  readonly id: string;
+  readonly name: string;
+  readonly country: string;
+  readonly continent: Continent;
+  readonly lat: number;
+  readonly lon: number;
+  /** On-demand price of this region relative to the cloud's reference region (1.0). */
+  readonly priceFactor: number;
+}
+
+/** A size row: the type's on-demand price in the cloud's reference region. */
+export interface SizeRow {
+  readonly name: string;
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly arch: Arch;
+  readonly usdPerHour: number;
+  /** Regions that do not offer the type; absent means every region does. */
+  readonly unavailableIn?: readonly string[];
+}
+
+/** One cloud's catalog data. */
+export interface CloudCatalogData {
+  readonly cloud: CloudId;
+  /** The region whose prices `SizeRow.usdPerHour` gives. */
+  readonly referenceRegion: string;
+  /** The date the public list prices were read (YYYY-MM-DD). */
+  readonly pricesAsOf: string;
+  readonly regions: readonly RegionRow[];
+  readonly sizes: readonly SizeRow[];
+}

@@ -1,0 +1,119 @@
+/** Identifiers of the clouds Meridian drives. Adding a cloud adds one id here and one driver folder. */
+export type CloudId = 'aws' | 'azure' | 'alibaba';
+
+/** Every supported cloud, in a stable order. */
+export const CLOUD_IDS: readonly CloudId[] = Object.freeze(['aws', 'azure', 'alibaba'] as const);
+
+/** Two-letter continent codes as used by GeoIP data: AF AN AS EU NA OC SA. */
+export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
+
+/** A public region of one cloud, located for distance and residency decisions. */
+export interface Region {
+  readonly cloud: CloudId;
+  /** The cloud's own region id: `eu-central-1`, `westeurope`, `cn-hangzhou`. */
+  readonly id: string;
+  /** Display name: `Europe (Frankfurt)`. */
+  readonly name: string;
+  /** ISO 3166-1 alpha-2 country code of the region's data centres. */
+  readonly country: string;
+  readonly continent: Continent;
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** CPU architecture of an instance type. */
+export type Arch = 'x86_64' | 'arm64';
+
+/** A cloud-neutral size request, resolved per region to the cheapest fitting instance type. */
+export interface SizeRequest {
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly arch?: Arch;
+}
+
+/** One row of a cloud's size table. */
+export interface InstanceTypeInfo {
+  readonly cloud: CloudId;
+  /** The cloud's type name: `m6i.large`, `Standard_D2s_v5`, `ecs.g7.large`. */
+  readonly name: string;
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly arch: Arch;
+}
+
+/** An instance type resolved in one region, with its on-demand list price. */
+export interface ResolvedSize extends InstanceTypeInfo {
+  readonly region: string;
+  readonly usdPerHour: number;
+}
+
+/** Lifecycle states, normalized over the three clouds. */
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminating' | 'terminated';
+
+/** What to create. `idempotencyKey` makes `createInstance` safe to retry. */
+export interface InstanceSpec {
+  readonly workload: string;
+  readonly cloud: CloudId;
+  readonly region: string;
+  /** The cloud's instance type name. */
+  readonly size: string;
+  /** AMI id, Azure image URN (`publisher:offer:sku:version`) or Alibaba image id. */
+  readonly image: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Stable key for this one instance; the same key never yields two instances. */
+  readonly idempotencyKey: string;
+  readonly spot?: boolean;
+  readonly userData?: string;
+}
+
+/** An instance as a cloud reports it. */
+export interface Instance {
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly id: string;
+  readonly state: InstanceState;
+  readonly size: string;
+  readonly publicIp?: string;
+  readonly privateIp?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** ISO 8601 launch time. */
+  readonly launchedAt: string;
+}
+
+/** What a driver can do beyond the common interface. */
+export interface ProviderCapabilities {
+  readonly spot: boolean;
+  /** Largest number of tags the cloud accepts on one instance. */
+  readonly maxTags: number;
+  /** Largest page the list call returns. */
+  readonly maxPageSize: number;
+}
+
+/** Tag keys Meridian writes on every instance it creates, so a restart can adopt or clean up. */
+export const MERIDIAN_TAGS = Object.freeze({
+  workload: 'meridian:workload',
+  key: 'meridian:key',
+} as const);
+
+/**
+ * One cloud behind one small interface. Every method rejects only with `CloudError`.
+ *
+ * Failure semantics:
+ * - `createInstance` rejecting with a retryable error may still have created the instance:
+ *   retry with the same `idempotencyKey` and the cloud returns that same instance.
+ *   A non-retryable rejection (`invalid`, `auth`, `capacity`, `quota`) created nothing.
+ * - `terminateInstance` is idempotent: an instance that is already gone is success.
+ * - `listInstances` yields every page; if it rejects midway, the pages already yielded are valid.
+ */
+export interface CloudProvider {
+  readonly cloud: CloudId;
+  readonly capabilities: ProviderCapabilities;
+  /** Creates (or returns the existing) instance for `spec.idempotencyKey`. */
+  createInstance(spec: InstanceSpec): Promise<Instance>;
+  /** The instance, or undefined when the cloud does not know it (terminated long ago or never existed). */
+  getInstance(region: string, id: string): Promise<Instance | undefined>;
+  /** Every instance in the region carrying all of `tags`, across all pages. */
+  listInstances(region: string, tags?: Readonly<Record<string, string>>): AsyncIterable<Instance>;
+  /** Terminates the instance; resolves when the cloud accepted it or it was already gone. */
+  terminateInstance(region: string, id: string): Promise<void>;
+}
