@@ -5,7 +5,7 @@ export type { AlibabaDriverConfig, AwsDriverConfig, AzureDriverConfig, Providers
 export { createProviderContainer, providerFor } from './container';
 export { CLOUD_PROVIDER, PROVIDERS_CONFIG } from './tokens';
 export {
-  catalogData, findRegion, findSize, listRegions, listSizes, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
+  catalogData, pricesAsOf, findRegion, findSize, listRegions, listSizes, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
 } from './catalog';
 export { Resilience, type AttemptEvent, type ResilienceOptions } from './resilience';
 export { greatCircleKm } from './geo';

@@ -4,17 +4,27 @@ import { ALIBABA_CATALOG } from './data/alibaba';
 import { AWS_CATALOG } from './data/aws';
 import { AZURE_CATALOG } from './data/azure';
 import type { CloudCatalogData, RegionRow, SizeRow } from './data/types';
+import { bySizePreference } from './rank';
 
 export type { CloudCatalogData, RegionRow, SizeRow } from './data/types';
 
 const DATA: Readonly<Record<CloudId, CloudCatalogData>> = { aws: AWS_CATALOG, azure: AZURE_CATALOG, alibaba: ALIBABA_CATALOG };
+const CLOUDS = Object.keys(DATA) as CloudId[];
 
 function toRegion(cloud: CloudId, row: RegionRow): Region {
   return Object.freeze({ cloud, id: row.id, name: row.name, country: row.country, continent: row.continent, lat: row.lat, lon: row.lon });
 }
 
 const REGIONS: ReadonlyMap<CloudId, ReadonlyMap<string, Region>> = new Map(
-  (Object.keys(DATA) as CloudId[]).map((c) => [c, new Map(DATA[c].regions.map((r) => [r.id, toRegion(c, r)]))]),
+  CLOUDS.map((c) => [c, new Map(DATA[c].regions.map((r) => [r.id, toRegion(c, r)]))]),
+);
+
+const PRICE_FACTORS: ReadonlyMap<CloudId, ReadonlyMap<string, number>> = new Map(
+  CLOUDS.map((c) => [c, new Map(DATA[c].regions.map((r) => [r.id, r.priceFactor]))]),
+);
+
+const SIZE_ROWS: ReadonlyMap<CloudId, ReadonlyMap<string, SizeRow>> = new Map(
+  CLOUDS.map((c) => [c, new Map(DATA[c].sizes.map((s) => [s.name, s]))]),
 );
 
 /** The raw catalog data of one cloud (regions with price factors, sizes with reference prices). */
@@ -22,9 +32,14 @@ export function catalogData(cloud: CloudId): CloudCatalogData {
   return DATA[cloud];
 }
 
+/** The date (YYYY-MM-DD) the cloud's list prices were read. */
+export function pricesAsOf(cloud: CloudId): string {
+  return DATA[cloud].pricesAsOf;
+}
+
 /** Every region, or every region of one cloud. */
 export function listRegions(cloud?: CloudId): readonly Region[] {
-  const clouds = cloud ? [cloud] : (Object.keys(DATA) as CloudId[]);
+  const clouds = cloud ? [cloud] : CLOUDS;
   return clouds.flatMap((c) => [...(REGIONS.get(c)?.values() ?? [])]);
 }
 
@@ -53,15 +68,43 @@ function offered(row: SizeRow, region: string): boolean {
 }
 
 function priceIn(cloud: CloudId, row: SizeRow, region: string): number {
-  const factor = DATA[cloud].regions.find((r) => r.id === region)?.priceFactor ?? 1;
+  const factor = PRICE_FACTORS.get(cloud)?.get(region) ?? 1;
+  // Four decimals: list prices are quoted to a hundredth of a cent per hour.
   return Math.round(row.usdPerHour * factor * 10_000) / 10_000;
 }
 
+function resolved(cloud: CloudId, region: string, row: SizeRow): ResolvedSize {
+  return Object.freeze({ cloud, region, name: row.name, vcpu: row.vcpu, memoryGiB: row.memoryGiB, arch: row.arch, usdPerHour: priceIn(cloud, row, region) });
+}
+
+/**
+ * Per (cloud, region): the types offered there in `bySizePreference` order, so the first fitting
+ * entry is the answer; built on first use (a placement run resolves many requests per region).
+ */
+const RANKED: ReadonlyMap<CloudId, Map<string, readonly ResolvedSize[]>> = new Map(CLOUDS.map((c) => [c, new Map()]));
+
+function ranked(cloud: CloudId, region: string): readonly ResolvedSize[] {
+  const perCloud = RANKED.get(cloud)!;
+  let list = perCloud.get(region);
+  if (!list) {
+    list = Object.freeze(DATA[cloud].sizes.filter((s) => offered(s, region)).map((s) => resolved(cloud, region, s)).sort(bySizePreference));
+    perCloud.set(region, list);
+  }
+  return list;
+}
+
+/**
+ * Answers of `tryResolveSize` by (cloud, region, request). Workloads ask for few distinct shapes,
+ * so this stays small; the bound only guards against a caller sweeping arbitrary shapes.
+ */
+const RESOLVED = new Map<string, ResolvedSize | null>();
+const RESOLVED_MAX_ENTRIES = 100_000;
+
 /** A named instance type in a region with its price, or undefined if unknown or not offered there. */
 export function tryFindSize(cloud: CloudId, region: string, typeName: string): ResolvedSize | undefined {
-  const row = DATA[cloud].sizes.find((s) => s.name === typeName);
+  const row = SIZE_ROWS.get(cloud)?.get(typeName);
   if (!row || !tryFindRegion(cloud, region) || !offered(row, region)) return undefined;
-  return { cloud, region, name: row.name, vcpu: row.vcpu, memoryGiB: row.memoryGiB, arch: row.arch, usdPerHour: priceIn(cloud, row, region) };
+  return resolved(cloud, region, row);
 }
 
 /** A named instance type in a region; throws `invalid` saying whether the type or region is the problem. */
@@ -69,33 +112,38 @@ export function findSize(cloud: CloudId, region: string, typeName: string): Reso
   findRegion(cloud, region);
   const found = tryFindSize(cloud, region, typeName);
   if (found) return found;
-  const known = DATA[cloud].sizes.some((s) => s.name === typeName);
+  const known = SIZE_ROWS.get(cloud)?.has(typeName) ?? false;
   throw new CloudError(
     known ? `${cloud} instance type '${typeName}' is not offered in ${region}` : `unknown ${cloud} instance type '${typeName}'`,
     { kind: 'invalid', cloud, region, code: 'UnknownInstanceType' });
 }
 
-function validateRequest(cloud: CloudId, region: string, req: SizeRequest): void {
+function requestProblems(req: SizeRequest): string[] {
   const bad: string[] = [];
   if (!(Number.isFinite(req.vcpu) && req.vcpu > 0)) bad.push(`vcpu must be a positive number, got ${String(req.vcpu)}`);
   if (!(Number.isFinite(req.memoryGiB) && req.memoryGiB > 0)) bad.push(`memoryGiB must be a positive number, got ${String(req.memoryGiB)}`);
   if (req.arch !== undefined && req.arch !== 'x86_64' && req.arch !== 'arm64') bad.push(`arch must be x86_64 or arm64, got ${String(req.arch)}`);
+  return bad;
+}
+
+function validateRequest(cloud: CloudId, region: string, req: SizeRequest): void {
+  const bad = requestProblems(req);
   if (bad.length) throw new CloudError(`invalid size request: ${bad.join('; ')}`, { kind: 'invalid', cloud, region, code: 'InvalidSize' });
 }
 
-/** The cheapest type offered in the region with at least the requested vCPU and memory, or undefined. */
+/**
+ * The cheapest type offered in the region with at least the requested vCPU and memory, or
+ * undefined (also for an unknown region or a malformed request). Ties go to the smaller machine,
+ * then the type name (`bySizePreference`).
+ */
 export function tryResolveSize(cloud: CloudId, region: string, req: SizeRequest): ResolvedSize | undefined {
-  if (!tryFindRegion(cloud, region)) return undefined;
-  let best: ResolvedSize | undefined;
-  for (const row of DATA[cloud].sizes) {
-    if (row.vcpu < req.vcpu || row.memoryGiB < req.memoryGiB || !offered(row, region)) continue;
-    if (req.arch && row.arch !== req.arch) continue;
-    const price = priceIn(cloud, row, region);
-    // Ties go to the smaller machine, then the name, so resolution is deterministic.
-    if (!best || price < best.usdPerHour || (price === best.usdPerHour && (row.vcpu < best.vcpu || (row.vcpu === best.vcpu && row.name < best.name)))) {
-      best = { cloud, region, name: row.name, vcpu: row.vcpu, memoryGiB: row.memoryGiB, arch: row.arch, usdPerHour: price };
-    }
-  }
+  const key = `${cloud} ${region} ${req.vcpu} ${req.memoryGiB} ${req.arch ?? ''}`;
+  const hit = RESOLVED.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  if (!tryFindRegion(cloud, region) || requestProblems(req).length) return undefined;
+  const best = ranked(cloud, region).find((s) => s.vcpu >= req.vcpu && s.memoryGiB >= req.memoryGiB && (!req.arch || s.arch === req.arch));
+  if (RESOLVED.size >= RESOLVED_MAX_ENTRIES) RESOLVED.clear();
+  RESOLVED.set(key, best ?? null);
   return best;
 }
 
@@ -105,7 +153,7 @@ export function resolveSize(cloud: CloudId, region: string, req: SizeRequest): R
   validateRequest(cloud, region, req);
   const best = tryResolveSize(cloud, region, req);
   if (best) return best;
-  const rows = DATA[cloud].sizes.filter((s) => offered(s, region) && (!req.arch || s.arch === req.arch));
+  const rows = ranked(cloud, region).filter((s) => !req.arch || s.arch === req.arch);
   const maxCpu = Math.max(0, ...rows.map((s) => s.vcpu));
   const maxMem = Math.max(0, ...rows.map((s) => s.memoryGiB));
   throw new CloudError(
