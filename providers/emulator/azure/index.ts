@@ -1,0 +1,2 @@
+/** The Azure Resource Manager compute emulator. */
+export { AzureEmulator, type AzureEmulatorOptions } from './emulator';
