@@ -1,0 +1,43 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { Metrics } from '../metrics';
+import type { PlacementResult, Workload } from '../placement/types';
+import type { RegionHealth, WorkloadStatus } from '../reconciler';
+import type { Exclusion } from '../placement/types';
+import type { StateStore } from '../store';
+import type { WatchHub } from '../watch';
+import type { Issue } from './errors';
+
+/** The outcome of validating a document: the value, or every problem with its path. */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly Issue[] };
+
+/** Schemas and validators of the documents the API accepts (from `policies`). */
+export interface DocumentValidation {
+  readonly workloadSchema: TSchema;
+  readonly policySchema: TSchema;
+  parseWorkload(input: unknown): Parsed<Workload>;
+  /** Validates a RegionPolicy document; its name is `metadata.name`. */
+  parsePolicy(input: unknown): Parsed<{ readonly metadata: { readonly name: string } }>;
+}
+
+/** What the API drives: the reconciler, seen through the few calls it needs. */
+export interface SchedulerControl {
+  readonly health: RegionHealth;
+  status(name: string): WorkloadStatus | undefined;
+  exclusions(): readonly Exclusion[];
+  plan(workload: Workload, policySpec: unknown): PlacementResult;
+  trigger(): void;
+}
+
+/** Everything `buildApi` needs. */
+export interface ApiDeps {
+  readonly store: StateStore;
+  readonly scheduler: SchedulerControl;
+  readonly watch: WatchHub;
+  readonly metrics: Metrics;
+  readonly validation: DocumentValidation;
+  /** The bearer token every route but /healthz, /metrics and /docs requires. */
+  readonly token: string;
+  readonly watchPingSeconds: number;
+  /** Logs requests (off by default). */
+  readonly logger?: boolean;
+}

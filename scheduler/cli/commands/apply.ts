@@ -1,0 +1,36 @@
+import { flag, flagAll, numberFlag, parseArgs } from '../args';
+import { outputFormat } from '../output';
+import { CLIENT_FLAGS, CLIENT_USAGE, clientFor, type CommandContext } from './context';
+import { readDocuments } from './documents';
+import { waitForConvergence } from './progress';
+
+/** Usage of `meridian apply`. */
+export const APPLY_USAGE = `usage: meridian apply -f FILE [-f FILE ...] [--no-wait] [--timeout SECONDS] [-o table|json]
+
+Creates or updates the RegionPolicy and Workload documents in each YAML file (several documents
+per file, separated by ---), policies first, then shows progress until every workload converges.
+${CLIENT_USAGE}`;
+
+/** `meridian apply`. */
+export async function applyCommand(ctx: CommandContext): Promise<number> {
+  const args = parseArgs(ctx.argv, ['-f', '--filename', '--timeout', '-o', '--output', ...CLIENT_FLAGS], ['--no-wait']);
+  const format = outputFormat(flag(args, '-o', '--output'));
+  const docs = readDocuments(flagAll(args, '-f', '--filename'));
+  const client = clientFor(ctx, args);
+  const results: Array<{ kind: string; name: string; result: string }> = [];
+  for (const p of docs.policies) {
+    const r = await client.call<{ name: string }>('PUT', `/v1/policies/${encodeURIComponent(p.metadata.name)}`, p);
+    results.push({ kind: 'RegionPolicy', name: r.name, result: 'applied' });
+  }
+  for (const w of docs.workloads) {
+    const r = await client.call<{ name: string; generation: number }>('PUT', `/v1/workloads/${encodeURIComponent(w.name)}`, w);
+    results.push({ kind: 'Workload', name: r.name, result: `applied (generation ${r.generation})` });
+  }
+  if (format === 'json') ctx.stdout.write(`${JSON.stringify({ applied: results })}\n`);
+  else for (const r of results) ctx.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.result}\n`);
+  if (args.flags.has('--no-wait') || docs.workloads.length === 0) return 0;
+  const progressOut = format === 'json' ? ctx.stderr : ctx.stdout;
+  const ok = await waitForConvergence(client, docs.workloads.map((w) => w.name), progressOut, { timeoutMs: numberFlag(args, '--timeout', 600) * 1000 });
+  if (!ok) ctx.stderr.write('timed out before every workload converged (the scheduler keeps working on it)\n');
+  return ok ? 0 : 1;
+}

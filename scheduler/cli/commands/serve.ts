@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ProvidersConfig } from '../../../providers';
+import { loadSchedulerConfig } from '../../config';
+import { startScheduler } from '../../service';
+import { flag, numberFlag, parseArgs } from '../args';
+import type { CommandContext } from './context';
+
+/** Usage of `meridian serve`. */
+export const SERVE_USAGE = `usage: meridian serve [--config FILE] [--data-dir DIR] [--host HOST] [--port PORT] [--token TOKEN]
+                     [--interval-ms N] [--refresh-seconds N] [--json]
+
+Runs the scheduler service (state store, reconciler, HTTP API) until SIGINT or SIGTERM.
+--config FILE is JSON: { "scheduler": { ...settings... }, "providers": { aws, azure, alibaba, resilience } }.
+The token comes from --token, else $MERIDIAN_API_TOKEN, else the config, else a random one (printed).
+--json prints one line { url, port, token } once listening.`;
+
+/** Waits for SIGINT or SIGTERM. */
+export function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => { process.off('SIGINT', int); process.off('SIGTERM', term); resolve(sig); };
+    const int = on('SIGINT');
+    const term = on('SIGTERM');
+    process.once('SIGINT', int);
+    process.once('SIGTERM', term);
+  });
+}
+
+/** `meridian serve`. */
+export async function serveCommand(ctx: CommandContext): Promise<number> {
+  const args = parseArgs(ctx.argv, ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds'], ['--json']);
+  const file = flag(args, '--config');
+  const raw = file ? JSON.parse(readFileSync(file, 'utf8')) as { scheduler?: Record<string, unknown>; providers?: ProvidersConfig } : {};
+  const sched = (raw.scheduler ?? {}) as { dataDir?: string; api?: Record<string, unknown>; reconciler?: Record<string, unknown> };
+  const reconciler = { ...sched.reconciler };
+  if (flag(args, '--interval-ms')) reconciler.intervalMs = numberFlag(args, '--interval-ms', 0);
+  if (flag(args, '--refresh-seconds')) reconciler.refreshIntervalSeconds = numberFlag(args, '--refresh-seconds', 0);
+  const config = loadSchedulerConfig({
+    ...sched,
+    dataDir: flag(args, '--data-dir') ?? sched.dataDir ?? '.meridian',
+    api: {
+      ...sched.api,
+      ...(flag(args, '--host') ? { host: flag(args, '--host') } : {}),
+      ...(flag(args, '--port') !== undefined ? { port: numberFlag(args, '--port', 8080) } : {}),
+      token: flag(args, '--token') ?? ctx.env.MERIDIAN_API_TOKEN ?? sched.api?.token ?? randomBytes(24).toString('base64url'),
+    },
+    reconciler,
+  });
+  const svc = await startScheduler({ config, providers: raw.providers ?? {} });
+  if (args.flags.has('--json')) ctx.stdout.write(`${JSON.stringify({ url: svc.url, port: svc.port, token: svc.token })}\n`);
+  else ctx.stdout.write(`meridian scheduler listening on ${svc.url} (data in ${config.dataDir})\ntoken: ${svc.token}\n`);
+  const sig = await untilSignal();
+  ctx.stderr.write(`${sig}: stopping\n`);
+  await svc.stop();
+  return 0;
+}

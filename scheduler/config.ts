@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Schema of the scheduler's settings: one source for types, defaults, validation and docs. */
+export const SchedulerConfigSchema = Type.Object({
+  /** Where the SQLite state lives. */
+  dataDir: Type.String({ minLength: 1, default: '.meridian' }),
+  api: Type.Object({
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** Bearer token every route but /healthz and /metrics requires. */
+    token: Type.String({ minLength: 16 }),
+    /** Interval of the `: ping` comment on watch streams. */
+    watchPingSeconds: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+  }, { additionalProperties: false }),
+  reconciler: Type.Object({
+    /** Time between two full reconcile passes (changes trigger a pass sooner). */
+    intervalMs: Type.Integer({ minimum: 10, default: 2_000 }),
+    /** How long a (cloud, region, size) stays out of placement after a capacity or quota error. */
+    capacityCoolDownSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),
+    /** Default time for an instance to reach running before its region is given up on. */
+    provisionTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),
+    /** Consecutive `unavailable` failures after which a region counts as unhealthy. */
+    unhealthyAfterFailures: Type.Integer({ minimum: 1, default: 3 }),
+    /** Time between listings by tag of every region a workload uses (adoption, orphans, liveness). */
+    refreshIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    /** Cloud calls in flight at once per (cloud, region). */
+    concurrencyPerRegion: Type.Integer({ minimum: 1, default: 64 }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+
+/** The scheduler's validated, frozen settings. */
+export type SchedulerConfig = Static<typeof SchedulerConfigSchema>;
+
+/** One configuration problem with the key path it concerns. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Raised by `loadSchedulerConfig` with every problem found. */
+export class SchedulerConfigError extends Error {
+  override readonly name = 'SchedulerConfigError';
+  readonly code = 'MERIDIAN_ERR_CONFIG_INVALID';
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(`invalid scheduler configuration: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Applies defaults, validates (every error with its key path) and freezes the settings. */
+export function loadSchedulerConfig(input: unknown): SchedulerConfig {
+  const withDefaults: unknown = Value.Default(SchedulerConfigSchema, Value.Clone(input ?? {}));
+  const issues: ConfigIssue[] = [...Value.Errors(SchedulerConfigSchema, withDefaults)]
+    .map((e) => ({ path: e.path, message: e.message }));
+  if (issues.length) throw new SchedulerConfigError(issues);
+  return deepFreeze(withDefaults as SchedulerConfig);
+}

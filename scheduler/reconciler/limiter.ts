@@ -1,0 +1,26 @@
+/** Runs at most `concurrency` tasks at once per lane, so one slow region never holds up another. */
+export class LaneLimiter {
+  private readonly lanes = new Map<string, { running: number; queue: Array<() => void> }>();
+
+  constructor(private readonly concurrency: number) {}
+
+  /** Runs `task` in `lane` when a slot is free. */
+  async run<T>(lane: string, task: () => Promise<T>): Promise<T> {
+    let l = this.lanes.get(lane);
+    if (!l) {
+      l = { running: 0, queue: [] };
+      this.lanes.set(lane, l);
+    }
+    const state = l;
+    // A finishing task hands its slot straight to the next waiter, so the count never overshoots.
+    if (state.running >= this.concurrency) await new Promise<void>((resolve) => state.queue.push(resolve));
+    else state.running++;
+    try {
+      return await task();
+    } finally {
+      const next = state.queue.shift();
+      if (next) next();
+      else state.running--;
+    }
+  }
+}

@@ -1,0 +1,607 @@
+import { CloudError, MERIDIAN_TAGS, type CloudId, type Instance } from '../../providers';
+import type { Exclusion, Placement, PlacementResult, RegionAssignment, Workload } from '../placement/types';
+import type { InstanceRecord, StoredWorkload } from '../store';
+import { RegionHealth } from './health';
+import { idempotencyKey } from './keys';
+import { LaneLimiter } from './limiter';
+import type { ReconcilerDeps, WorkloadStatus } from './types';
+
+/** Desired replicas on one (cloud, region, size). */
+interface Group {
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly size: string;
+  readonly image: string;
+  readonly replicas: number;
+}
+
+const groupKey = (cloud: CloudId, region: string, size: string): string => `${cloud}|${region}|${size}`;
+const regionKey = (cloud: CloudId, region: string): string => `${cloud}/${region}`;
+
+function asCloudError(err: unknown, cloud: CloudId, region: string): CloudError {
+  if (err instanceof CloudError) return err;
+  return new CloudError(err instanceof Error ? err.message : String(err), { kind: 'unavailable', cloud, region, code: 'Unexpected', cause: err });
+}
+
+function samePlacement(a: Placement | undefined, b: Placement | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * Drives every workload's actual instances towards its placement.
+ *
+ * Crash safety: each instance is a store record keyed by its idempotency key, written (with a
+ * journal entry) before the cloud call that creates it; a terminate is recorded the same way.
+ * After a restart, records still `creating` are replayed with the same key (the cloud returns the
+ * instance it already made) and every region the workload uses is listed by the workload tag:
+ * instances under a known key are adopted, all others are terminated.
+ *
+ * Ordering: a pass is synchronous bookkeeping; cloud calls run in per-region lanes and never block
+ * the pass or other regions, so an outage in one region does not stall a rollout elsewhere.
+ */
+export class Reconciler<P> {
+  /** Region health learned from call outcomes. */
+  readonly health: RegionHealth;
+  private readonly now: () => number;
+  private readonly limiter: LaneLimiter;
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
+  private readonly lastRefresh = new Map<string, number>();
+  private readonly listeners: Array<(workload: string) => void> = [];
+  /** Parsed policies by their stored text, and the last placement inputs and result per workload. */
+  private readonly parsedPolicies = new Map<string, ReturnType<ReconcilerDeps<P>['policies']['parse']>>();
+  private readonly placements = new Map<string, { inputs: string; result: PlacementResult }>();
+  private timer?: NodeJS.Timeout;
+  private nextPassAt = Infinity;
+  private lastPassMs = 0;
+  private running = false;
+  private passing = false;
+  private again = false;
+
+  constructor(private readonly deps: ReconcilerDeps<P>) {
+    this.now = deps.now ?? Date.now;
+    this.health = deps.health ?? new RegionHealth(deps.config.unhealthyAfterFailures, this.now);
+    this.limiter = new LaneLimiter(deps.config.concurrencyPerRegion);
+    this.health.onChange(() => {
+      for (const w of this.deps.store.listWorkloads()) this.emit(w.name);
+      this.trigger();
+    });
+  }
+
+  /** Registers a listener told (by name) whenever a workload's instances, placement or regions changed. */
+  onChange(listener: (workload: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Recovers interrupted journal entries and starts the loop. */
+  start(): void {
+    if (this.running) return;
+    // Calls that were in flight when the previous process died: their records replay them.
+    for (const e of this.deps.store.listJournal()) if (e.outcome === 'pending') this.deps.store.journalEnd(e.seq, 'interrupted');
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits (at most `graceMs`) for calls in flight. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight.values()]),
+      new Promise<void>((resolve) => { t = setTimeout(resolve, graceMs); }),
+    ]);
+    clearTimeout(t);
+  }
+
+  /** Asks for a pass soon (after a change to workloads, policies or instances). */
+  trigger(): void {
+    if (!this.running) return;
+    if (this.passing) { this.again = true; return; }
+    this.schedule(this.soonMs());
+  }
+
+  /** Delay of a triggered pass: short, but passes never take more than about a fifth of the time. */
+  private soonMs(): number {
+    return Math.min(this.deps.config.intervalMs, Math.max(20, this.lastPassMs * 4));
+  }
+
+  /** Runs one pass now (tests and `plan` use this; the loop calls it on its own). */
+  passOnce(): void {
+    const t0 = this.now();
+    for (const w of this.deps.store.listWorkloads()) {
+      try {
+        this.reconcileWorkload(w);
+      } catch (err) {
+        this.log(`reconcile of workload '${w.name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      }
+    }
+    this.probeUnhealthy();
+    this.deps.metrics?.inc('meridian_reconcile_passes_total', 'Reconcile passes run.');
+    this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, (this.now() - t0) / 1000);
+  }
+
+  /** Counts of a workload's instances. */
+  status(name: string): WorkloadStatus | undefined {
+    const w = this.deps.store.getWorkload(name);
+    if (!w) return undefined;
+    const records = this.deps.store.listRecords(name);
+    const desired = w.deletedAt ? 0 : w.spec.replicas;
+    const ready = records.filter((r) => this.isServing(r)).length;
+    const terminating = records.filter((r) => r.state === 'terminating').length;
+    const pending = records.length - ready - terminating;
+    const want = new Map((w.applied?.assignments ?? []).map((a) => [groupKey(a.cloud, a.region, a.size), a.replicas]));
+    const have = new Map<string, number>();
+    for (const r of records) if (this.isServing(r)) have.set(groupKey(r.cloud, r.region, r.size), (have.get(groupKey(r.cloud, r.region, r.size)) ?? 0) + 1);
+    const placed = !w.deletedAt && w.applied !== undefined && [...want].every(([k, n]) => (have.get(k) ?? 0) === n);
+    const converged = records.length === desired && ready === desired && (desired === 0 || placed);
+    return { desired, ready, pending, terminating, converged, ...(w.placementError ? { placementError: w.placementError } : {}) };
+  }
+
+  /**
+   * A dry run: the placement a workload would get under a policy document right now (exclusions
+   * in force, today's placement kept where valid), with every left-out region and why.
+   */
+  plan(workload: Workload, policySpec: unknown): PlacementResult {
+    const parsed = this.deps.policies.parse(policySpec);
+    if (!parsed.ok) return { ok: false, constraint: 'policy', reason: parsed.error, rejected: [] };
+    const stored = this.deps.store.getWorkload(workload.name);
+    const current = stored && !stored.deletedAt ? stored.applied : undefined;
+    return this.place(workload, parsed.policy, { ...(current ? { current } : {}), exclusions: this.exclusions() });
+  }
+
+  /** Exclusions in force: constrained (cloud, region, size) and unhealthy regions. */
+  exclusions(): readonly Exclusion[] {
+    const out: Exclusion[] = this.deps.store.listConstraints(this.now()).map((c) => ({
+      cloud: c.cloud, region: c.region, ...(c.size ? { size: c.size } : {}), reason: c.reason,
+    }));
+    for (const s of this.health.unhealthy()) out.push({ cloud: s.cloud, region: s.region, reason: `region API failing (${s.lastError ?? 'unavailable'})` });
+    return out;
+  }
+
+  /** True when an instance serves traffic: running, with an address, in a healthy region. */
+  isServing(r: InstanceRecord): boolean {
+    return r.state === 'active' && r.cloudState === 'running' && !!(r.publicIp ?? r.privateIp) && this.health.isHealthy(r.cloud, r.region);
+  }
+
+  // ---- the pass ----------------------------------------------------------------------------
+
+  private reconcileWorkload(w: StoredWorkload): void {
+    const records = this.deps.store.listRecords(w.name);
+    if (w.deletedAt) {
+      this.tearDown(w, records);
+      return;
+    }
+    const applied = this.decidePlacement(w, records);
+    for (const r of records) this.ensureOp(r);
+    if (applied) this.converge(w, applied, records);
+    this.refreshRegions(w.name, records, applied);
+  }
+
+  /** Computes (and saves) the preferred and applied placements; undefined when none can be made. */
+  private decidePlacement(w: StoredWorkload, records: readonly InstanceRecord[]): Placement | undefined {
+    const { policies } = this.deps;
+    const parsed = this.policyOf(w.spec.policy);
+    if (!parsed.ok) {
+      this.savePlacement(w, { preferred: w.preferred, applied: w.applied, placementError: parsed.error });
+      return undefined;
+    }
+    const policy = parsed.policy;
+    const exclusions = this.exclusions();
+    // The preferred placement ignores exclusions: it is where replicas return to (failback).
+    const preferredRes = this.placeCached(`${w.name}|preferred`, w.spec, policy, { ...(w.preferred ? { current: w.preferred } : {}), exclusions: [] });
+    const preferred = preferredRes.ok ? preferredRes.placement : w.preferred;
+    let result: PlacementResult = preferredRes;
+    if (exclusions.length > 0) {
+      const current = policies.failback(policy) ? preferred : (w.applied ?? currentFromRecords(w.name, records));
+      result = this.placeCached(`${w.name}|applied`, w.spec, policy, { ...(current ? { current } : {}), exclusions });
+    }
+    if (!result.ok) {
+      this.savePlacement(w, { preferred, applied: w.applied, placementError: `${result.constraint}: ${result.reason}` });
+      return undefined;
+    }
+    this.savePlacement(w, { preferred, applied: result.placement });
+    return result.placement;
+  }
+
+  /** The parsed policy of a name, parsed once per stored document. */
+  private policyOf(name: string): ReturnType<ReconcilerDeps<P>['policies']['parse']> {
+    const doc = this.deps.store.getPolicy(name);
+    if (!doc) return { ok: false, error: `policy '${name}' does not exist` };
+    const key = `${name}|${JSON.stringify(doc.spec)}`;
+    let parsed = this.parsedPolicies.get(key);
+    if (!parsed) {
+      parsed = this.deps.policies.parse(doc.spec);
+      // Old versions are of no further use.
+      for (const k of this.parsedPolicies.keys()) if (k.startsWith(`${name}|`)) this.parsedPolicies.delete(k);
+      this.parsedPolicies.set(key, parsed);
+    }
+    return parsed;
+  }
+
+  /** Placement is pure: the same inputs give the same result, so passes reuse it. */
+  private placeCached(slot: string, workload: Workload, policy: P, ctx: Parameters<ReconcilerDeps<P>['place']>[2]): PlacementResult {
+    const inputs = JSON.stringify([workload, policy, ctx]);
+    const hit = this.placements.get(slot);
+    if (hit?.inputs === inputs) return hit.result;
+    const result = this.place(workload, policy, ctx);
+    this.placements.set(slot, { inputs, result });
+    return result;
+  }
+
+  private place(workload: Workload, policy: P, ctx: Parameters<ReconcilerDeps<P>['place']>[2]): PlacementResult {
+    try {
+      return this.deps.place(workload, policy, ctx);
+    } catch (err) {
+      return { ok: false, constraint: 'placement', reason: err instanceof Error ? err.message : String(err), rejected: [] };
+    }
+  }
+
+  private savePlacement(w: StoredWorkload, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
+    if (samePlacement(w.preferred, p.preferred) && samePlacement(w.applied, p.applied) && w.placementError === p.placementError) return;
+    this.deps.store.setPlacement(w.name, p);
+    this.emit(w.name);
+  }
+
+  /** Creates what is missing and removes what is surplus, make-before-break. */
+  private converge(w: StoredWorkload, placement: Placement, records: readonly InstanceRecord[]): void {
+    const { config, policies } = this.deps;
+    const now = this.now();
+    const parsed = this.policyOf(w.spec.policy);
+    const timeoutMs = 1000 * ((parsed.ok ? policies.provisionTimeoutSeconds(parsed.policy) : undefined) ?? config.provisionTimeoutSeconds);
+
+    const groups = new Map<string, Group>();
+    for (const a of placement.assignments) {
+      const image = w.spec.image[a.cloud];
+      if (!image || a.replicas <= 0) continue;
+      groups.set(groupKey(a.cloud, a.region, a.size), { cloud: a.cloud, region: a.region, size: a.size, image, replicas: a.replicas });
+    }
+    const kept = new Map<string, InstanceRecord[]>();
+    const surplus: InstanceRecord[] = [];
+    let timedOut = false;
+    for (const r of records) {
+      if (r.state !== 'creating' && r.state !== 'active') continue;
+      const g = groups.get(groupKey(r.cloud, r.region, r.size));
+      if (!g || g.image !== r.image) { surplus.push(r); continue; }
+      // The clock starts when the cloud accepted the create (a record's last change while it is
+      // pending), not when the intent was queued behind rate limits; a create that keeps failing
+      // counts from its intent.
+      const since = r.state === 'active' ? r.updatedAtMs : r.createdAtMs;
+      if (r.cloudState !== 'running' && !this.inflight.has(r.key) && now - since > timeoutMs) {
+        // The region did not deliver in time: give it up for a cool-down and place elsewhere.
+        this.constrain(r.cloud, r.region, r.size, `provisioning took longer than ${timeoutMs / 1000} s`);
+        surplus.push(r);
+        timedOut = true;
+        continue;
+      }
+      const list = kept.get(groupKey(r.cloud, r.region, r.size)) ?? [];
+      list.push(r);
+      kept.set(groupKey(r.cloud, r.region, r.size), list);
+    }
+    for (const [gk, g] of groups) {
+      const list = (kept.get(gk) ?? []).sort((a, b) => rank(this, a) - rank(this, b) || a.ordinal - b.ordinal);
+      surplus.push(...list.slice(g.replicas));
+      for (let i = list.length; i < g.replicas; i++) this.create(w.name, g);
+    }
+    // Make-before-break: a serving instance goes only while the serving count stays at or above
+    // the desired count, so new replicas must be running before old ones are removed.
+    let serving = records.filter((r) => this.isServing(r)).length;
+    surplus.sort((a, b) => Number(this.isServing(a)) - Number(this.isServing(b)) || b.ordinal - a.ordinal);
+    for (const r of surplus) {
+      if (this.isServing(r)) {
+        if (serving - 1 < w.spec.replicas) continue;
+        serving--;
+      }
+      this.terminate(r);
+    }
+    if (timedOut) this.trigger();
+  }
+
+  private tearDown(w: StoredWorkload, records: readonly InstanceRecord[]): void {
+    for (const r of records) {
+      if (r.state === 'creating' || r.state === 'active') this.terminate(r);
+      else this.ensureOp(r);
+    }
+    if (records.length > 0) {
+      this.refreshRegions(w.name, records, undefined);
+      return;
+    }
+    // Nothing left on record: one last listing of every region it used, then forget it.
+    const regions = new Map<string, { cloud: CloudId; region: string }>();
+    for (const r of this.deps.store.listRecords(w.name, true)) regions.set(regionKey(r.cloud, r.region), { cloud: r.cloud, region: r.region });
+    for (const a of w.applied?.assignments ?? []) regions.set(regionKey(a.cloud, a.region), { cloud: a.cloud, region: a.region });
+    this.launch(`final:${w.name}`, `final/${w.name}`, async () => {
+      for (const { cloud, region } of regions.values()) await this.refreshRegion(w.name, cloud, region, true);
+      if (this.deps.store.listRecords(w.name).length === 0) {
+        this.deps.store.pruneGone(w.name);
+        this.deps.store.purgeWorkload(w.name);
+        this.placements.delete(`${w.name}|preferred`);
+        this.placements.delete(`${w.name}|applied`);
+        this.emit(w.name);
+      }
+    });
+  }
+
+  /** Lists the workload's instances by tag in each region it uses, at a pace set by what is pending. */
+  private refreshRegions(name: string, records: readonly InstanceRecord[], placement: Placement | undefined): void {
+    const now = this.now();
+    const regions = new Map<string, { cloud: CloudId; region: string; busy: boolean }>();
+    for (const a of placement?.assignments ?? []) regions.set(regionKey(a.cloud, a.region), { cloud: a.cloud, region: a.region, busy: false });
+    for (const r of records) {
+      const k = regionKey(r.cloud, r.region);
+      // A call in flight reports for itself; a listing helps only what waits on the cloud.
+      const busy = r.state === 'active' ? r.cloudState !== 'running' : !this.inflight.has(r.key);
+      regions.set(k, { cloud: r.cloud, region: r.region, busy: busy || (regions.get(k)?.busy ?? false) });
+    }
+    // Pending work is checked more often, but a listing of a busy region is not free (pages of
+    // instances): at most once a second, and never more than every five pass intervals.
+    const fastMs = Math.min(1000, this.deps.config.intervalMs * 5);
+    for (const { cloud, region, busy } of regions.values()) {
+      const k = `${name}|${regionKey(cloud, region)}`;
+      const interval = busy ? fastMs : this.deps.config.refreshIntervalSeconds * 1000;
+      if (now - (this.lastRefresh.get(k) ?? -Infinity) < interval) continue;
+      this.launch(`refresh:${k}`, `${regionKey(cloud, region)}/read`, async () => {
+        this.lastRefresh.set(k, this.now());
+        await this.refreshRegion(name, cloud, region, false);
+      });
+    }
+  }
+
+  /** Probes each unhealthy region with a cheap listing so that recovery is noticed (and failback follows). */
+  private probeUnhealthy(): void {
+    for (const s of this.health.unhealthy()) {
+      const k = `probe|${regionKey(s.cloud, s.region)}`;
+      if (this.now() - (this.lastRefresh.get(k) ?? -Infinity) < this.deps.config.refreshIntervalSeconds * 1000) continue;
+      this.launch(k, `${regionKey(s.cloud, s.region)}/read`, async () => {
+        this.lastRefresh.set(k, this.now());
+        await this.cloudCall(s.cloud, s.region, 'list', async () => {
+          for await (const _ of this.deps.provider(s.cloud).listInstances(s.region, { [MERIDIAN_TAGS.workload]: '-' })) break;
+        });
+      });
+    }
+  }
+
+  // ---- operations ----------------------------------------------------------------------------
+
+  private create(workload: string, g: Group): void {
+    const { store } = this.deps;
+    const ordinal = store.nextOrdinal(workload);
+    const key = idempotencyKey(workload, g.cloud, g.region, ordinal);
+    // The intent and its journal entry are durable before the call is made.
+    const { record, seq } = store.recordCreateIntent({ key, workload, cloud: g.cloud, region: g.region, size: g.size, image: g.image, ordinal });
+    this.launch(key, regionKey(g.cloud, g.region), () => this.createOp(record, seq));
+    this.emit(workload);
+  }
+
+  private terminate(r: InstanceRecord): void {
+    if (r.state !== 'terminating') this.deps.store.updateRecord(r.key, { state: 'terminating' });
+    this.launch(r.key, regionKey(r.cloud, r.region), () => this.terminateOp(r.key));
+    this.emit(r.workload);
+  }
+
+  /** Replays the call a record still waits for (after a restart, or a failed attempt). */
+  private ensureOp(r: InstanceRecord): void {
+    if (r.state === 'creating') this.launch(r.key, regionKey(r.cloud, r.region), () => this.createOp(r));
+    else if (r.state === 'terminating') this.launch(r.key, regionKey(r.cloud, r.region), () => this.terminateOp(r.key));
+  }
+
+  private async createOp(r: InstanceRecord, journalSeq?: number): Promise<void> {
+    const { store } = this.deps;
+    const seq = journalSeq ?? store.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region });
+    let inst: Instance;
+    try {
+      inst = await this.cloudCall(r.cloud, r.region, 'create', () => this.deps.provider(r.cloud).createInstance({
+        workload: r.workload, cloud: r.cloud, region: r.region, size: r.size, image: r.image, idempotencyKey: r.key,
+        // The driver writes the workload and key tags itself (MERIDIAN_TAGS) from these fields.
+        tags: {},
+      }));
+    } catch (err) {
+      const e = asCloudError(err, r.cloud, r.region);
+      store.journalEnd(seq, e.kind);
+      if (e.kind === 'capacity' || e.kind === 'quota' || e.kind === 'invalid') {
+        if (e.kind === 'invalid') this.log(`${r.cloud} ${r.region} refused to create ${r.key} as invalid: ${e.message}`);
+        // Non-retryable refusals created nothing: drop the record and place elsewhere.
+        this.constrain(r.cloud, r.region, e.kind === 'quota' ? '' : r.size, `${e.kind}: ${e.code ?? e.message}`);
+        store.updateRecord(r.key, { state: 'gone' });
+        return;
+      }
+      throw e;
+    }
+    store.journalEnd(seq, 'ok', inst.id);
+    const current = store.getRecord(r.key);
+    store.updateRecord(r.key, {
+      instanceId: inst.id, cloudState: inst.state, publicIp: inst.publicIp, privateIp: inst.privateIp,
+      ...(current?.state === 'creating' ? { state: 'active' as const } : {}),
+    });
+  }
+
+  private async terminateOp(key: string): Promise<void> {
+    const { store } = this.deps;
+    const r = store.getRecord(key);
+    if (!r || r.state !== 'terminating') return;
+    const provider = this.deps.provider(r.cloud);
+    const seq = store.journalBegin({ operation: 'terminate', key, workload: r.workload, cloud: r.cloud, region: r.region, ...(r.instanceId ? { instanceId: r.instanceId } : {}) });
+    try {
+      if (r.instanceId) {
+        const id = r.instanceId;
+        await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, id));
+      } else {
+        // The create's outcome is unknown: find the instance by its key tag, if it exists at all.
+        const found = await this.cloudCall(r.cloud, r.region, 'list', async () => {
+          const out: Instance[] = [];
+          for await (const i of provider.listInstances(r.region, { [MERIDIAN_TAGS.workload]: r.workload })) {
+            if (i.tags[MERIDIAN_TAGS.key] === key && i.state !== 'terminated') out.push(i);
+          }
+          return out;
+        });
+        for (const i of found) await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, i.id));
+      }
+    } catch (err) {
+      store.journalEnd(seq, asCloudError(err, r.cloud, r.region).kind);
+      throw err;
+    }
+    store.journalEnd(seq, 'ok');
+    store.updateRecord(key, { state: 'gone', cloudState: 'terminated' });
+  }
+
+  /** Reconciles records of one region with what the cloud lists under the workload tag. */
+  private async refreshRegion(name: string, cloud: CloudId, region: string, deleted: boolean): Promise<void> {
+    const { store } = this.deps;
+    const started = this.now();
+    const found = await this.cloudCall(cloud, region, 'list', async () => {
+      const out: Instance[] = [];
+      for await (const i of this.deps.provider(cloud).listInstances(region, { [MERIDIAN_TAGS.workload]: name })) out.push(i);
+      return out;
+    });
+    const records = store.listRecords(name, true).filter((r) => r.cloud === cloud && r.region === region);
+    const byKey = new Map(records.map((r) => [r.key, r]));
+    const byId = new Map(records.filter((r) => r.instanceId).map((r) => [r.instanceId as string, r]));
+    const seen = new Set<string>();
+    let changed = false;
+    for (const inst of found) {
+      const tagKey = inst.tags[MERIDIAN_TAGS.key];
+      const r = (tagKey !== undefined ? byKey.get(tagKey) : undefined) ?? byId.get(inst.id);
+      const dead = inst.state === 'terminated' || inst.state === 'terminating';
+      if (!r) {
+        if (dead) continue;
+        // Unknown to the journal: nothing of ours may run untracked. Record it, then remove it.
+        const key = `orphan:${cloud}:${region}:${inst.id}`;
+        if (!store.getRecord(key)) {
+          store.insertRecord({ key, workload: name, cloud, region, size: inst.size, image: '', ordinal: -1, state: 'terminating', instanceId: inst.id, cloudState: inst.state });
+          this.log(`terminating instance ${inst.id} in ${cloud}/${region}: tagged for workload '${name}' under an unknown key`);
+        }
+        changed = true;
+        continue;
+      }
+      seen.add(r.key);
+      if (this.inflight.has(r.key)) continue;
+      if (dead) {
+        if (r.state !== 'gone') { store.updateRecord(r.key, { state: 'gone', cloudState: inst.state }); changed = true; }
+        continue;
+      }
+      if (r.state === 'gone' || (deleted && r.state !== 'terminating')) {
+        // Known key, but no longer desired: it goes.
+        store.updateRecord(r.key, { state: 'terminating', instanceId: inst.id, cloudState: inst.state });
+        changed = true;
+        continue;
+      }
+      const patch = {
+        instanceId: inst.id, cloudState: inst.state, publicIp: inst.publicIp, privateIp: inst.privateIp,
+        ...(r.state === 'creating' ? { state: 'active' as const } : {}),
+      };
+      if (r.instanceId !== patch.instanceId || r.cloudState !== patch.cloudState || r.publicIp !== patch.publicIp || r.privateIp !== patch.privateIp || patch.state) {
+        store.updateRecord(r.key, patch);
+        changed = true;
+      }
+    }
+    for (const r of records) {
+      if (seen.has(r.key) || this.inflight.has(r.key) || !r.instanceId || r.updatedAtMs >= started) continue;
+      // The cloud no longer lists it: it was terminated (by us, or behind our back).
+      if (r.state === 'active' || r.state === 'terminating') {
+        store.updateRecord(r.key, { state: 'gone', cloudState: 'terminated' });
+        changed = true;
+      }
+    }
+    if (changed) this.emit(name);
+  }
+
+  private constrain(cloud: CloudId, region: string, size: string, reason: string): void {
+    this.deps.store.putConstraint({ cloud, region, size, reason, untilMs: this.now() + this.deps.config.capacityCoolDownSeconds * 1000 });
+    this.trigger();
+  }
+
+  /** Makes one cloud call, feeding region health and metrics. */
+  private async cloudCall<T>(cloud: CloudId, region: string, operation: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = this.now();
+    const labels = { cloud, region, operation };
+    try {
+      const out = await fn();
+      this.health.record(cloud, region, 'ok');
+      this.deps.metrics?.inc('meridian_cloud_calls_total', 'Cloud calls made by the reconciler, by outcome.', { ...labels, outcome: 'ok' });
+      return out;
+    } catch (err) {
+      const e = asCloudError(err, cloud, region);
+      this.health.record(cloud, region, e.kind, e.code);
+      this.deps.metrics?.inc('meridian_cloud_calls_total', 'Cloud calls made by the reconciler, by outcome.', { ...labels, outcome: e.kind });
+      throw e;
+    } finally {
+      this.deps.metrics?.inc('meridian_cloud_call_seconds_total', 'Time spent in cloud calls, seconds.', labels, (this.now() - t0) / 1000);
+    }
+  }
+
+  /** Starts an operation unless one with the same key is in flight or backing off. */
+  private launch(opKey: string, lane: string, fn: () => Promise<void>): void {
+    if (this.inflight.has(opKey) || !this.running) return;
+    const f = this.failures.get(opKey);
+    if (f && f.retryAtMs > this.now()) return;
+    const p = this.limiter.run(lane, fn).then(
+      () => { this.failures.delete(opKey); },
+      (err: unknown) => {
+        const count = (f?.count ?? 0) + 1;
+        // Exponential backoff between replays, capped by the refresh interval.
+        const delay = Math.min(this.deps.config.refreshIntervalSeconds * 1000, this.deps.config.intervalMs * 2 ** Math.min(count, 10));
+        this.failures.set(opKey, { count, retryAtMs: this.now() + delay });
+        if (!(err instanceof CloudError)) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      },
+    ).finally(() => {
+      this.inflight.delete(opKey);
+      const workload = opKey.startsWith('mrd:') ? opKey.split(':')[1] : undefined;
+      if (workload) this.emit(workload);
+      this.trigger();
+    });
+    this.inflight.set(opKey, p);
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    const at = this.now() + delayMs;
+    if (this.timer && at >= this.nextPassAt) return;
+    clearTimeout(this.timer);
+    this.nextPassAt = at;
+    this.timer = setTimeout(() => this.loop(), delayMs);
+  }
+
+  private loop(): void {
+    this.timer = undefined;
+    this.nextPassAt = Infinity;
+    if (!this.running) return;
+    this.passing = true;
+    const t0 = performance.now();
+    try {
+      this.passOnce();
+    } finally {
+      this.passing = false;
+      this.lastPassMs = performance.now() - t0;
+    }
+    const again = this.again;
+    this.again = false;
+    this.schedule(again ? this.soonMs() : this.deps.config.intervalMs);
+  }
+
+  private emit(workload: string): void {
+    for (const l of this.listeners) l(workload);
+  }
+
+  private log(message: string): void {
+    (this.deps.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  }
+}
+
+/** Orders records inside a group: serving first, then active, then the rest. */
+function rank<P>(rec: Reconciler<P>, r: InstanceRecord): number {
+  if (rec.isServing(r)) return 0;
+  return r.state === 'active' ? 1 : 2;
+}
+
+/** Today's placement as the records show it, for minimal movement when none was saved. */
+function currentFromRecords(workload: string, records: readonly InstanceRecord[]): Placement | undefined {
+  const by = new Map<string, RegionAssignment>();
+  for (const r of records) {
+    if (r.state !== 'creating' && r.state !== 'active') continue;
+    const k = groupKey(r.cloud, r.region, r.size);
+    const prev = by.get(k);
+    by.set(k, { cloud: r.cloud, region: r.region, size: r.size, replicas: (prev?.replicas ?? 0) + 1, usdPerHour: 0 });
+  }
+  if (by.size === 0) return undefined;
+  return { workload, assignments: [...by.values()], usdPerHour: 0 };
+}

@@ -1,0 +1,113 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createProviderContainer, providerFor, type CloudId, type CloudProvider, type ProvidersConfig } from '../providers';
+import { place } from './placement';
+import { buildApi, type SchedulerControl } from './api';
+import type { SchedulerConfig } from './config';
+import { Metrics } from './metrics';
+import { Reconciler } from './reconciler';
+import { SqliteStateStore, type StateStore } from './store';
+import { computeEndpoints, WatchHub } from './watch';
+import { documentValidation, regionPolicyAdapter } from './wiring';
+
+/** How to start the scheduler service. */
+export interface SchedulerServiceOptions {
+  readonly config: SchedulerConfig;
+  /** Driver settings (endpoints, credentials, resilience) for the provider container. */
+  readonly providers: ProvidersConfig;
+  /** Overrides the drivers (tests); by default they come from the provider container. */
+  readonly provider?: (cloud: CloudId) => CloudProvider;
+  /** Where the loop reports failures (defaults to stderr). */
+  readonly log?: (message: string) => void;
+  /** Logs HTTP requests. */
+  readonly httpLog?: boolean;
+}
+
+/** A running scheduler: store, reconciler and HTTP API. */
+export interface SchedulerService {
+  /** `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  readonly store: StateStore;
+  readonly reconciler: Reconciler<unknown>;
+  readonly api: FastifyInstance;
+  readonly watch: WatchHub;
+  readonly metrics: Metrics;
+  /** Stops the API, the reconciler (letting calls in flight finish) and closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Parts of a scheduler without the HTTP listener (tests use `api.inject()`). */
+export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
+  const { config } = options;
+  const store = new SqliteStateStore({ dataDir: config.dataDir });
+  const container = options.provider ? undefined : createProviderContainer(options.providers);
+  const drivers = new Map<CloudId, CloudProvider>();
+  const provider = options.provider ?? ((cloud: CloudId) => {
+    let d = drivers.get(cloud);
+    if (!d) { d = providerFor(container as NonNullable<typeof container>, cloud); drivers.set(cloud, d); }
+    return d;
+  });
+  const metrics = new Metrics();
+  const reconciler = new Reconciler({
+    store, provider, place: (w, p, ctx) => place(w, p, ctx), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
+  }) as unknown as Reconciler<unknown>;
+  const watch = new WatchHub(store, (name) => computeEndpoints(store, reconciler, (doc) => {
+    const parsed = regionPolicyAdapter.parse(doc);
+    return parsed.ok ? regionPolicyAdapter.residency(parsed.policy) : null;
+  }, name));
+  reconciler.onChange((name) => watch.invalidate(name));
+  metrics.onCollect(() => {
+    metrics.resetGauge('meridian_instances');
+    for (const w of store.listWorkloads()) {
+      const s = reconciler.status(w.name);
+      if (!s) continue;
+      for (const [state, n] of Object.entries({ ready: s.ready, pending: s.pending, terminating: s.terminating })) {
+        metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: w.name, state }, n);
+      }
+      metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: w.name }, s.desired);
+    }
+    metrics.resetGauge('meridian_region_healthy');
+    for (const h of reconciler.health.unhealthy()) metrics.set('meridian_region_healthy', 'Regions known to be failing (0).', { cloud: h.cloud, region: h.region }, 0);
+    metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, store.currentRevision());
+  });
+  const control: SchedulerControl = {
+    health: reconciler.health,
+    status: (name) => reconciler.status(name),
+    exclusions: () => reconciler.exclusions(),
+    plan: (w, p) => reconciler.plan(w, p),
+    trigger: () => {
+      reconciler.trigger();
+      // DNS names, TTLs and residency can change without moving a replica.
+      for (const w of store.listWorkloads()) watch.invalidate(w.name);
+    },
+  };
+  const api = await buildApi({
+    store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
+    watchPingSeconds: config.api.watchPingSeconds, logger: options.httpLog,
+  });
+  return {
+    token: config.api.token, store, reconciler, api, watch, metrics,
+    stop: async () => {
+      await api.close();
+      await reconciler.stop();
+      watch.close();
+      store.close();
+    },
+  };
+}
+
+/** Starts store, reconciler and the HTTP API listening on `config.api.host:port`. */
+export async function startScheduler(options: SchedulerServiceOptions): Promise<SchedulerService> {
+  const parts = await createScheduler(options);
+  try {
+    await parts.api.listen({ host: options.config.api.host, port: options.config.api.port });
+  } catch (err) {
+    await parts.stop();
+    throw err;
+  }
+  parts.reconciler.start();
+  const addr = parts.api.server.address() as AddressInfo;
+  return { ...parts, url: `http://${options.config.api.host}:${addr.port}`, port: addr.port };
+}

@@ -1,0 +1,2 @@
+export * from './types';
+export { SqliteStateStore, type SqliteStoreOptions } from './sqlite';

@@ -1,0 +1,281 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CloudId, InstanceState } from '../../providers';
+import type { Placement, Workload } from '../placement/types';
+import type {
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoredPolicy, StoredWorkload,
+} from './types';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** Directory holding `meridian.db`; created when missing. `:memory:` keeps everything in memory. */
+  readonly dataDir: string;
+  /**
+   * SQLite `synchronous` level. `NORMAL` (default) in WAL mode survives a process crash at any
+   * instant; `FULL` also survives power loss, at an fsync per commit.
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+  /** Clock seam for tests. */
+  readonly now?: () => number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS workloads (
+  name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL, updated_at TEXT NOT NULL,
+  deleted_at TEXT, preferred TEXT, applied TEXT, placement_error TEXT, next_ordinal INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (
+  key TEXT PRIMARY KEY, workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL,
+  image TEXT NOT NULL, ordinal INTEGER NOT NULL, state TEXT NOT NULL, instance_id TEXT, cloud_state TEXT,
+  public_ip TEXT, private_ip TEXT, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS instances_by_workload ON instances (workload, state);
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL, key TEXT NOT NULL,
+  workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT, outcome TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_by_workload ON journal (workload, seq);
+CREATE TABLE IF NOT EXISTS constraints (
+  cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL, reason TEXT NOT NULL, until_ms INTEGER NOT NULL,
+  PRIMARY KEY (cloud, region, size));
+`;
+
+interface WorkloadRow {
+  name: string; spec: string; generation: number; updated_at: string; deleted_at: string | null;
+  preferred: string | null; applied: string | null; placement_error: string | null; next_ordinal: number;
+}
+interface InstanceRow {
+  key: string; workload: string; cloud: string; region: string; size: string; image: string; ordinal: number;
+  state: string; instance_id: string | null; cloud_state: string | null; public_ip: string | null;
+  private_ip: string | null; created_at_ms: number; updated_at_ms: number;
+}
+interface JournalRow {
+  seq: number; at_ms: number; operation: string; key: string; workload: string; cloud: string; region: string;
+  instance_id: string | null; outcome: string;
+}
+
+function workloadFromRow(r: WorkloadRow): StoredWorkload {
+  return {
+    name: r.name, spec: JSON.parse(r.spec) as Workload, generation: r.generation, updatedAt: r.updated_at,
+    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
+    ...(r.preferred ? { preferred: JSON.parse(r.preferred) as Placement } : {}),
+    ...(r.applied ? { applied: JSON.parse(r.applied) as Placement } : {}),
+    ...(r.placement_error ? { placementError: r.placement_error } : {}),
+  };
+}
+
+function recordFromRow(r: InstanceRow): InstanceRecord {
+  return {
+    key: r.key, workload: r.workload, cloud: r.cloud as CloudId, region: r.region, size: r.size, image: r.image,
+    ordinal: r.ordinal, state: r.state as RecordState, createdAtMs: r.created_at_ms, updatedAtMs: r.updated_at_ms,
+    ...(r.instance_id ? { instanceId: r.instance_id } : {}),
+    ...(r.cloud_state ? { cloudState: r.cloud_state as InstanceState } : {}),
+    ...(r.public_ip ? { publicIp: r.public_ip } : {}),
+    ...(r.private_ip ? { privateIp: r.private_ip } : {}),
+  };
+}
+
+function journalFromRow(r: JournalRow): JournalEntry {
+  return {
+    seq: r.seq, atMs: r.at_ms, operation: r.operation as JournalEntry['operation'], key: r.key, workload: r.workload,
+    cloud: r.cloud as CloudId, region: r.region, outcome: r.outcome, ...(r.instance_id ? { instanceId: r.instance_id } : {}),
+  };
+}
+
+/** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : v));
+}
+
+/** `StateStore` over SQLite (better-sqlite3, WAL) in `<dataDir>/meridian.db`. */
+export class SqliteStateStore implements StateStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+
+  constructor(options: SqliteStoreOptions) {
+    this.now = options.now ?? Date.now;
+    let file = ':memory:';
+    if (options.dataDir !== ':memory:') {
+      mkdirSync(options.dataDir, { recursive: true });
+      file = join(options.dataDir, 'meridian.db');
+    }
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    // Another process (a CLI reading state) may hold the lock briefly.
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
+      const json = canonical(spec);
+      const at = new Date(this.now()).toISOString();
+      if (!row) {
+        this.db.prepare('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
+      } else if (row.spec !== json || row.deleted_at) {
+        this.db.prepare('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
+          .run(json, at, spec.name);
+      }
+      const changed = !row || row.spec !== json || row.deleted_at !== null;
+      return { workload: this.getWorkload(spec.name) as StoredWorkload, created: !row || row.deleted_at !== null, changed };
+    }).immediate();
+  }
+
+  getWorkload(name: string): StoredWorkload | undefined {
+    const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
+    return row ? workloadFromRow(row) : undefined;
+  }
+
+  listWorkloads(): readonly StoredWorkload[] {
+    return (this.db.prepare('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
+  }
+
+  markWorkloadDeleted(name: string): boolean {
+    const at = new Date(this.now()).toISOString();
+    return this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
+      .run(at, at, name).changes === 1;
+  }
+
+  purgeWorkload(name: string): void {
+    this.db.prepare('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name);
+  }
+
+  setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
+    const sets: string[] = [];
+    const args: Array<string | null> = [];
+    if ('preferred' in p) { sets.push('preferred = ?'); args.push(p.preferred ? JSON.stringify(p.preferred) : null); }
+    if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
+    sets.push('placement_error = ?');
+    args.push(p.placementError ?? null);
+    this.db.prepare(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name);
+  }
+
+  putPolicy(name: string, spec: unknown): { policy: StoredPolicy; created: boolean; changed: boolean } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
+      const json = canonical(spec);
+      if (!row || row.spec !== json) {
+        this.db.prepare('INSERT INTO policies (name, spec, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at')
+          .run(name, json, new Date(this.now()).toISOString());
+      }
+      return { policy: this.getPolicy(name) as StoredPolicy, created: !row, changed: !row || row.spec !== json };
+    }).immediate();
+  }
+
+  getPolicy(name: string): StoredPolicy | undefined {
+    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as { name: string; spec: string; updated_at: string } | undefined;
+    return row ? { name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at } : undefined;
+  }
+
+  listPolicies(): readonly StoredPolicy[] {
+    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as Array<{ name: string; spec: string; updated_at: string }>)
+      .map((row) => ({ name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at }));
+  }
+
+  nextOrdinal(workload: string): number {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT next_ordinal FROM workloads WHERE name = ?').get(workload) as { next_ordinal: number } | undefined;
+      if (!row) throw new Error(`unknown workload '${workload}'`);
+      this.db.prepare('UPDATE workloads SET next_ordinal = next_ordinal + 1 WHERE name = ?').run(workload);
+      return row.next_ordinal;
+    }).immediate();
+  }
+
+  recordCreateIntent(r: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>): { record: InstanceRecord; seq: number } {
+    return this.db.transaction(() => {
+      const record = this.insertRecord({ ...r, state: 'creating' });
+      const seq = this.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region });
+      return { record, seq };
+    }).immediate();
+  }
+
+  insertRecord(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
+    const t = this.now();
+    this.db.prepare(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
+      public_ip, private_ip, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(r.key, r.workload, r.cloud, r.region, r.size, r.image, r.ordinal, r.state, r.instanceId ?? null,
+        r.cloudState ?? null, r.publicIp ?? null, r.privateIp ?? null, t, t);
+    return this.getRecord(r.key) as InstanceRecord;
+  }
+
+  getRecord(key: string): InstanceRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM instances WHERE key = ?').get(key) as InstanceRow | undefined;
+    return row ? recordFromRow(row) : undefined;
+  }
+
+  listRecords(workload?: string, includeGone = false): readonly InstanceRecord[] {
+    const where: string[] = [];
+    const args: string[] = [];
+    if (workload !== undefined) { where.push('workload = ?'); args.push(workload); }
+    if (!includeGone) where.push("state <> 'gone'");
+    const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY workload, ordinal`;
+    return (this.db.prepare(sql).all(...args) as InstanceRow[]).map(recordFromRow);
+  }
+
+  updateRecord(key: string, patch: InstanceRecordPatch): InstanceRecord {
+    const cols: Record<keyof InstanceRecordPatch, string> = {
+      state: 'state', instanceId: 'instance_id', cloudState: 'cloud_state', publicIp: 'public_ip', privateIp: 'private_ip',
+    };
+    const sets: string[] = ['updated_at_ms = ?'];
+    const args: Array<string | number | null> = [this.now()];
+    for (const [k, col] of Object.entries(cols) as Array<[keyof InstanceRecordPatch, string]>) {
+      if (k in patch) { sets.push(`${col} = ?`); args.push(patch[k] ?? null); }
+    }
+    const res = this.db.prepare(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
+    if (res.changes !== 1) throw new Error(`unknown instance record '${key}'`);
+    return this.getRecord(key) as InstanceRecord;
+  }
+
+  pruneGone(workload: string): void {
+    this.db.prepare("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload);
+  }
+
+  journalBegin(e: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number {
+    const res = this.db.prepare(`INSERT INTO journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome)
+      VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`).run(this.now(), e.operation, e.key, e.workload, e.cloud, e.region, e.instanceId ?? null);
+    return Number(res.lastInsertRowid);
+  }
+
+  journalEnd(seq: number, outcome: string, instanceId?: string): void {
+    this.db.prepare('UPDATE journal SET outcome = ?, instance_id = COALESCE(?, instance_id) WHERE seq = ?').run(outcome, instanceId ?? null, seq);
+  }
+
+  listJournal(workload?: string): readonly JournalEntry[] {
+    const rows = workload === undefined
+      ? this.db.prepare('SELECT * FROM journal ORDER BY seq').all()
+      : this.db.prepare('SELECT * FROM journal WHERE workload = ? ORDER BY seq').all(workload);
+    return (rows as JournalRow[]).map(journalFromRow);
+  }
+
+  putConstraint(c: Constraint): void {
+    this.db.prepare(`INSERT INTO constraints (cloud, region, size, reason, until_ms) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(cloud, region, size) DO UPDATE SET reason = excluded.reason, until_ms = MAX(until_ms, excluded.until_ms)`)
+      .run(c.cloud, c.region, c.size, c.reason, c.untilMs);
+  }
+
+  listConstraints(nowMs: number): readonly Constraint[] {
+    const rows = this.db.prepare('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
+      cloud: string; region: string; size: string; reason: string; until_ms: number }>;
+    return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
+  }
+
+  nextRevision(): number {
+    return this.db.transaction(() => {
+      this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1").run();
+      return this.currentRevision();
+    }).immediate();
+  }
+
+  currentRevision(): number {
+    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'revision'").get() as { v: number } | undefined;
+    return row?.v ?? 0;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,139 @@
+import type { CloudId, InstanceState } from '../../providers';
+import type { Placement, Workload } from '../placement/types';
+
+/** A workload as stored: its spec, a generation bumped on every change, and deletion mark. */
+export interface StoredWorkload {
+  readonly name: string;
+  readonly spec: Workload;
+  /** Increases by one each time the spec changes. */
+  readonly generation: number;
+  readonly updatedAt: string;
+  /** Set when the workload was deleted and its instances are being removed. */
+  readonly deletedAt?: string;
+  /** The placement chosen with no exclusions, the target of failback. */
+  readonly preferred?: Placement;
+  /** The placement last applied (may differ from `preferred` while regions are excluded). */
+  readonly applied?: Placement;
+  /** Why no placement could be made, when none could. */
+  readonly placementError?: string;
+}
+
+/** A region policy as stored (the document is validated by `policies` before it gets here). */
+export interface StoredPolicy {
+  readonly name: string;
+  readonly spec: unknown;
+  readonly updatedAt: string;
+}
+
+/**
+ * Where one instance stands in its life. `creating`: the create intent is journalled, the call may
+ * or may not have happened. `active`: the cloud returned an id. `terminating`: the terminate intent
+ * is journalled. `gone`: nothing exists any more (kept until pruned, for the journal's sake).
+ */
+export type RecordState = 'creating' | 'active' | 'terminating' | 'gone';
+
+/** One instance the scheduler owns, keyed by its idempotency key. */
+export interface InstanceRecord {
+  /** The idempotency key: deterministic per (workload, cloud, region, ordinal). */
+  readonly key: string;
+  readonly workload: string;
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly size: string;
+  readonly image: string;
+  /** Per-workload ordinal that made the key; never reused. */
+  readonly ordinal: number;
+  readonly state: RecordState;
+  readonly instanceId?: string;
+  /** The cloud's last reported lifecycle state. */
+  readonly cloudState?: InstanceState;
+  readonly publicIp?: string;
+  readonly privateIp?: string;
+  /** Epoch ms when the create intent was recorded. */
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+}
+
+/** Fields a record update may change. */
+export type InstanceRecordPatch = Partial<Pick<InstanceRecord, 'state' | 'instanceId' | 'cloudState' | 'publicIp' | 'privateIp'>>;
+
+/** A cloud call, written before it is made and completed after. */
+export interface JournalEntry {
+  readonly seq: number;
+  readonly atMs: number;
+  readonly operation: 'create' | 'terminate' | 'adopt';
+  readonly key: string;
+  readonly workload: string;
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly instanceId?: string;
+  /** `pending` until the call returned; then `ok` or the CloudError kind. */
+  readonly outcome: string;
+}
+
+/** A (cloud, region[, size]) kept out of placement until `untilMs`. */
+export interface Constraint {
+  readonly cloud: CloudId;
+  readonly region: string;
+  /** Empty string means the whole region. */
+  readonly size: string;
+  readonly reason: string;
+  readonly untilMs: number;
+}
+
+/**
+ * The scheduler's persistent state. One interface so a networked store (PostgreSQL with a leader
+ * lease) can replace SQLite. Every write is durable when the method returns: the reconciler
+ * relies on that to journal a cloud call before making it.
+ */
+export interface StateStore {
+  /** Creates or updates a workload; bumps its generation when the spec changed. Undeletes it. */
+  putWorkload(spec: Workload): { readonly workload: StoredWorkload; readonly created: boolean; readonly changed: boolean };
+  /** The workload (including one being deleted), or undefined. */
+  getWorkload(name: string): StoredWorkload | undefined;
+  /** Every workload, including those being deleted, by name. */
+  listWorkloads(): readonly StoredWorkload[];
+  /** Marks a workload deleted; false when unknown or already deleted. */
+  markWorkloadDeleted(name: string): boolean;
+  /** Removes a deleted workload's row once nothing of it is left. */
+  purgeWorkload(name: string): void;
+  /** Saves the placements and placement error computed by the reconciler. */
+  setPlacement(name: string, placement: { preferred?: Placement; applied?: Placement; placementError?: string }): void;
+
+  /** Creates or replaces a policy; `changed` is false when the document is identical. */
+  putPolicy(name: string, spec: unknown): { readonly policy: StoredPolicy; readonly created: boolean; readonly changed: boolean };
+  getPolicy(name: string): StoredPolicy | undefined;
+  listPolicies(): readonly StoredPolicy[];
+
+  /** Allocates the next never-used ordinal of a workload (for idempotency keys). */
+  nextOrdinal(workload: string): number;
+  /** Records a create intent and its journal entry in one transaction; returns the journal seq. */
+  recordCreateIntent(record: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>): { readonly record: InstanceRecord; readonly seq: number };
+  /** Adds a record for an instance found in the cloud under a known key or adopted by rule. */
+  insertRecord(record: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord;
+  getRecord(key: string): InstanceRecord | undefined;
+  /** Records of a workload (or all), `gone` ones left out unless asked for. */
+  listRecords(workload?: string, includeGone?: boolean): readonly InstanceRecord[];
+  updateRecord(key: string, patch: InstanceRecordPatch): InstanceRecord;
+  /** Deletes `gone` records of a workload. */
+  pruneGone(workload: string): void;
+
+  /** Appends a journal entry with outcome `pending`; returns its seq. */
+  journalBegin(entry: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number;
+  /** Sets a journal entry's outcome. */
+  journalEnd(seq: number, outcome: string, instanceId?: string): void;
+  /** Journal entries, oldest first, optionally of one workload. */
+  listJournal(workload?: string): readonly JournalEntry[];
+
+  /** Adds or extends a constraint. */
+  putConstraint(c: Constraint): void;
+  /** Constraints still in force at `nowMs`. */
+  listConstraints(nowMs: number): readonly Constraint[];
+
+  /** Reads and increments the watch revision (persisted so it never goes backwards). */
+  nextRevision(): number;
+  /** The last revision handed out. */
+  currentRevision(): number;
+
+  close(): void;
+}

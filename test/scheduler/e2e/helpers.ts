@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MERIDIAN_TAGS, type CloudId, type ResilienceOptions } from '../../../providers';
+import { EmulatorAdmin, type RunningEmulators } from '../../../providers/emulator';
+
+/** Resilience settings that keep emulator tests fast. */
+export const FAST_RESILIENCE: Partial<ResilienceOptions> = {
+  retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 2_000 },
+  breaker: { failureThreshold: 3, coolDownMs: 500 },
+  attemptTimeoutMs: 3_000,
+  rateLimits: { read: { ratePerSecond: 10_000, burst: 10_000 }, write: { ratePerSecond: 10_000, burst: 10_000 } },
+};
+
+/** A fresh temporary data directory. */
+export function tempDataDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `meridian-${prefix}-`));
+}
+
+/** One live (not terminated) instance an emulator holds. */
+export interface LiveInstance {
+  readonly cloud: CloudId;
+  readonly id: string;
+  readonly region: string;
+  readonly type: string;
+  readonly state: string;
+  readonly tags: Record<string, string>;
+}
+
+/** Admin clients of the three emulators. */
+export function admins(emus: RunningEmulators): Record<CloudId, EmulatorAdmin> {
+  return { aws: new EmulatorAdmin(emus.aws.url), azure: new EmulatorAdmin(emus.azure.url), alibaba: new EmulatorAdmin(emus.alibaba.url) };
+}
+
+/** Every live instance of a workload across the three emulators, read through their admin APIs. */
+export async function liveInstances(emus: RunningEmulators, workload?: string): Promise<LiveInstance[]> {
+  const out: LiveInstance[] = [];
+  for (const [cloud, admin] of Object.entries(admins(emus)) as Array<[CloudId, EmulatorAdmin]>) {
+    for (const i of await admin.instances()) {
+      if (i.state === 'terminated' || i.state === 'shutting-down') continue;
+      if (workload !== undefined && i.tags[MERIDIAN_TAGS.workload] !== workload) continue;
+      out.push({ cloud, id: i.id, region: i.region, type: i.type, state: i.state, tags: i.tags });
+    }
+  }
+  return out;
+}
+
+/** Counts by `cloud/region`. */
+export function countByRegion(instances: readonly LiveInstance[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of instances) out[`${i.cloud}/${i.region}`] = (out[`${i.cloud}/${i.region}`] ?? 0) + 1;
+  return out;
+}
+
+/** A policy over two regions of each cloud, at most `maxPerRegion` replicas in any. */
+export function threeCloudPolicy(name: string, maxPerRegion: number) {
+  return {
+    apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name },
+    spec: {
+      regions: { allow: ['aws:us-east-1', 'aws:eu-central-1', 'azure:eastus', 'azure:westeurope', 'alibaba:cn-hangzhou', 'alibaba:eu-central-1'] },
+      spread: { minClouds: 3, maxPerRegion },
+      objective: 'cost',
+      failover: { order: [['aws:us-east-1', 'azure:eastus', 'alibaba:eu-central-1']], failback: true, provisionTimeoutSeconds: 30 },
+    },
+  };
+}
+
+/** A workload with one small instance type per cloud. */
+export function smallWorkload(name: string, replicas: number, policy: string, image = 'v1') {
+  return {
+    name, replicas, policy,
+    size: { aws: 't3.micro', azure: 'Standard_B1s', alibaba: 'ecs.t6-c1m1.large' },
+    image: { aws: `ami-0000000000000${image === 'v1' ? '0001' : '0002'}`, azure: `Canonical:ubuntu:22_04-lts:${image}`, alibaba: `ubuntu_22_04_x64_${image}` },
+    dns: { name: `${name}.meridian.test`, ttl: 30 },
+  };
+}

@@ -1,0 +1,94 @@
+import { strict as assert } from 'node:assert';
+import { rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Workload } from '../../../scheduler/placement/types';
+import { SqliteStateStore } from '../../../scheduler/store';
+
+const web = (replicas: number): Workload => ({ name: 'web', replicas, size: { vcpu: 2, memoryGiB: 4 }, image: { aws: 'ami-1' }, policy: 'p' });
+
+describe('SqliteStateStore', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('bumps the generation only when the workload spec changes, whatever the key order', () => {
+    const s = new SqliteStateStore({ dataDir: ':memory:' });
+    assert.deepEqual([s.putWorkload(web(2)).created, s.getWorkload('web')?.generation], [true, 1]);
+    const reordered = { policy: 'p', image: { aws: 'ami-1' }, size: { memoryGiB: 4, vcpu: 2 }, replicas: 2, name: 'web' } as Workload;
+    const same = s.putWorkload(reordered);
+    assert.deepEqual([same.created, same.changed, same.workload.generation], [false, false, 1]);
+    assert.equal(s.putWorkload(web(3)).workload.generation, 2);
+    s.close();
+  });
+
+  it('keeps a deleted workload until purged and undeletes it on a new apply', () => {
+    const s = new SqliteStateStore({ dataDir: ':memory:' });
+    s.putWorkload(web(1));
+    assert.equal(s.markWorkloadDeleted('web'), true);
+    assert.equal(s.markWorkloadDeleted('web'), false);
+    assert.ok(s.getWorkload('web')?.deletedAt);
+    const again = s.putWorkload(web(1));
+    assert.equal(again.created, true);
+    assert.equal(again.workload.deletedAt, undefined);
+    s.markWorkloadDeleted('web');
+    s.purgeWorkload('web');
+    assert.equal(s.getWorkload('web'), undefined);
+    s.close();
+  });
+
+  it('never hands out the same ordinal twice, even across reopening', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const a = new SqliteStateStore({ dataDir: dir });
+    a.putWorkload(web(1));
+    const first = [a.nextOrdinal('web'), a.nextOrdinal('web')];
+    a.close();
+    const b = new SqliteStateStore({ dataDir: dir });
+    assert.deepEqual([...first, b.nextOrdinal('web')], [0, 1, 2]);
+    b.close();
+  });
+
+  it('writes a create intent and its pending journal entry together, durable across reopening', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const a = new SqliteStateStore({ dataDir: dir });
+    a.putWorkload(web(1));
+    const { record, seq } = a.recordCreateIntent({ key: 'k1', workload: 'web', cloud: 'aws', region: 'us-east-1', size: 't3.micro', image: 'ami-1', ordinal: 0 });
+    assert.equal(record.state, 'creating');
+    a.close();
+    const b = new SqliteStateStore({ dataDir: dir });
+    assert.equal(b.getRecord('k1')?.state, 'creating');
+    assert.deepEqual(b.listJournal('web').map((e) => [e.seq, e.operation, e.key, e.outcome]), [[seq, 'create', 'k1', 'pending']]);
+    b.journalEnd(seq, 'ok', 'i-1');
+    b.updateRecord('k1', { state: 'active', instanceId: 'i-1', cloudState: 'running', publicIp: '192.0.2.7' });
+    assert.deepEqual([b.listJournal()[0].outcome, b.listJournal()[0].instanceId], ['ok', 'i-1']);
+    assert.equal(b.getRecord('k1')?.publicIp, '192.0.2.7');
+    b.updateRecord('k1', { state: 'gone' });
+    assert.equal(b.listRecords('web').length, 0);
+    assert.equal(b.listRecords('web', true).length, 1);
+    b.pruneGone('web');
+    assert.equal(b.listRecords('web', true).length, 0);
+    b.close();
+  });
+
+  it('keeps constraints until they expire and only ever extends them', () => {
+    const s = new SqliteStateStore({ dataDir: ':memory:' });
+    s.putConstraint({ cloud: 'aws', region: 'us-east-1', size: 't3.micro', reason: 'capacity', untilMs: 2_000 });
+    s.putConstraint({ cloud: 'aws', region: 'us-east-1', size: 't3.micro', reason: 'capacity again', untilMs: 1_500 });
+    assert.deepEqual(s.listConstraints(1_000).map((c) => [c.reason, c.untilMs]), [['capacity again', 2_000]]);
+    assert.equal(s.listConstraints(2_000).length, 0);
+    s.close();
+  });
+
+  it('persists the watch revision so it never goes backwards after a restart', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const a = new SqliteStateStore({ dataDir: dir });
+    assert.deepEqual([a.currentRevision(), a.nextRevision(), a.nextRevision()], [0, 1, 2]);
+    a.close();
+    const b = new SqliteStateStore({ dataDir: dir });
+    assert.equal(b.nextRevision(), 3);
+    b.close();
+  });
+});

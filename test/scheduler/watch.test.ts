@@ -1,0 +1,41 @@
+import { strict as assert } from 'node:assert';
+import { SqliteStateStore } from '../../scheduler/store';
+import { encodeSse, WatchHub, type WatchEvent, type WorkloadEndpoints } from '../../scheduler/watch';
+
+const endpoints = (name: string, ip: string): WorkloadEndpoints => ({
+  name, dns: { name: `${name}.meridian.test`, ttl: 30 }, residency: null,
+  regions: [{ cloud: 'aws', region: 'us-east-1', lat: 38.9, lon: -77.4, country: 'US', continent: 'NA', healthy: true, instances: [{ id: 'i-1', ipv4: ip, healthy: true }] }],
+});
+
+describe('WatchHub', () => {
+  it('publishes a change once, with the next revision, and nothing when the endpoints did not change', () => {
+    const store = new SqliteStateStore({ dataDir: ':memory:' });
+    const current = new Map<string, WorkloadEndpoints>();
+    const hub = new WatchHub(store, (n) => current.get(n), 10_000);
+    const events: WatchEvent[] = [];
+    const { snapshot, unsubscribe } = hub.subscribe((e) => events.push(e));
+    assert.deepEqual(snapshot, { type: 'snapshot', revision: 0, workloads: [] });
+    current.set('web', endpoints('web', '192.0.2.1'));
+    hub.invalidate('web');
+    hub.invalidate('web');
+    hub.flush();
+    hub.invalidate('web');
+    hub.flush();
+    assert.deepEqual(events.map((e) => [e.type, e.revision]), [['upsert', 1]]);
+    current.set('web', endpoints('web', '192.0.2.2'));
+    hub.invalidate('web');
+    hub.flush();
+    current.delete('web');
+    hub.invalidate('web');
+    hub.flush();
+    assert.deepEqual(events.map((e) => [e.type, e.revision]), [['upsert', 1], ['upsert', 2], ['delete', 3]]);
+    unsubscribe();
+    hub.close();
+    store.close();
+  });
+
+  it('encodes an event as one Server-Sent Events frame with a single line of JSON', () => {
+    const frame = encodeSse({ type: 'delete', revision: 44, name: 'web' });
+    assert.equal(frame, 'event: delete\nid: 44\ndata: {"revision":44,"name":"web"}\n\n');
+  });
+});
