@@ -1,0 +1,58 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import './formats';
+import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
+import { ZoneDefinitionSchema } from './zone/schema';
+
+/** Schema of the GeoDNS server's settings (file or CLI): one source for types, defaults and validation. */
+export const DnsConfigSchema = Type.Object({
+  address: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 5300 }),
+  admin: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    address: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8053 }),
+  }, { additionalProperties: false, default: {} }),
+  zones: Type.Array(ZoneDefinitionSchema, { minItems: 1 }),
+  watch: Type.Optional(Type.Object({
+    url: Type.String({ minLength: 1 }),
+    token: Type.String({ minLength: 1 }),
+    minBackoffMs: Type.Integer({ minimum: 1, default: 250 }),
+    maxBackoffMs: Type.Integer({ minimum: 1, default: 15_000 }),
+    staleAfterSeconds: Type.Number({ exclusiveMinimum: 0, default: 45 }),
+  }, { additionalProperties: false })),
+  /** Where the last watch snapshot is kept so a restart answers while the scheduler is down. */
+  snapshotPath: Type.Optional(Type.String({ minLength: 1 })),
+  ttlBounds: Type.Object({
+    minSeconds: Type.Integer({ minimum: 0, default: 5 }),
+    maxSeconds: Type.Integer({ minimum: 0, default: 3600 }),
+  }, { additionalProperties: false, default: {} }),
+  /** Most A/AAAA records in one answer. */
+  maxAddresses: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
+  /** Largest UDP response to EDNS clients (1232 avoids fragmentation). */
+  maxUdpPayloadBytes: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }),
+  rrl: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    responsesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 50 }),
+    burstSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+    slip: Type.Integer({ minimum: 0, default: 2 }),
+    ipv4PrefixLength: Type.Integer({ minimum: 8, maximum: 32, default: 24 }),
+    ipv6PrefixLength: Type.Integer({ minimum: 16, maximum: 128, default: 56 }),
+    exemptLoopback: Type.Boolean({ default: true }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
+
+/** The server's validated, frozen settings. */
+export type DnsConfig = Static<typeof DnsConfigSchema>;
+
+/** Applies defaults, validates (every problem with its key path) and freezes the settings. */
+export function loadDnsConfig(input: unknown): DnsConfig {
+  const withDefaults: unknown = Value.Default(DnsConfigSchema, Value.Clone(input ?? {}));
+  const issues: DnsConfigIssue[] = [...Value.Errors(DnsConfigSchema, withDefaults)].map((e) => ({ path: e.path, message: e.message }));
+  const cfg = withDefaults as DnsConfig;
+  if (!issues.length && cfg.ttlBounds.minSeconds > cfg.ttlBounds.maxSeconds) {
+    issues.push({ path: '/ttlBounds', message: 'minSeconds must not exceed maxSeconds' });
+  }
+  if (issues.length) throw new DnsConfigError('DNS configuration', issues);
+  return deepFreeze(cfg);
+}

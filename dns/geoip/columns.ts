@@ -1,0 +1,69 @@
+import type { GeoSource } from './types';
+
+/**
+ * The columns a `GeoTable` is made of: plain typed arrays, so a table built in a worker thread can
+ * be transferred without copying. Ranges are sorted, disjoint and inclusive; bounds are unsigned
+ * 32-bit words, most significant first.
+ */
+export interface GeoTableData {
+  readonly source: GeoSource;
+  /** Latitude in degrees of each location. */
+  readonly locationLat: Float64Array;
+  /** Longitude in degrees of each location. */
+  readonly locationLon: Float64Array;
+  /** ISO alpha-2 country of each location as two character codes packed in a u16; 0 when unknown. */
+  readonly locationCountry: Uint16Array;
+  /** 2 words per IPv4 range: start, end. */
+  readonly v4Bounds: Uint32Array;
+  /** Location index of each IPv4 range. */
+  readonly v4Locations: Uint32Array;
+  /** 8 words per IPv6 range: start (4 words), end (4 words). */
+  readonly v6Bounds: Uint32Array;
+  /** Location index of each IPv6 range. */
+  readonly v6Locations: Uint32Array;
+}
+
+/** Packs an ISO alpha-2 code into a u16 (0 for ''). */
+export function packCountry(country: string): number {
+  return country.length === 2 ? (country.charCodeAt(0) << 8) | country.charCodeAt(1) : 0;
+}
+
+/** Unpacks a u16 country code ('' for 0). */
+export function unpackCountry(packed: number): string {
+  return packed === 0 ? '' : String.fromCharCode(packed >>> 8, packed & 0xff);
+}
+
+/** A growable list of locations stored as columns. */
+export class LocationColumns {
+  private lat = new Float64Array(1024);
+  private lon = new Float64Array(1024);
+  private country = new Uint16Array(1024);
+  private count = 0;
+
+  /** Appends a location; returns its index. */
+  add(lat: number, lon: number, packedCountry: number): number {
+    if (this.count === this.lat.length) {
+      const grow = <T extends Float64Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.lat = grow(this.lat, (n) => new Float64Array(n));
+      this.lon = grow(this.lon, (n) => new Float64Array(n));
+      this.country = grow(this.country, (n) => new Uint16Array(n));
+    }
+    this.lat[this.count] = lat;
+    this.lon[this.count] = lon;
+    this.country[this.count] = packedCountry;
+    return this.count++;
+  }
+
+  /** Trimmed copies of the columns. */
+  columns(): Pick<GeoTableData, 'locationLat' | 'locationLon' | 'locationCountry'> {
+    return {
+      locationLat: this.lat.slice(0, this.count),
+      locationLon: this.lon.slice(0, this.count),
+      locationCountry: this.country.slice(0, this.count),
+    };
+  }
+}

@@ -1,0 +1,48 @@
+/** A located point: coordinates in degrees, ISO country and continent codes. */
+export interface GeoLocation {
+  /** Latitude in degrees, WGS 84. */
+  readonly lat: number;
+  /** Longitude in degrees, WGS 84. */
+  readonly lon: number;
+  /** ISO 3166-1 alpha-2 country code, `''` when the dataset does not know it. */
+  readonly country: string;
+  /** Continent code (AF AN AS EU NA OC SA), `''` when unknown. */
+  readonly continent: string;
+}
+
+/**
+ * Where a table's knowledge comes from. `static` is the data shipped with geoip-lite (always
+ * available), `dataset` a verified downloaded package, `overlay` the routing overlay, `cache` the
+ * hot-prefix cache.
+ */
+export type GeoSource = 'dataset' | 'overlay' | 'cache' | 'static';
+
+/** The answer to one lookup: the location plus the table entry that decided it. */
+export interface GeoMatch extends GeoLocation {
+  /**
+   * The widest CIDR block that contains the address and lies inside the matched entry's range,
+   * e.g. `81.2.69.0/24`; suitable as an EDNS Client Subnet scope (RFC 7871 section 7.2.1).
+   */
+  readonly prefix: string;
+  /** The prefix length of `prefix`. */
+  readonly prefixLength: number;
+  /** Which source decided the answer. */
+  readonly source: GeoSource;
+}
+
+/** A parsed IPv4 address: one unsigned 32-bit number. */
+export interface ParsedIpv4 {
+  readonly version: 4;
+  /** The address as an unsigned 32-bit integer (network byte order value). */
+  readonly value: number;
+}
+
+/** A parsed IPv6 address: four unsigned 32-bit words, most significant first. */
+export interface ParsedIpv6 {
+  readonly version: 6;
+  /** The 128 bits as four big-endian u32 words. */
+  readonly words: readonly [number, number, number, number];
+}
+
+/** Either family. */
+export type ParsedIp = ParsedIpv4 | ParsedIpv6;

@@ -1,0 +1,203 @@
+/** The authoritative GeoDNS server: start it, feed it workloads, stop it. */
+import { GeoTable, GeoTableHolder } from './geoip';
+import { createAdminServer, listenAdmin } from './admin/http';
+import { WorkloadStore } from './answer/store';
+import { FAIL_OPEN } from './answer/select';
+import { QueryHandler } from './server/handler';
+import { DnsMetrics } from './server/metrics';
+import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
+import { DEFAULT_TCP, listen, type TcpOptions } from './server/transport';
+import { WatchClient, type WatchStatus } from './watch/client';
+import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
+import { readSnapshot, SnapshotWriter } from './watch/snapshot';
+import { MAX_UDP_EDNS } from './wire/constants';
+import { loadZoneConfig } from './zone/load';
+import type { ZoneConfig } from './zone/schema';
+import { ZoneSet } from './zone/zone';
+import type { DnsConfig } from './config';
+
+export { DnsConfigSchema, loadDnsConfig, type DnsConfig } from './config';
+export { exampleZoneConfig, loadZoneConfig, DnsConfigError, type DnsConfigIssue } from './zone/load';
+export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
+export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
+export type { WatchStatus } from './watch/client';
+export type { RrlOptions } from './server/rrl';
+export { DnsDecodeError } from './wire/errors';
+
+/** Options of `startDnsServer`. */
+export interface DnsServerOptions {
+  /** Listen address for UDP and TCP (default 127.0.0.1). */
+  readonly address?: string;
+  /** Port for UDP and TCP (default 5300; 0 picks a free one). */
+  readonly port?: number;
+  /** Admin HTTP port (default 8053; 0 picks a free one; false disables it). */
+  readonly adminPort?: number | false;
+  readonly adminAddress?: string;
+  /** Zones served (validated with `loadZoneConfig`). */
+  readonly zones: ZoneConfig;
+  /** Initial workloads (a snapshot file, when present and newer, replaces them). */
+  readonly workloads?: readonly WorkloadEndpoints[];
+  /** The scheduler's watch stream. */
+  readonly watch?: { readonly url: string; readonly token: string; readonly minBackoffMs?: number; readonly maxBackoffMs?: number; readonly staleAfterMs?: number };
+  /** File keeping the last snapshot (written atomically). */
+  readonly snapshotPath?: string;
+  /** Bounds the workloads' TTLs are clamped into, in seconds (default 5..3600). */
+  readonly ttlBounds?: { readonly min: number; readonly max: number };
+  /** Most A/AAAA records per answer (default 8). */
+  readonly maxAddresses?: number;
+  /** Largest UDP response to EDNS clients (default 1232). */
+  readonly maxUdpPayload?: number;
+  /** Response-rate limiting (default on, loopback exempt); false turns it off. */
+  readonly rrl?: Partial<RrlOptions> | false;
+  readonly tcp?: Partial<TcpOptions>;
+  /** GeoIP table or holder (default: geoip-lite's data, loaded once per process). */
+  readonly geo?: GeoTable | GeoTableHolder;
+  /** Log sink (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** A running server. */
+export interface RunningDnsServer {
+  readonly address: string;
+  readonly port: number;
+  readonly adminPort?: number;
+  /** The GeoIP table holder the server reads; `swap` a table in at any time. */
+  readonly geo: GeoTableHolder;
+  /** Replaces every workload (as a snapshot would). */
+  setWorkloads(list: readonly WorkloadEndpoints[]): void;
+  /** Adds or replaces one workload (as an upsert event would). */
+  upsertWorkload(w: WorkloadEndpoints): void;
+  /** Removes a workload by its workload name. */
+  deleteWorkload(name: string): void;
+  /** Current workloads. */
+  workloads(): WorkloadEndpoints[];
+  /** Watch connection status, when a watch is configured. */
+  watchStatus(): WatchStatus | undefined;
+  /** Stops the watch, writes the snapshot, closes every socket. Idempotent. */
+  close(): Promise<void>;
+}
+
+let defaultTable: GeoTable | undefined;
+
+/** The process-wide table from geoip-lite's data, loaded on first use. */
+export function defaultGeoTable(): GeoTable {
+  defaultTable ??= GeoTable.fromGeoipLite();
+  return defaultTable;
+}
+
+/** Starts UDP and TCP listeners (and the admin API), loads the snapshot, and follows the watch stream. */
+export async function startDnsServer(options: DnsServerOptions): Promise<RunningDnsServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const zones = new ZoneSet(loadZoneConfig(options.zones));
+  const geo = options.geo instanceof GeoTableHolder ? options.geo : new GeoTableHolder(options.geo ?? defaultGeoTable());
+  const ttl = options.ttlBounds ?? { min: 5, max: 3600 };
+  if (ttl.min > ttl.max) throw new RangeError(`ttlBounds.min (${ttl.min}) exceeds ttlBounds.max (${ttl.max})`);
+  const store = new WorkloadStore({ ttlMinSeconds: ttl.min, ttlMaxSeconds: ttl.max, maxAddresses: options.maxAddresses ?? 8 },
+    (fqdn) => zones.findZone(fqdn) !== undefined);
+  if (options.workloads) store.replaceAll(checkWorkloads(options.workloads, 'workloads option'));
+  if (options.snapshotPath) {
+    try {
+      const snap = await readSnapshot(options.snapshotPath);
+      if (snap) {
+        store.replaceAll(snap.workloads, snap.revision);
+        log(`dns: loaded ${snap.workloads.length} workloads at revision ${snap.revision} from ${options.snapshotPath}`);
+      }
+    } catch (e) {
+      // A corrupt snapshot must not stop the server: the watch stream brings the state back.
+      log(`dns: ignoring snapshot: ${(e as Error).message}`);
+    }
+  }
+  const metrics = new DnsMetrics();
+  const handler = new QueryHandler(zones, store, geo, metrics, { maxUdpPayload: options.maxUdpPayload ?? MAX_UDP_EDNS });
+  const rrl = new ResponseRateLimiter(options.rrl === false ? { ...DEFAULT_RRL, enabled: false } : { ...DEFAULT_RRL, ...options.rrl });
+  const address = options.address ?? '127.0.0.1';
+  const warm = (): void => {
+    // Build decision runs off the query path after a change, so the first query does not pay for it.
+    setImmediate(() => {
+      const table = geo.current;
+      for (const w of store.answers()) {
+        w.runs(4, table);
+        // AAAA runs only matter for workloads with IPv6 addresses.
+        if (w.addresses(6, FAIL_OPEN).length > 0) w.runs(6, table);
+      }
+    });
+  };
+  store.onChange(warm);
+  warm();
+  const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, { ...DEFAULT_TCP, ...options.tcp },
+    (e) => log(`dns: ${e.stack ?? e.message}`));
+  // A GeoIP table swap invalidates the decision runs: rebuild them soon after, not on a query.
+  let generation = geo.generation;
+  const swapWatch = setInterval(() => {
+    if (geo.generation !== generation) {
+      generation = geo.generation;
+      warm();
+    }
+  }, 500);
+  swapWatch.unref();
+  let writer: SnapshotWriter | undefined;
+  if (options.snapshotPath) {
+    writer = new SnapshotWriter(options.snapshotPath, () => ({ revision: store.revision, workloads: store.list() }),
+      (e) => log(`dns: snapshot write failed: ${e.message}`));
+    store.onChange(() => writer?.schedule());
+  }
+  let watch: WatchClient | undefined;
+  if (options.watch) {
+    watch = new WatchClient(options.watch, (ev: WatchEvent) => {
+      if (ev.type === 'snapshot') store.replaceAll(ev.workloads, ev.revision);
+      else if (ev.type === 'upsert') store.upsert(ev.workload, ev.revision);
+      else store.delete(ev.name, ev.revision);
+    }, log);
+    watch.start();
+  }
+  let adminPort: number | undefined;
+  const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, handler, metrics, watchStatus: () => watch?.getStatus() });
+  if (admin) {
+    try {
+      adminPort = await listenAdmin(admin, options.adminAddress ?? '127.0.0.1', typeof options.adminPort === 'number' ? options.adminPort : 8053);
+    } catch (e) {
+      watch?.stop();
+      clearInterval(swapWatch);
+      await listeners.close();
+      throw e;
+    }
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    address, port: listeners.port, adminPort, geo,
+    setWorkloads: (list) => store.replaceAll(checkWorkloads(list, 'workloads')),
+    upsertWorkload: (w) => store.upsert(checkWorkloads([w], 'workload')[0]!),
+    deleteWorkload: (name) => store.delete(name),
+    workloads: () => store.list(),
+    watchStatus: () => watch?.getStatus(),
+    close: () => {
+      closing ??= (async () => {
+        watch?.stop();
+        clearInterval(swapWatch);
+        if (admin) {
+          admin.closeAllConnections();
+          await new Promise<void>((resolve) => admin.close(() => resolve()));
+        }
+        await listeners.close();
+        await writer?.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `startDnsServer` options from a loaded `DnsConfig` (for the CLI). */
+export function dnsOptionsFromConfig(cfg: DnsConfig): DnsServerOptions {
+  return {
+    address: cfg.address, port: cfg.port, adminPort: cfg.admin.enabled ? cfg.admin.port : false, adminAddress: cfg.admin.address,
+    zones: { zones: cfg.zones },
+    watch: cfg.watch ? { url: cfg.watch.url, token: cfg.watch.token, minBackoffMs: cfg.watch.minBackoffMs, maxBackoffMs: cfg.watch.maxBackoffMs,
+      staleAfterMs: cfg.watch.staleAfterSeconds * 1000 } : undefined,
+    snapshotPath: cfg.snapshotPath,
+    ttlBounds: { min: cfg.ttlBounds.minSeconds, max: cfg.ttlBounds.maxSeconds },
+    maxAddresses: cfg.maxAddresses, maxUdpPayload: cfg.maxUdpPayloadBytes,
+    rrl: cfg.rrl,
+  };
+}
+
+export { startDnsCluster, type RunningDnsCluster } from './cluster';

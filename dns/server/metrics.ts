@@ -1,0 +1,89 @@
+import { rcodeName, typeName } from '../wire/constants';
+import type { WorkloadStore } from '../answer/store';
+
+/** Upper bounds of the latency histogram, in seconds (Prometheus convention). */
+export const LATENCY_BUCKETS_SECONDS = Object.freeze([0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]);
+
+/** How the client's location was learnt. */
+export const LOCATION_VIA = Object.freeze({ ECS: 0, ADDRESS: 1, UNKNOWN: 2 } as const);
+const VIA_NAMES = ['ecs', 'address', 'unknown'];
+
+/** Counters of the server; plain typed arrays so the hot path only increments numbers. */
+export class DnsMetrics {
+  /** Queries by QTYPE (index = type, 0..65535). */
+  readonly queriesByType = new Float64Array(65536);
+  /** Responses by rcode (including extended rcodes up to 4095). */
+  readonly responsesByRcode = new Float64Array(4096);
+  /** Answers by the way the location was learnt (`LOCATION_VIA`). */
+  readonly locationVia = new Float64Array(3);
+  /** Location lookups by table source (`static`, `dataset`, ...). */
+  readonly geoSource = new Map<string, number>();
+  /** Latency histogram counts per bucket (+Inf last) and the sum in seconds. */
+  readonly latencyBuckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
+  latencySum = 0;
+  latencyCount = 0;
+  /** Responses sent with TC=1 because they did not fit. */
+  truncated = 0;
+  /** Responses dropped or slipped by response-rate limiting. */
+  rrlDropped = 0;
+  rrlSlipped = 0;
+  /** Packets not answered at all (responses, garbage shorter than a header). */
+  ignored = 0;
+  /** Messages handled per transport. */
+  udp = 0;
+  tcp = 0;
+
+  /** Records one handled query's latency in seconds. */
+  observeLatency(seconds: number): void {
+    const b = LATENCY_BUCKETS_SECONDS;
+    let i = 0;
+    while (i < b.length && seconds > b[i]!) i++;
+    this.latencyBuckets[i]!++;
+    this.latencySum += seconds;
+    this.latencyCount++;
+  }
+
+  /** Counts a location source of the table that answered. */
+  countGeoSource(source: string): void {
+    this.geoSource.set(source, (this.geoSource.get(source) ?? 0) + 1);
+  }
+
+  /** Prometheus text exposition (version 0.0.4). */
+  render(store: WorkloadStore): string {
+    const lines: string[] = [];
+    const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+    lines.push('# HELP meridian_dns_queries_total DNS queries by query type.', '# TYPE meridian_dns_queries_total counter');
+    this.queriesByType.forEach((v, t) => { if (v) lines.push(`meridian_dns_queries_total{qtype="${typeName(t)}"} ${v}`); });
+    lines.push('# HELP meridian_dns_responses_total DNS responses by rcode.', '# TYPE meridian_dns_responses_total counter');
+    this.responsesByRcode.forEach((v, r) => { if (v) lines.push(`meridian_dns_responses_total{rcode="${rcodeName(r)}"} ${v}`); });
+    lines.push('# HELP meridian_dns_answers_total Workload answers by workload and answering region.', '# TYPE meridian_dns_answers_total counter');
+    for (const w of store.answers()) {
+      w.regionCounts.forEach((v, i) => {
+        if (!v) return;
+        const region = i < w.endpoints.regions.length ? w.decisionLabel(i) : 'fail-open';
+        lines.push(`meridian_dns_answers_total{workload="${esc(w.endpoints.name)}",region="${esc(region)}"} ${v}`);
+      });
+    }
+    lines.push('# HELP meridian_dns_location_source_total Workload answers by how the client was located.', '# TYPE meridian_dns_location_source_total counter');
+    this.locationVia.forEach((v, i) => lines.push(`meridian_dns_location_source_total{via="${VIA_NAMES[i]}"} ${v}`));
+    lines.push('# HELP meridian_dns_geo_source_total Location lookups by GeoIP table source.', '# TYPE meridian_dns_geo_source_total counter');
+    for (const [k, v] of this.geoSource) lines.push(`meridian_dns_geo_source_total{source="${esc(k)}"} ${v}`);
+    lines.push('# HELP meridian_dns_truncated_total Responses sent with TC=1.', '# TYPE meridian_dns_truncated_total counter', `meridian_dns_truncated_total ${this.truncated}`);
+    lines.push('# HELP meridian_dns_rrl_total Responses withheld by response-rate limiting.', '# TYPE meridian_dns_rrl_total counter',
+      `meridian_dns_rrl_total{action="drop"} ${this.rrlDropped}`, `meridian_dns_rrl_total{action="slip"} ${this.rrlSlipped}`);
+    lines.push('# HELP meridian_dns_ignored_total Packets not answered (responses, runts).', '# TYPE meridian_dns_ignored_total counter', `meridian_dns_ignored_total ${this.ignored}`);
+    lines.push('# HELP meridian_dns_messages_total Messages handled by transport.', '# TYPE meridian_dns_messages_total counter',
+      `meridian_dns_messages_total{transport="udp"} ${this.udp}`, `meridian_dns_messages_total{transport="tcp"} ${this.tcp}`);
+    lines.push('# HELP meridian_dns_query_duration_seconds Time to build a response.', '# TYPE meridian_dns_query_duration_seconds histogram');
+    let cum = 0;
+    LATENCY_BUCKETS_SECONDS.forEach((b, i) => {
+      cum += this.latencyBuckets[i]!;
+      lines.push(`meridian_dns_query_duration_seconds_bucket{le="${b}"} ${cum}`);
+    });
+    cum += this.latencyBuckets[LATENCY_BUCKETS_SECONDS.length]!;
+    lines.push(`meridian_dns_query_duration_seconds_bucket{le="+Inf"} ${cum}`);
+    lines.push(`meridian_dns_query_duration_seconds_sum ${this.latencySum}`, `meridian_dns_query_duration_seconds_count ${this.latencyCount}`);
+    lines.push('# HELP meridian_dns_workloads Workload names served.', '# TYPE meridian_dns_workloads gauge', `meridian_dns_workloads ${store.answers().length}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

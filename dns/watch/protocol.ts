@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import '../formats';
+
+/** Schema of one workload's endpoints as the scheduler's watch stream sends them. */
+export const WorkloadEndpointsSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  dns: Type.Union([Type.Object({ name: Type.String({ minLength: 1, maxLength: 253 }), ttl: Type.Integer({ minimum: 0 }) }), Type.Null()]),
+  residency: Type.Union([Type.Object({
+    countries: Type.Optional(Type.Array(Type.String())),
+    continents: Type.Optional(Type.Array(Type.String())),
+  }), Type.Null()]),
+  regions: Type.Array(Type.Object({
+    cloud: Type.Union([Type.Literal('aws'), Type.Literal('azure'), Type.Literal('alibaba')]),
+    region: Type.String({ minLength: 1 }),
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lon: Type.Number({ minimum: -180, maximum: 180 }),
+    country: Type.String(),
+    continent: Type.String(),
+    healthy: Type.Boolean(),
+    instances: Type.Array(Type.Object({
+      id: Type.String(),
+      ipv4: Type.Optional(Type.String({ format: 'ipv4' })),
+      ipv6: Type.Optional(Type.String({ format: 'ipv6' })),
+      healthy: Type.Boolean(),
+    })),
+  })),
+});
+
+/** One workload's DNS name, residency and regions with instances (see the watch protocol). */
+export type WorkloadEndpoints = Static<typeof WorkloadEndpointsSchema>;
+
+/** `snapshot` event data: the full state at `revision`. */
+export const SnapshotEventSchema = Type.Object({ revision: Type.Integer(), workloads: Type.Array(WorkloadEndpointsSchema) });
+/** `upsert` event data. */
+export const UpsertEventSchema = Type.Object({ revision: Type.Integer(), workload: WorkloadEndpointsSchema });
+/** `delete` event data. */
+export const DeleteEventSchema = Type.Object({ revision: Type.Integer(), name: Type.String({ minLength: 1 }) });
+
+/** A decoded watch event. */
+export type WatchEvent =
+  | { readonly type: 'snapshot'; readonly revision: number; readonly workloads: readonly WorkloadEndpoints[] }
+  | { readonly type: 'upsert'; readonly revision: number; readonly workload: WorkloadEndpoints }
+  | { readonly type: 'delete'; readonly revision: number; readonly name: string };
+
+/** Raised for an event whose data does not match the protocol; names the first problem. */
+export class WatchProtocolError extends Error {
+  override readonly name = 'WatchProtocolError';
+  readonly code = 'DNS_ERR_WATCH_PROTOCOL';
+}
+
+function check<T>(schema: Parameters<typeof Value.Check>[0], value: unknown, what: string): T {
+  if (Value.Check(schema, value)) return value as T;
+  const first = [...Value.Errors(schema, value)][0];
+  throw new WatchProtocolError(`bad ${what} event: ${first ? `${first.path || '/'}: ${first.message}` : 'invalid'}`);
+}
+
+/** Parses one SSE event (name + data line) into a `WatchEvent`; undefined for unknown event names. */
+export function parseWatchEvent(event: string, data: string): WatchEvent | undefined {
+  if (event !== 'snapshot' && event !== 'upsert' && event !== 'delete') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch (e) {
+    throw new WatchProtocolError(`bad ${event} event: data is not JSON (${(e as Error).message})`);
+  }
+  switch (event) {
+    case 'snapshot': {
+      const v = check<Static<typeof SnapshotEventSchema>>(SnapshotEventSchema, json, event);
+      return { type: 'snapshot', revision: v.revision, workloads: v.workloads };
+    }
+    case 'upsert': {
+      const v = check<Static<typeof UpsertEventSchema>>(UpsertEventSchema, json, event);
+      return { type: 'upsert', revision: v.revision, workload: v.workload };
+    }
+    case 'delete': {
+      const v = check<Static<typeof DeleteEventSchema>>(DeleteEventSchema, json, event);
+      return { type: 'delete', revision: v.revision, name: v.name };
+    }
+  }
+}
+
+/** Validates a list of workloads (e.g. from options or the snapshot file); throws naming the first problem. */
+export function checkWorkloads(value: unknown, what: string): WorkloadEndpoints[] {
+  return check<WorkloadEndpoints[]>(Type.Array(WorkloadEndpointsSchema), value, what);
+}

@@ -1,0 +1,8 @@
+/** DNS wire format: symmetric codec, EDNS Client Subnet, and the allocation-free query parser. */
+export * from './constants';
+export { DnsDecodeError, isDnsDecodeError, type DnsDecodeErrorCode } from './errors';
+export * from './message';
+export * from './edns';
+export * from './ip';
+export { decodeName, encodeName, nameLabels, normalizeName, validateName, nameEncodingLength } from './name';
+export { FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals } from './fast';

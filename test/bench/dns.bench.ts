@@ -1,0 +1,277 @@
+// GeoDNS benchmark: dnsperf with a different random ECS /24 in every query, against Meridian's
+// server and gdnsd 3 (geoip plugin, same regions) in the same run. Reports queries per server
+// CPU-second and their ratio, average and p99 latency at a fixed rate, RSS, and how often the two
+// servers pick the same region.
+// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--only gdnsd|meridian]`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDnsperf, runningDnsperf, type DnsperfResult } from './dns/dnsperf';
+import { extractMmdb, writeGdnsdConfig } from './dns/gdnsd';
+import { probe, waitUntilAnswering } from './dns/probe';
+import { cpuSeconds, memoryMiB } from './dns/proc';
+import { randomSubnets, writeQueryFile } from './dns/queries';
+import { benchRegions, BENCH_NAME, type BenchRegion } from './dns/regions';
+
+/** Which servers to run. */
+export type BenchServer = 'gdnsd' | 'meridian';
+
+/** Options of `benchDns`. */
+export interface DnsBenchOptions {
+  /** Length of each measured dnsperf run, seconds (default 10). */
+  readonly seconds?: number;
+  /** Rate of the fixed-rate run (default 10,000 QPS). */
+  readonly fixedQps?: number;
+  /** Distinct queries in the input file (default 1,000,000; dnsperf loops over it). */
+  readonly queries?: number;
+  /** Subnets probed one by one on each server to compare their choices (default 2,000). */
+  readonly agreementProbes?: number;
+  readonly servers?: readonly BenchServer[];
+  readonly log?: (line: string) => void;
+}
+
+/** Figures for one server. */
+export interface ServerFigures {
+  readonly server: BenchServer;
+  readonly error?: string;
+  readonly startupMs?: number;
+  readonly max?: DnsperfResult & { readonly serverCpuSeconds: number; readonly queriesPerCpuSecond: number };
+  readonly fixed?: DnsperfResult & { readonly serverCpuSeconds: number };
+  readonly rssMiB?: number;
+  readonly peakRssMiB?: number;
+  /** A record answered for each agreement probe ('' when none). */
+  readonly answers?: readonly string[];
+}
+
+/** The whole run. */
+export interface DnsBenchResult {
+  readonly servers: readonly ServerFigures[];
+  /** Meridian's queries per CPU-second over gdnsd's. */
+  readonly ratioPerCpuSecond?: number;
+  /** Share of probes where both servers answered the same region. */
+  readonly agreement?: number;
+  readonly goals: { readonly ratio: boolean | null; readonly p99: boolean | null; readonly rss: boolean | null };
+  readonly loadAverage: readonly number[];
+}
+
+const MERIDIAN_SCRIPT = join(__dirname, 'dns', 'meridian-server.js');
+
+// With two or more CPUs the server runs on CPU 0 and dnsperf on CPU 1 (taskset execs, so the pid
+// stays the server's): the load generator does not steal the server's CPU or caches.
+const PIN = availableParallelism() >= 2;
+const SERVER_CPU = 0;
+const CLIENT_CPU = 1;
+
+function pinned(cmd: string, args: readonly string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', String(SERVER_CPU), cmd, ...args]] : [cmd, [...args]];
+}
+
+function freePort(): Promise<number> {
+  // A TCP port that is also free for UDP: both servers listen on both.
+  return new Promise<number>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => {
+        const udp = createSocket('udp4');
+        udp.once('error', () => { udp.close(); freePort().then(resolve, reject); });
+        udp.bind(port, '127.0.0.1', () => udp.close(() => resolve(port)));
+      });
+    });
+  });
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (!alive(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => { if (alive(child)) child.kill('SIGKILL'); }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function tail(buf: string[]): string {
+  return buf.join('').split('\n').slice(-8).join('\n');
+}
+
+async function startGdnsd(dir: string, regions: readonly BenchRegion[], log: (l: string) => void): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+  const mmdb = await extractMmdb(dir);
+  const port = await freePort();
+  const conf = writeGdnsdConfig(dir, port, mmdb, regions);
+  const stderr: string[] = [];
+  const [cmd, args] = pinned('/usr/sbin/gdnsd', ['-c', conf, 'start']);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (c: Buffer) => stderr.push(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => stderr.push(c.toString()));
+  log(`  gdnsd pid ${child.pid} on 127.0.0.1:${port}`);
+  return { child, port, stderr };
+}
+
+async function startMeridian(log: (l: string) => void): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+  const port = await freePort();
+  const stderr: string[] = [];
+  const [cmd, args] = pinned(process.execPath, [MERIDIAN_SCRIPT, '--port', String(port)]);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr?.on('data', (c: Buffer) => stderr.push(c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`meridian-server not ready in 90 s: ${tail(stderr)}`)), 90_000);
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('ready ')) { clearTimeout(timer); resolve(); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`meridian-server exited with ${code}: ${tail(stderr)}`)); });
+  });
+  log(`  meridian pid ${child.pid} on 127.0.0.1:${port}`);
+  return { child, port, stderr };
+}
+
+async function measure(server: BenchServer, child: ChildProcess, port: number, o: Required<Omit<DnsBenchOptions, 'servers' | 'log'>>,
+  queryFile: string, probes: readonly number[], log: (l: string) => void): Promise<ServerFigures> {
+  const pid = child.pid as number;
+  // Warm-up (JIT, caches); not counted.
+  const cpu = PIN ? CLIENT_CPU : undefined;
+  await runDnsperf({ port, queryFile, seconds: 2, cpu });
+  const cpu0 = cpuSeconds(pid);
+  const max = await runDnsperf({ port, queryFile, seconds: o.seconds, cpu });
+  const cpu1 = cpuSeconds(pid);
+  const maxCpu = cpu1 - cpu0;
+  log(`  ${server}: max rate ${Math.round(max.qps)} QPS, ${max.completed} answered, server CPU ${maxCpu.toFixed(2)} s`);
+  const fixed = await runDnsperf({ port, queryFile, seconds: o.seconds, qps: o.fixedQps, perQuery: true, cpu });
+  const cpu2 = cpuSeconds(pid);
+  log(`  ${server}: at ${o.fixedQps} QPS avg ${fixed.avgLatencyMs.toFixed(3)} ms, p99 ${fixed.p99LatencyMs?.toFixed(3)} ms, lost ${fixed.lost}`);
+  const mem = memoryMiB(pid);
+  const answers: string[] = [];
+  for (const subnet of probes) {
+    try {
+      answers.push((await probe(port, BENCH_NAME, subnet, 1000)).a ?? '');
+    } catch {
+      answers.push('');
+    }
+  }
+  return {
+    server,
+    max: { ...max, serverCpuSeconds: maxCpu, queriesPerCpuSecond: max.completed / Math.max(maxCpu, 1e-9) },
+    fixed: { ...fixed, serverCpuSeconds: cpu2 - cpu1 },
+    rssMiB: mem.rss, peakRssMiB: mem.peak, answers,
+  };
+}
+
+/** Runs the benchmark, prints a table and one JSON line, and stops every process it started. */
+export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchResult> {
+  const o = {
+    seconds: options.seconds ?? 10, fixedQps: options.fixedQps ?? 10_000, queries: options.queries ?? 1_000_000,
+    agreementProbes: options.agreementProbes ?? 2_000,
+  };
+  const servers = options.servers ?? ['gdnsd', 'meridian'];
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-dns-bench-'));
+  const children: ChildProcess[] = [];
+  const figures: ServerFigures[] = [];
+  const regions = benchRegions();
+  // Ctrl-C or a kill of the benchmark must not leave a server behind.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    for (const c of [...children, ...runningDnsperf]) if (alive(c)) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const queryFile = join(dir, 'queries.bin');
+    await writeQueryFile(queryFile, BENCH_NAME, o.queries);
+    const nextProbe = randomSubnets(0xa9ee);
+    const probes = Array.from({ length: o.agreementProbes }, () => nextProbe());
+    log(`DNS benchmark: ${regions.length} regions, ${o.queries} ECS queries (random /24 each), ${o.seconds} s per run, `
+      + `${PIN ? `server on CPU ${SERVER_CPU}, dnsperf on CPU ${CLIENT_CPU}` : 'unpinned'}, load average ${loadavg()[0].toFixed(2)}`);
+    for (const server of servers) {
+      const started = Date.now();
+      let proc: { child: ChildProcess; port: number; stderr: string[] } | undefined;
+      try {
+        proc = server === 'gdnsd' ? await startGdnsd(dir, regions, log) : await startMeridian(log);
+        children.push(proc.child);
+        const p = proc;
+        await waitUntilAnswering(p.port, BENCH_NAME, 60_000, () => alive(p.child));
+        const startupMs = Date.now() - started;
+        figures.push({ ...(await measure(server, p.child, p.port, o, queryFile, probes, log)), startupMs });
+      } catch (err) {
+        const detail = proc ? `\n${tail(proc.stderr)}` : '';
+        log(`  ${server}: FAILED: ${(err as Error).message}${detail}`);
+        figures.push({ server, error: (err as Error).message });
+      } finally {
+        if (proc) await stop(proc.child);
+      }
+    }
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+    rmSync(dir, { recursive: true, force: true });
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+
+  const g = figures.find((f) => f.server === 'gdnsd' && f.max);
+  const m = figures.find((f) => f.server === 'meridian' && f.max);
+  const ratio = g?.max && m?.max ? m.max.queriesPerCpuSecond / g.max.queriesPerCpuSecond : undefined;
+  let agreement: number | undefined;
+  if (g?.answers && m?.answers) {
+    let same = 0;
+    g.answers.forEach((a, i) => { if (a !== '' && a === m.answers?.[i]) same++; });
+    agreement = same / g.answers.length;
+  }
+  const result: DnsBenchResult = {
+    servers: figures, ratioPerCpuSecond: ratio, agreement,
+    goals: {
+      ratio: ratio === undefined ? null : ratio >= 0.6,
+      p99: m?.fixed?.p99LatencyMs === undefined ? null : m.fixed.p99LatencyMs < 1,
+      rss: m?.peakRssMiB === undefined ? null : m.peakRssMiB < 300,
+    },
+    loadAverage: loadavg(),
+  };
+
+  const col = (s: string, w: number): string => s.padStart(w);
+  log('');
+  log(`  ${'server'.padEnd(9)}${col('q/CPU-s', 10)}${col('max QPS', 10)}${col('CPU s', 7)}${col(`avg ms@${o.fixedQps / 1000}k`, 12)}`
+    + `${col(`p99 ms@${o.fixedQps / 1000}k`, 12)}${col('lost', 6)}${col('RSS MiB', 9)}${col('peak MiB', 10)}`);
+  for (const f of figures) {
+    if (!f.max || !f.fixed) { log(`  ${f.server.padEnd(9)} failed: ${f.error ?? 'no figures'}`); continue; }
+    log(`  ${f.server.padEnd(9)}${col(Math.round(f.max.queriesPerCpuSecond).toString(), 10)}${col(Math.round(f.max.qps).toString(), 10)}`
+      + `${col(f.max.serverCpuSeconds.toFixed(2), 7)}${col(f.fixed.avgLatencyMs.toFixed(3), 12)}${col((f.fixed.p99LatencyMs ?? NaN).toFixed(3), 12)}`
+      + `${col(String(f.fixed.lost + f.max.lost), 6)}${col((f.rssMiB ?? NaN).toFixed(1), 9)}${col((f.peakRssMiB ?? NaN).toFixed(1), 10)}`);
+  }
+  if (ratio !== undefined) log(`  Meridian / gdnsd per CPU-second: ${ratio.toFixed(2)}x (goal >= 0.6x: ${result.goals.ratio ? 'met' : 'NOT met'})`);
+  if (result.goals.p99 !== null) log(`  Meridian p99 at ${o.fixedQps} QPS < 1 ms: ${result.goals.p99 ? 'met' : 'NOT met'}`);
+  if (result.goals.rss !== null) log(`  Meridian peak RSS < 300 MiB: ${result.goals.rss ? 'met' : 'NOT met'}`);
+  if (agreement !== undefined) log(`  same region as gdnsd for ${(agreement * 100).toFixed(1)}% of ${o.agreementProbes} random /24s (different GeoIP data: geoip-lite vs GeoLite2 City)`);
+  log(JSON.stringify({
+    bench: 'dns', ...result,
+    servers: figures.map(({ answers: _answers, ...rest }) => rest),
+  }));
+  return result;
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (require.main === module) {
+  const only = argValue('--only');
+  benchDns({
+    seconds: argValue('--seconds') ? Number(argValue('--seconds')) : undefined,
+    fixedQps: argValue('--qps') ? Number(argValue('--qps')) : undefined,
+    queries: argValue('--queries') ? Number(argValue('--queries')) : undefined,
+    servers: only ? [only as BenchServer] : undefined,
+  }).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

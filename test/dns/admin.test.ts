@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { defaultGeoTable, exampleZoneConfig, loadDnsConfig, loadZoneConfig, type RunningDnsServer, startDnsServer } from '../../dns/index';
+import { QTYPE } from '../../dns/wire/index';
+import { expectedRegion } from './geo-reference';
+import { globalRegions, query, workload } from './fixtures';
+
+describe('GeoDNS admin API and configuration', function () {
+  this.timeout(20_000);
+  let server: RunningDnsServer;
+  const web = workload('web', globalRegions());
+
+  before(async () => {
+    server = await startDnsServer({ port: 0, adminPort: 0, zones: exampleZoneConfig(), geo: defaultGeoTable(), workloads: [web], log: () => undefined });
+  });
+  after(async () => server?.close());
+
+  const get = async (p: string): Promise<Response> => fetch(`http://127.0.0.1:${server.adminPort}${p}`);
+
+  it('explains a lookup: location, prefix, source and the region each workload would answer', async () => {
+    const res = await get('/geo/lookup?ip=81.2.69.1');
+    assert.equal(res.status, 200);
+    const body = await res.json() as { location: { country: string }; prefix: string; source: string; workloads: Array<{ family: string; region: string }> };
+    assert.equal(body.location.country, 'GB');
+    assert.match(body.prefix, /^81\.2\.\d+\.\d+\/\d+$/);
+    assert.equal(body.source, 'static');
+    assert.equal(body.workloads.find((w) => w.family === 'A')?.region, web.regions[expectedRegion(web, '81.2.69.1')]!.region);
+    assert.equal((await get('/geo/lookup?ip=not-an-ip')).status, 400);
+    assert.equal((await get('/geo/lookup')).status, 400);
+  });
+
+  it('exposes Prometheus metrics by query type, rcode, region, location source and latency', async () => {
+    await query(server.port, 'web.meridian.test', QTYPE.A, { ecs: '81.2.69.0/24' });
+    await query(server.port, 'nope.meridian.test', QTYPE.A);
+    const text = await (await get('/metrics')).text();
+    assert.match(text, /meridian_dns_queries_total\{qtype="A"\} [1-9]/);
+    assert.match(text, /meridian_dns_responses_total\{rcode="NXDOMAIN"\} 1/);
+    assert.match(text, /meridian_dns_answers_total\{workload="web",region="azure:westeurope"\} 1/);
+    assert.match(text, /meridian_dns_location_source_total\{via="ecs"\} 1/);
+    assert.match(text, /meridian_dns_query_duration_seconds_count [1-9]/);
+  });
+
+  it('reports health', async () => {
+    const res = await get('/healthz');
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { workloads: number }).workloads, 1);
+  });
+
+  it('rejects bad configuration with every problem and its key path', async () => {
+    assert.throws(() => loadZoneConfig({ zones: [{ origin: 'x.test', soa: { mname: 'ns.x.test' }, ns: [] }] }),
+      (e: Error & { issues?: Array<{ path: string }> }) => !!e.issues?.some((i) => i.path === '/zones/0/soa/rname') && !!e.issues.some((i) => i.path === '/zones/0/ns'));
+    assert.throws(() => loadDnsConfig({ zones: exampleZoneConfig().zones, port: 70000, ttlBounds: { minSeconds: 10, maxSeconds: 5 } }), /\/port/);
+    const clash = { zones: [{ ...exampleZoneConfig().zones[0]!, records: [{ name: 'www', type: 'CNAME', value: 'web.meridian.test' },
+      { name: 'www', type: 'TXT', value: 'x' }] }] };
+    return startDnsServer({ port: 0, adminPort: false, zones: loadZoneConfig(clash), geo: defaultGeoTable(), log: () => undefined })
+      .then(() => assert.fail('a CNAME beside other records must be rejected'), (e: Error) => assert.match(e.message, /CNAME and other records/));
+  });
+
+  it('fills defaults and freezes the server settings', () => {
+    const cfg = loadDnsConfig({ zones: exampleZoneConfig().zones });
+    assert.equal(cfg.port, 5300);
+    assert.equal(cfg.admin.port, 8053);
+    assert.ok(Object.isFrozen(cfg));
+  });
+});
