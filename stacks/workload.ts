@@ -1,0 +1,189 @@
+import * as pulumi from '@pulumi/pulumi';
+import type { RegionPolicy } from '../policies';
+import { CLOUD_IDS, type CloudId, type ProvidersConfig } from '../providers';
+import { place, type Exclusion, type Placement, type Workload as WorkloadSpec } from '../scheduler/placement';
+import { Instance } from './instance/resource';
+import type { InstanceProvider } from './instance/provider';
+
+/** The Pulumi type token of the workload component. */
+export const WORKLOAD_TYPE = 'meridian:index:Workload';
+
+/** Tag on every instance naming the Pulumi stack that owns it. */
+export const STACK_TAG = 'meridian:stack';
+
+/** Arguments of a `Workload` component. */
+export interface WorkloadArgs {
+  /** The workload: replicas, size, image per cloud, policy name and DNS name. */
+  readonly workload: WorkloadSpec;
+  /** The RegionPolicy named by `workload.policy`. */
+  readonly policy: RegionPolicy;
+  /** Driver settings passed to every Instance (a secret in the state). */
+  readonly connection?: pulumi.Input<ProvidersConfig>;
+  /** Extra tags on every instance. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Seconds each instance may take to start. */
+  readonly readyTimeoutSeconds?: number;
+  /** Regions or sizes to avoid (capacity shortages, outages). */
+  readonly exclusions?: readonly Exclusion[];
+  /** The placement of the last deployment: kept wherever still valid, so few instances move. */
+  readonly current?: Placement;
+  /** The Instance provider; the shared one by default. */
+  readonly provider?: InstanceProvider;
+}
+
+/** Where the replicas of one region went and what they cost. */
+export interface RegionPlacement {
+  readonly cloud: CloudId;
+  readonly region: string;
+  /** The cloud's instance type. */
+  readonly size: string;
+  readonly count: number;
+  /** On-demand list price of one replica, USD per hour. */
+  readonly usdPerHourEach: number;
+  /** `count` x `usdPerHourEach`. */
+  readonly usdPerHour: number;
+}
+
+/** Addresses of one region behind the workload's DNS name. */
+export interface DnsRegionRecords {
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly addresses: readonly string[];
+}
+
+/** The workload's DNS name and the addresses it answers with. */
+export interface WorkloadDns {
+  readonly name: string;
+  readonly ttl: number;
+  /** Every public address, sorted. */
+  readonly addresses: readonly string[];
+  readonly regions: readonly DnsRegionRecords[];
+}
+
+/** One instance of the workload as the stack outputs list it. */
+export interface InstanceSummary {
+  readonly name: string;
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly size: string;
+  readonly instanceId: string;
+  readonly publicIp?: string;
+}
+
+/** Starts the message of the error thrown when no placement meets the policy's hard constraints. */
+export const UNSATISFIABLE = 'MERIDIAN_UNSATISFIABLE_POLICY';
+
+// Four decimals, as the catalog quotes prices.
+const usd = (n: number) => Math.round(n * 10_000) / 10_000;
+
+/**
+ * The placement of a workload under its policy. Throws a `pulumi.RunError` (reported without a
+ * stack trace) naming the constraint that cannot be met and why, or a policy that does not match.
+ */
+export function planWorkload(workload: WorkloadSpec, policy: RegionPolicy, exclusions?: readonly Exclusion[], current?: Placement): Placement {
+  if (workload.policy !== policy.metadata.name) {
+    throw new pulumi.RunError(`workload '${workload.name}' names policy '${workload.policy}' but was given '${policy.metadata.name}'`);
+  }
+  for (const cloud of Object.keys(workload.image)) {
+    if (!(CLOUD_IDS as readonly string[]).includes(cloud)) throw new pulumi.RunError(`workload '${workload.name}': image.${cloud}: unknown cloud`);
+  }
+  const result = place(workload, policy, { exclusions, current });
+  if (!result.ok) {
+    throw new pulumi.RunError(
+      `${UNSATISFIABLE}: workload '${workload.name}' cannot be placed under policy '${policy.metadata.name}': ${result.constraint}: ${result.reason}`);
+  }
+  return result.placement;
+}
+
+/** The placement as stack outputs show it: one row per region. */
+export function placementRows(placement: Placement): RegionPlacement[] {
+  return placement.assignments.map((a) => ({
+    cloud: a.cloud, region: a.region, size: a.size, count: a.replicas, usdPerHourEach: a.usdPerHour, usdPerHour: usd(a.replicas * a.usdPerHour),
+  }));
+}
+
+/**
+ * The placements in a stack's `placements` output (as `placementRows` wrote them), by workload.
+ * Rows that do not have that shape are left out: an unreadable row only costs minimal movement.
+ */
+export function placementsFromOutput(value: unknown): Record<string, Placement> {
+  const out: Record<string, Placement> = {};
+  if (typeof value !== 'object' || value === null) return out;
+  for (const [workload, rows] of Object.entries(value)) {
+    if (!Array.isArray(rows)) continue;
+    const assignments = rows.filter((r): r is RegionPlacement => typeof r === 'object' && r !== null
+      && (CLOUD_IDS as readonly string[]).includes((r as RegionPlacement).cloud) && typeof (r as RegionPlacement).region === 'string'
+      && typeof (r as RegionPlacement).size === 'string' && Number.isInteger((r as RegionPlacement).count) && (r as RegionPlacement).count > 0
+      && typeof (r as RegionPlacement).usdPerHourEach === 'number')
+      .map((r) => ({ cloud: r.cloud, region: r.region, size: r.size, replicas: r.count, usdPerHour: r.usdPerHourEach }));
+    out[workload] = { workload, assignments, usdPerHour: usd(assignments.reduce((n, a) => n + a.replicas * a.usdPerHour, 0)) };
+  }
+  return out;
+}
+
+/** The name of the Instance for replica `slot` of a region: stable while the region keeps that many replicas. */
+export function instanceName(workload: string, cloud: CloudId, region: string, slot: number): string {
+  return `${workload}-${cloud}-${region}-${slot}`;
+}
+
+/**
+ * A workload deployed by region policy (`meridian:index:Workload`): runs the placement engine,
+ * declares one `meridian:cloud:Instance` per replica as its children, and exports the placement
+ * (per region: cloud, count, cost per hour) and the DNS name with its addresses. When the policy
+ * cannot be met, the program fails with the constraint and the reason, and nothing is declared.
+ */
+export class Workload extends pulumi.ComponentResource {
+  /** One row per region. */
+  readonly placement: pulumi.Output<RegionPlacement[]>;
+  /** Total on-demand cost, USD per hour. */
+  readonly usdPerHour: pulumi.Output<number>;
+  /** The DNS name and its addresses, when the workload has one. */
+  readonly dns: pulumi.Output<WorkloadDns | undefined>;
+  /** The instances, in placement order. */
+  readonly instances: readonly Instance[];
+  /** Name, place, id and address of every instance, in placement order. */
+  readonly inventory: pulumi.Output<InstanceSummary[]>;
+
+  constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // Placement runs first so that an unsatisfiable policy declares nothing at all.
+    const placement = planWorkload(args.workload, args.policy, args.exclusions, args.current);
+    super(WORKLOAD_TYPE, name, {}, opts);
+    const { workload } = args;
+    const rows = placementRows(placement);
+    const tags = { ...args.tags, [STACK_TAG]: pulumi.getStack() };
+    const byRegion: Array<{ cloud: CloudId; region: string; instances: Instance[] }> = [];
+    const summaries: pulumi.Output<InstanceSummary>[] = [];
+    for (const a of placement.assignments) {
+      // Placement only uses clouds the workload has an image for.
+      const image = workload.image[a.cloud] ?? '';
+      const group = { cloud: a.cloud, region: a.region, instances: [] as Instance[] };
+      for (let slot = 0; slot < a.replicas; slot++) {
+        const instanceNameOf = instanceName(name, a.cloud, a.region, slot);
+        const instance = new Instance(instanceNameOf, {
+          cloud: a.cloud, region: a.region, size: a.size, image, workload: workload.name, tags,
+          readyTimeoutSeconds: args.readyTimeoutSeconds, connection: args.connection,
+        }, { parent: this }, args.provider);
+        group.instances.push(instance);
+        summaries.push(pulumi.all([instance.instanceId, instance.publicIp]).apply(([instanceId, publicIp]): InstanceSummary => ({
+          name: instanceNameOf, cloud: a.cloud, region: a.region, size: a.size, instanceId, ...(publicIp ? { publicIp } : {}),
+        })));
+      }
+      byRegion.push(group);
+    }
+    this.instances = byRegion.flatMap((g) => g.instances);
+    this.inventory = pulumi.all(summaries);
+    this.placement = pulumi.output(rows);
+    this.usdPerHour = pulumi.output(usd(placement.usdPerHour));
+    const dnsSpec = workload.dns;
+    this.dns = dnsSpec === undefined
+      ? pulumi.output(undefined)
+      : pulumi.all(byRegion.map((g) => pulumi.all(g.instances.map((i) => i.publicIp)))).apply((perRegion): WorkloadDns => {
+        const regions = byRegion.map((g, i) => ({
+          cloud: g.cloud, region: g.region,
+          addresses: perRegion[i].filter((ip): ip is string => typeof ip === 'string' && ip !== '').sort(),
+        }));
+        return { name: dnsSpec.name, ttl: dnsSpec.ttl, addresses: regions.flatMap((r) => r.addresses).sort(), regions };
+      });
+    this.registerOutputs({ placement: this.placement, usdPerHour: this.usdPerHour, dns: this.dns, inventory: this.inventory });
+  }
+}
