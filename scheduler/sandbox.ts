@@ -5,6 +5,7 @@ import { loadDocuments, type LoadedDocuments } from '../policies';
 import { startEmulators, type RunningEmulators } from '../providers/emulator';
 import type { ResilienceOptions } from '../providers';
 import { loadSchedulerConfig, type SchedulerConfig } from './config';
+import { startSandboxDns, type SandboxDns } from './sandbox-dns';
 import { startScheduler, type SchedulerService } from './service';
 
 /** Options of the local sandbox (`meridian up`). */
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   readonly documents?: readonly string[];
   readonly reconciler?: Partial<SchedulerConfig['reconciler']>;
   readonly resilience?: Partial<ResilienceOptions>;
+  /** The GeoDNS server process on the watch stream (default ports 5300 and admin 8053); false runs none. */
+  readonly dns?: { readonly port?: number; readonly adminPort?: number } | false;
   readonly log?: (message: string) => void;
 }
 
@@ -30,6 +33,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   readonly emulators: RunningEmulators;
   readonly scheduler: SchedulerService;
+  /** The GeoDNS server, unless `dns: false`. */
+  readonly dns?: SandboxDns;
   /** Names of the policies and workloads applied at start. */
   readonly applied: { readonly policies: readonly string[]; readonly workloads: readonly string[] };
   stop(): Promise<void>;
@@ -67,17 +72,18 @@ export function loadDocumentFiles(files: readonly string[]): LoadedDocuments {
 }
 
 /**
- * Starts the three emulators and the scheduler over them, and applies the example documents.
- * Composable: callers add more services (a GeoDNS server on the watch stream) and stop them too.
+ * Starts the three emulators, the scheduler over them and a GeoDNS server process on its watch
+ * stream, and applies the example documents.
  */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const docs = loadDocumentFiles(opts.documents ?? defaultSandboxDocuments());
+  const dataDir = opts.dataDir ?? '.meridian';
   const emulators = await startEmulators({ host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience });
   let scheduler: SchedulerService;
   try {
     const config = loadSchedulerConfig({
-      dataDir: opts.dataDir ?? '.meridian',
+      dataDir,
       api: { host, port: opts.port ?? 8080, token: opts.token ?? randomBytes(24).toString('base64url') },
       reconciler: { ...opts.reconciler },
     });
@@ -98,10 +104,24 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await emulators.stop();
     throw err;
   }
+  let dns: SandboxDns | undefined;
+  if (opts.dns !== false) {
+    try {
+      dns = await startSandboxDns({
+        host, port: opts.dns?.port, adminPort: opts.dns?.adminPort, schedulerUrl: scheduler.url, token: scheduler.token,
+        snapshotPath: join(dataDir, 'dns-snapshot.json'), log: opts.log,
+      });
+    } catch (err) {
+      await scheduler.stop();
+      await emulators.stop();
+      throw err;
+    }
+  }
   return {
-    emulators, scheduler,
+    emulators, scheduler, dns,
     applied: { policies: docs.policies.map((p) => p.metadata.name), workloads: docs.workloads.map((w) => w.name) },
     stop: async () => {
+      await dns?.stop();
       await scheduler.stop();
       await emulators.stop();
     },

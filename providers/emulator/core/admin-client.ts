@@ -21,7 +21,7 @@ export class EmulatorAdmin {
   }
 
   /** Every instance the emulator holds (terminated ones while still visible). */
-  async instances(): Promise<Array<{ id: string; region: string; type: string; state: string; tags: Record<string, string> }>> {
+  async instances(): Promise<Array<{ id: string; region: string; type: string; state: string; tags: Record<string, string>; publicIp?: string }>> {
     return this.request('GET', '/_emulator/instances');
   }
 

@@ -5,14 +5,16 @@ import { untilSignal } from './serve';
 
 /** Usage of `meridian up`. */
 export const UP_USAGE = `usage: meridian up [--host HOST] [--port 8080] [--data-dir .meridian] [--token TOKEN]
-                  [--pending-ms 2000] [-f FILE ...]
+                  [--pending-ms 2000] [--dns-port 5300] [--dns-admin-port 8053] [--no-dns] [-f FILE ...]
 
-Runs the sandbox: the three cloud emulators, the scheduler API over them, and applies the example
-policies and workloads (or the -f files). The token is --token, $MERIDIAN_API_TOKEN or a random one.`;
+Runs the sandbox: the three cloud emulators, the scheduler API over them, a GeoDNS server on its
+watch stream, and applies the example policies and workloads (or the -f files). The token is
+--token, $MERIDIAN_API_TOKEN or a random one.`;
 
 /** `meridian up`: the sandbox, until SIGINT or SIGTERM. */
 export async function upCommand(ctx: CommandContext): Promise<number> {
-  const args = parseArgs(ctx.argv, ['--host', '--port', '--data-dir', '--token', '--pending-ms', '-f', '--filename']);
+  const args = parseArgs(ctx.argv, ['--host', '--port', '--data-dir', '--token', '--pending-ms', '--dns-port', '--dns-admin-port', '-f', '--filename'],
+    ['--no-dns']);
   const files = flagAll(args, '-f', '--filename');
   const sandbox = await startSandbox({
     host: flag(args, '--host'),
@@ -21,10 +23,12 @@ export async function upCommand(ctx: CommandContext): Promise<number> {
     token: flag(args, '--token') ?? ctx.env.MERIDIAN_API_TOKEN,
     pendingMs: flag(args, '--pending-ms') !== undefined ? numberFlag(args, '--pending-ms', 2000) : undefined,
     ...(files.length ? { documents: files } : {}),
+    dns: args.flags.has('--no-dns') ? false : { port: numberFlag(args, '--dns-port', 5300), adminPort: numberFlag(args, '--dns-admin-port', 8053) },
     log: (m) => ctx.stderr.write(`${m}\n`),
   });
   const s = sandbox.scheduler;
   const e = sandbox.emulators.describe();
+  const d = sandbox.dns;
   ctx.stdout.write([
     'Meridian sandbox is up (local emulators; nothing leaves this machine)',
     '',
@@ -34,6 +38,7 @@ export async function upCommand(ctx: CommandContext): Promise<number> {
     `  token           ${s.token}`,
     '',
     ...Object.entries(e).map(([cloud, f]) => `  ${cloud.padEnd(8)} emulator  ${f.endpoint}   (faults: ${f.admin}faults)`),
+    ...(d ? [`  GeoDNS          ${d.address}:${d.port} (UDP and TCP)${d.adminPort !== null ? `, admin http://${d.address}:${d.adminPort}` : ''}`] : []),
     '',
     `  applied policies: ${sandbox.applied.policies.join(', ') || '-'}`,
     `  applied workloads: ${sandbox.applied.workloads.join(', ') || '-'}`,
@@ -41,6 +46,7 @@ export async function upCommand(ctx: CommandContext): Promise<number> {
     'Try:',
     `  export MERIDIAN_SERVER=${s.url} MERIDIAN_API_TOKEN=${s.token}`,
     '  node dist/scheduler/cli/main.js get workloads',
+    ...(d ? [`  dig @${d.address} -p ${d.port} web.meridian.test A +subnet=81.2.69.0/24`] : []),
     '',
     'Ctrl-C stops.',
     '',

@@ -25,6 +25,7 @@ export interface LiveInstance {
   readonly type: string;
   readonly state: string;
   readonly tags: Record<string, string>;
+  readonly publicIp?: string;
 }
 
 /** Admin clients of the three emulators. */
@@ -39,7 +40,7 @@ export async function liveInstances(emus: RunningEmulators, workload?: string): 
     for (const i of await admin.instances()) {
       if (i.state === 'terminated' || i.state === 'shutting-down') continue;
       if (workload !== undefined && i.tags[MERIDIAN_TAGS.workload] !== workload) continue;
-      out.push({ cloud, id: i.id, region: i.region, type: i.type, state: i.state, tags: i.tags });
+      out.push({ cloud, id: i.id, region: i.region, type: i.type, state: i.state, tags: i.tags, publicIp: i.publicIp });
     }
   }
   return out;

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { rmSync } from 'node:fs';
 import { startSandbox, type Sandbox } from '../../../scheduler/sandbox';
 import { waitFor } from '../fakes';
@@ -14,10 +16,11 @@ describe('meridian up (the sandbox)', function () {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('starts the emulators and the API, applies the example workloads and converges them', async () => {
+  it('starts the emulators, the API and the GeoDNS server, converges the example workloads and serves their names', async () => {
     dataDir = tempDataDir('sandbox');
     sandbox = await startSandbox({
       port: 0, dataDir, token: 'sandbox-token-0123456789', emulatorPorts: { aws: 0, azure: 0, alibaba: 0 }, pendingMs: 50,
+      dns: { port: 0, adminPort: 0 },
       reconciler: { intervalMs: 50, refreshIntervalSeconds: 0.5 }, resilience: FAST_RESILIENCE, log: () => undefined,
     });
     const s = sandbox;
@@ -28,5 +31,20 @@ describe('meridian up (the sandbox)', function () {
     assert.equal(res.status, 200);
     const total = s.applied.workloads.reduce((n, w) => n + (s.scheduler.store.getWorkload(w)?.spec.replicas ?? 0), 0);
     assert.equal((await liveInstances(s.emulators)).length, total);
+
+    // The GeoDNS process learns the placement over the watch stream only: dig gets addresses of web's instances.
+    const dns = s.dns;
+    assert.ok(dns, 'the sandbox runs a GeoDNS server');
+    const webIps = new Set((await liveInstances(s.emulators, 'web')).map((i) => i.publicIp).filter((ip): ip is string => !!ip));
+    let answer: string[] = [];
+    await waitFor('GeoDNS answers web.meridian.test from the watch stream', async () => {
+      const { stdout } = await promisify(execFile)('dig', ['@127.0.0.1', '-p', String(dns.port), '+short', '+tries=1', '+time=1',
+        '+subnet=81.2.69.0/24', 'web.meridian.test', 'A']);
+      answer = stdout.trim().split('\n').filter(Boolean);
+      return answer.length > 0;
+    }, 15_000);
+    assert.ok(answer.every((ip) => webIps.has(ip)), `answers ${answer.join(', ')} are web instances' addresses (${[...webIps].join(', ')})`);
+    const admin = await fetch(`http://127.0.0.1:${String(dns.adminPort)}/healthz`);
+    assert.equal(admin.status, 200);
   });
 });

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+/**
+ * The GeoDNS server's entry point (`meridian-dns`): reads its settings once (a JSON or YAML file,
+ * then flags), validates them with every error's key path, and serves until SIGINT or SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, type DnsConfig } from './index';
+
+/** Usage of `meridian-dns`. */
+export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
+                    [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--json]
+
+Runs the authoritative GeoDNS server. --config FILE (JSON or YAML) holds the settings of
+DnsConfigSchema (address, port, admin, zones, watch, snapshotPath, ttlBounds, rrl, ...); without
+it the server serves the example zone meridian.test. --watch follows the scheduler's watch stream;
+its token is --token, else $MERIDIAN_API_TOKEN. --workers N > 1 runs N processes on one port.
+--json prints one line { address, port, adminPort } once the server answers.`;
+
+const OPTIONS = {
+  config: { type: 'string' }, address: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' },
+  watch: { type: 'string' }, token: { type: 'string' }, snapshot: { type: 'string' }, workers: { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Raised for bad command-line input; the message names the flag. */
+export class DnsUsageError extends Error {
+  override readonly name = 'DnsUsageError';
+}
+
+function port(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new DnsUsageError(`--${flag} must be a port number from 0 to 65535, got '${text}'`);
+  return n;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  const text = readFileSync(file, 'utf8');
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new DnsUsageError(`--config ${file} does not parse: ${(e as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DnsUsageError(`--config ${file} must hold an object`);
+  return value as Record<string, unknown>;
+}
+
+/** Settings from argv and env: the file first, flags over it; validated and frozen. */
+export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { config: DnsConfig; workers: number; json: boolean } {
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true }));
+  } catch (e) {
+    throw new DnsUsageError((e as Error).message);
+  }
+  const raw: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
+  if (raw.zones === undefined) raw.zones = exampleZoneConfig().zones;
+  if (values.address) raw.address = values.address;
+  if (values.port !== undefined) raw.port = port('port', values.port);
+  const admin = (raw.admin ?? {}) as Record<string, unknown>;
+  if (values['admin-port'] === 'off') raw.admin = { ...admin, enabled: false };
+  else if (values['admin-port'] !== undefined) raw.admin = { ...admin, port: port('admin-port', values['admin-port']) };
+  if (values.watch) {
+    const token = values.token ?? env.MERIDIAN_API_TOKEN;
+    if (!token) throw new DnsUsageError('--watch needs a token: pass --token or set MERIDIAN_API_TOKEN');
+    raw.watch = { ...(raw.watch as Record<string, unknown> | undefined), url: values.watch, token };
+  }
+  if (values.snapshot) raw.snapshotPath = values.snapshot;
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new DnsUsageError(`--workers must be a whole number from 1 to 64, got '${values.workers}'`);
+  return { config: loadDnsConfig(raw), workers, json: values.json === true };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${DNS_USAGE}\n`);
+    return 0;
+  }
+  const { config, workers, json } = dnsConfigFromArgs(argv, process.env);
+  const options = dnsOptionsFromConfig(config);
+  const server = workers > 1 ? await startDnsCluster(options, startDnsServer, workers) : await startDnsServer(options);
+  // In a cluster worker the primary speaks for the group.
+  if (!('workers' in server) && workers > 1) return -1;
+  const ready = { address: config.address, port: server.port, adminPort: 'adminPort' in server ? server.adminPort ?? null : (config.admin.enabled ? config.admin.port : null) };
+  if (json) process.stdout.write(`${JSON.stringify(ready)}\n`);
+  else {
+    process.stdout.write(`meridian GeoDNS answering on ${ready.address}:${ready.port} (UDP and TCP) for ${config.zones.map((z) => z.origin).join(', ')}` +
+      `${ready.adminPort !== null ? `; admin http://${config.admin.address}:${ready.adminPort}` : ''}\n`);
+  }
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  process.stderr.write(`dns: ${signal}: stopping\n`);
+  await server.close();
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  }, (err: unknown) => {
+    const usage = err instanceof DnsUsageError;
+    process.stderr.write(`meridian-dns: ${err instanceof Error ? err.message : String(err)}\n${usage ? `\n${DNS_USAGE}\n` : ''}`);
+    process.exit(usage ? 2 : 1);
+  });
+}
