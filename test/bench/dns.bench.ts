@@ -2,7 +2,7 @@
 // server and gdnsd 3 (geoip plugin, same regions) in the same run. Reports queries per server
 // CPU-second and their ratio, average and p99 latency at a fixed rate, RSS, and how often the two
 // servers pick the same region.
-// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--only gdnsd|meridian]`.
+// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--rounds 3] [--only gdnsd|meridian]`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +27,8 @@ export interface DnsBenchOptions {
   readonly fixedQps?: number;
   /** Distinct queries in the input file (default 1,000,000; dnsperf loops over it). */
   readonly queries?: number;
+  /** Rounds; each starts every server afresh and measures it, alternating the order (default 3). Figures are medians. */
+  readonly rounds?: number;
   /** Subnets probed one by one on each server to compare their choices (default 2,000). */
   readonly agreementProbes?: number;
   readonly servers?: readonly BenchServer[];
@@ -44,13 +46,17 @@ export interface ServerFigures {
   readonly peakRssMiB?: number;
   /** A record answered for each agreement probe ('' when none). */
   readonly answers?: readonly string[];
+  /** Rounds these figures are the median of. */
+  readonly rounds?: number;
 }
 
 /** The whole run. */
 export interface DnsBenchResult {
   readonly servers: readonly ServerFigures[];
-  /** Meridian's queries per CPU-second over gdnsd's. */
+  /** Meridian's queries per CPU-second over gdnsd's: the median of the rounds' ratios. */
   readonly ratioPerCpuSecond?: number;
+  /** Each round's ratio. */
+  readonly roundRatios?: readonly number[];
   /** Share of probes where both servers answered the same region. */
   readonly agreement?: number;
   readonly goals: { readonly ratio: boolean | null; readonly p99: boolean | null; readonly rss: boolean | null };
@@ -170,13 +176,13 @@ async function measure(server: BenchServer, child: ChildProcess, port: number, o
 export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchResult> {
   const o = {
     seconds: options.seconds ?? 10, fixedQps: options.fixedQps ?? 10_000, queries: options.queries ?? 1_000_000,
-    agreementProbes: options.agreementProbes ?? 2_000,
+    agreementProbes: options.agreementProbes ?? 2_000, rounds: Math.max(1, options.rounds ?? 3),
   };
   const servers = options.servers ?? ['gdnsd', 'meridian'];
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-dns-bench-'));
   const children: ChildProcess[] = [];
-  const figures: ServerFigures[] = [];
+  const runs: Array<{ round: number; figures: ServerFigures }> = [];
   const regions = benchRegions();
   // Ctrl-C or a kill of the benchmark must not leave a server behind.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -193,22 +199,27 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
     const probes = Array.from({ length: o.agreementProbes }, () => nextProbe());
     log(`DNS benchmark: ${regions.length} regions, ${o.queries} ECS queries (random /24 each), ${o.seconds} s per run, `
       + `${PIN ? `server on CPU ${SERVER_CPU}, dnsperf on CPU ${CLIENT_CPU}` : 'unpinned'}, load average ${loadavg()[0].toFixed(2)}`);
-    for (const server of servers) {
-      const started = Date.now();
-      let proc: { child: ChildProcess; port: number; stderr: string[] } | undefined;
-      try {
-        proc = server === 'gdnsd' ? await startGdnsd(dir, regions, log) : await startMeridian(log);
-        children.push(proc.child);
-        const p = proc;
-        await waitUntilAnswering(p.port, BENCH_NAME, 60_000, () => alive(p.child));
-        const startupMs = Date.now() - started;
-        figures.push({ ...(await measure(server, p.child, p.port, o, queryFile, probes, log)), startupMs });
-      } catch (err) {
-        const detail = proc ? `\n${tail(proc.stderr)}` : '';
-        log(`  ${server}: FAILED: ${(err as Error).message}${detail}`);
-        figures.push({ server, error: (err as Error).message });
-      } finally {
-        if (proc) await stop(proc.child);
+    for (let round = 1; round <= o.rounds; round++) {
+      // Alternate the order so neither server always runs on a machine warmed by the other.
+      const order = round % 2 === 1 ? servers : [...servers].reverse();
+      log(`round ${round} of ${o.rounds}`);
+      for (const server of order) {
+        const started = Date.now();
+        let proc: { child: ChildProcess; port: number; stderr: string[] } | undefined;
+        try {
+          proc = server === 'gdnsd' ? await startGdnsd(dir, regions, log) : await startMeridian(log);
+          children.push(proc.child);
+          const p = proc;
+          await waitUntilAnswering(p.port, BENCH_NAME, 60_000, () => alive(p.child));
+          const startupMs = Date.now() - started;
+          runs.push({ round, figures: { ...(await measure(server, p.child, p.port, o, queryFile, round === 1 ? probes : [], log)), startupMs } });
+        } catch (err) {
+          const detail = proc ? `\n${tail(proc.stderr)}` : '';
+          log(`  ${server}: FAILED: ${(err as Error).message}${detail}`);
+          runs.push({ round, figures: { server, error: (err as Error).message } });
+        } finally {
+          if (proc) await stop(proc.child);
+        }
       }
     }
   } finally {
@@ -218,17 +229,24 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
     process.removeListener('SIGTERM', onSignal);
   }
 
+  const figures = servers.map((server) => medianFigures(server, runs.filter((r) => r.figures.server === server).map((r) => r.figures)));
   const g = figures.find((f) => f.server === 'gdnsd' && f.max);
   const m = figures.find((f) => f.server === 'meridian' && f.max);
-  const ratio = g?.max && m?.max ? m.max.queriesPerCpuSecond / g.max.queriesPerCpuSecond : undefined;
+  const roundRatios: number[] = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    const gq = runs.find((r) => r.round === round && r.figures.server === 'gdnsd')?.figures.max?.queriesPerCpuSecond;
+    const mq = runs.find((r) => r.round === round && r.figures.server === 'meridian')?.figures.max?.queriesPerCpuSecond;
+    if (gq && mq) roundRatios.push(mq / gq);
+  }
+  const ratio = roundRatios.length ? median(roundRatios) : undefined;
   let agreement: number | undefined;
-  if (g?.answers && m?.answers) {
+  if (g?.answers?.length && m?.answers?.length) {
     let same = 0;
     g.answers.forEach((a, i) => { if (a !== '' && a === m.answers?.[i]) same++; });
     agreement = same / g.answers.length;
   }
   const result: DnsBenchResult = {
-    servers: figures, ratioPerCpuSecond: ratio, agreement,
+    servers: figures, ratioPerCpuSecond: ratio, roundRatios, agreement,
     goals: {
       ratio: ratio === undefined ? null : ratio >= 0.6,
       p99: m?.fixed?.p99LatencyMs === undefined ? null : m.fixed.p99LatencyMs < 1,
@@ -239,6 +257,7 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
 
   const col = (s: string, w: number): string => s.padStart(w);
   log('');
+  log(`  medians of ${o.rounds} round(s):`);
   log(`  ${'server'.padEnd(9)}${col('q/CPU-s', 10)}${col('max QPS', 10)}${col('CPU s', 7)}${col(`avg ms@${o.fixedQps / 1000}k`, 12)}`
     + `${col(`p99 ms@${o.fixedQps / 1000}k`, 12)}${col('lost', 6)}${col('RSS MiB', 9)}${col('peak MiB', 10)}`);
   for (const f of figures) {
@@ -247,7 +266,10 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
       + `${col(f.max.serverCpuSeconds.toFixed(2), 7)}${col(f.fixed.avgLatencyMs.toFixed(3), 12)}${col((f.fixed.p99LatencyMs ?? NaN).toFixed(3), 12)}`
       + `${col(String(f.fixed.lost + f.max.lost), 6)}${col((f.rssMiB ?? NaN).toFixed(1), 9)}${col((f.peakRssMiB ?? NaN).toFixed(1), 10)}`);
   }
-  if (ratio !== undefined) log(`  Meridian / gdnsd per CPU-second: ${ratio.toFixed(2)}x (goal >= 0.6x: ${result.goals.ratio ? 'met' : 'NOT met'})`);
+  if (ratio !== undefined) {
+    log(`  Meridian / gdnsd per CPU-second: ${ratio.toFixed(2)}x, median of rounds ${roundRatios.map((r) => r.toFixed(2)).join(', ')} `
+      + `(goal >= 0.6x: ${result.goals.ratio ? 'met' : 'NOT met'})`);
+  }
   if (result.goals.p99 !== null) log(`  Meridian p99 at ${o.fixedQps} QPS < 1 ms: ${result.goals.p99 ? 'met' : 'NOT met'}`);
   if (result.goals.rss !== null) log(`  Meridian peak RSS < 300 MiB: ${result.goals.rss ? 'met' : 'NOT met'}`);
   if (agreement !== undefined) log(`  same region as gdnsd for ${(agreement * 100).toFixed(1)}% of ${o.agreementProbes} random /24s (different GeoIP data: geoip-lite vs GeoLite2 City)`);
@@ -256,6 +278,30 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
     servers: figures.map(({ answers: _answers, ...rest }) => rest),
   }));
   return result;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** One server's figures over its rounds: each number the median of the successful rounds. */
+function medianFigures(server: BenchServer, all: readonly ServerFigures[]): ServerFigures {
+  const ok = all.filter((f) => f.max && f.fixed);
+  const first = ok[0];
+  if (!first?.max || !first.fixed) return all[0] ?? { server, error: 'no round ran' };
+  const med = (pick: (f: ServerFigures) => number | undefined): number =>
+    median(ok.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x)));
+  return {
+    server, rounds: ok.length, startupMs: med((f) => f.startupMs),
+    max: { ...first.max, qps: med((f) => f.max?.qps), completed: med((f) => f.max?.completed), lost: med((f) => f.max?.lost),
+      serverCpuSeconds: med((f) => f.max?.serverCpuSeconds), queriesPerCpuSecond: med((f) => f.max?.queriesPerCpuSecond),
+      avgLatencyMs: med((f) => f.max?.avgLatencyMs) },
+    fixed: { ...first.fixed, avgLatencyMs: med((f) => f.fixed?.avgLatencyMs), p50LatencyMs: med((f) => f.fixed?.p50LatencyMs),
+      p99LatencyMs: med((f) => f.fixed?.p99LatencyMs), lost: med((f) => f.fixed?.lost), serverCpuSeconds: med((f) => f.fixed?.serverCpuSeconds) },
+    rssMiB: med((f) => f.rssMiB), peakRssMiB: Math.max(...ok.map((f) => f.peakRssMiB ?? 0)), answers: first.answers,
+  };
 }
 
 function argValue(name: string): string | undefined {
@@ -269,6 +315,7 @@ if (require.main === module) {
     seconds: argValue('--seconds') ? Number(argValue('--seconds')) : undefined,
     fixedQps: argValue('--qps') ? Number(argValue('--qps')) : undefined,
     queries: argValue('--queries') ? Number(argValue('--queries')) : undefined,
+    rounds: argValue('--rounds') ? Number(argValue('--rounds')) : undefined,
     servers: only ? [only as BenchServer] : undefined,
   }).catch((err: unknown) => {
     console.error(err);

@@ -2,6 +2,7 @@
 // from the benchmark regions. Usage: node dist/test/bench/dns/meridian-server.js --port N
 // Prints "ready <port>" on stdout once it answers; exits on SIGTERM or when stdin closes.
 import { startDnsServer, type WorkloadEndpoints } from '../../../dns';
+import { loadGeoipLite } from '../../../dns/geoip';
 import { benchRegions, BENCH_NAME, BENCH_TTL, BENCH_ZONE } from './regions';
 
 function portArg(argv: readonly string[]): number {
@@ -26,8 +27,10 @@ export function benchWorkload(): WorkloadEndpoints {
 
 async function main(): Promise<void> {
   const port = portArg(process.argv);
+  // As the production entry does: the table is built in a worker, whose garbage leaves with it.
+  const geo = await loadGeoipLite();
   const server = await startDnsServer({
-    address: '127.0.0.1', port, adminPort: false, rrl: false,
+    address: '127.0.0.1', port, adminPort: false, rrl: false, geo,
     zones: {
       zones: [{
         origin: BENCH_ZONE, ttlSeconds: 300,
