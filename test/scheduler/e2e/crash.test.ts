@@ -7,23 +7,13 @@ import { startEmulators, type RunningEmulators } from '../../../providers/emulat
 import { SqliteStateStore } from '../../../scheduler/store';
 import { waitFor } from '../fakes';
 import { admins, FAST_RESILIENCE, liveInstances, smallWorkload, tempDataDir, threeCloudPolicy } from './helpers';
+import { seededRandom } from '../../tools/random';
 
 const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
 const TOKEN = 'crash-token-0123456789';
 const KILLS = 20;
 const REPLICAS = 100;
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Child { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }
 
@@ -70,7 +60,7 @@ describe('scheduler crash safety', function () {
 
   it('ends with exactly the desired instances, no duplicates, no orphans and a journal that agrees after 20 SIGKILLs during a 100-instance rollout', async () => {
     const seed = Number(process.env.MERIDIAN_CRASH_SEED ?? Date.now() % 1_000_000);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const started = Date.now();
     emus = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs: 150, resilience: FAST_RESILIENCE });
     // Every call takes a little while, so each rollout spans the random kill window.
