@@ -80,9 +80,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { config, workers, json } = dnsConfigFromArgs(argv, process.env);
-  // Building the table in a worker thread leaves its garbage there: the serving heap stays small.
-  const options = { ...dnsOptionsFromConfig(config), geo: await loadGeoipLite() };
-  const server = workers > 1 ? await startDnsCluster(options, startDnsServer, workers) : await startDnsServer(options);
+  const options = dnsOptionsFromConfig(config);
+  // Only processes that answer load the table (not a cluster's primary); building it in a worker
+  // thread leaves its garbage there, so the serving heap stays small.
+  const serve = async (o: typeof options) => startDnsServer({ ...o, geo: await loadGeoipLite() });
+  const server = workers > 1 ? await startDnsCluster(options, serve, workers) : await serve(options);
   // In a cluster worker the primary speaks for the group.
   if (!('workers' in server) && workers > 1) return -1;
   const ready = { address: config.address, port: server.port, adminPort: 'adminPort' in server ? server.adminPort ?? null : (config.admin.enabled ? config.admin.port : null) };

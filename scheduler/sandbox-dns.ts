@@ -62,7 +62,12 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     if (recent.length > 20) recent.shift();
     log(line);
   });
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) log(`dns: GeoDNS server exited (${signal ?? `code ${String(code)}`}); names are no longer served`);
+  });
   const stop = async (): Promise<void> => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited(child);
   };

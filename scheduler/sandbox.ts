@@ -92,6 +92,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await emulators.stop();
     throw err;
   }
+  let dns: SandboxDns | undefined;
   try {
     for (const p of docs.policies) {
       const { changed } = scheduler.store.putPolicy(p.metadata.name, p);
@@ -99,23 +100,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
     for (const w of docs.workloads) scheduler.store.putWorkload(w);
     scheduler.reconciler.trigger();
-  } catch (err) {
-    await scheduler.stop();
-    await emulators.stop();
-    throw err;
-  }
-  let dns: SandboxDns | undefined;
-  if (opts.dns !== false) {
-    try {
+    if (opts.dns !== false) {
       dns = await startSandboxDns({
         host, port: opts.dns?.port, adminPort: opts.dns?.adminPort, schedulerUrl: scheduler.url, token: scheduler.token,
         snapshotPath: join(dataDir, 'dns-snapshot.json'), log: opts.log,
       });
-    } catch (err) {
-      await scheduler.stop();
-      await emulators.stop();
-      throw err;
     }
+  } catch (err) {
+    await scheduler.stop();
+    await emulators.stop();
+    throw err;
   }
   return {
     emulators, scheduler, dns,

@@ -1,9 +1,49 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { DnsConfigError } from '../../dns/index';
 import { dnsConfigFromArgs, DnsUsageError } from '../../dns/main';
+import { addressesOf, query, QTYPE, workload, region } from './fixtures';
+
+const ENTRY = path.join(__dirname, '..', '..', 'dns', 'main.js');
+
+/** A port free for TCP (and so, here, for UDP too). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    }).once('error', reject);
+  });
+}
+
+/** Starts `meridian-dns --json ...` and resolves with the process and its ready line. */
+function startEntry(args: readonly string[]): Promise<{ child: ChildProcess; ready: { port: number; adminPort: number | null } }> {
+  const child = spawn(process.execPath, [ENTRY, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no ready line in 30 s: ${err}`)); }, 30_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve({ child, ready: JSON.parse(line) as { port: number; adminPort: number | null } });
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${String(code)} before ready: ${err}`)); });
+  });
+}
+
+/** SIGTERM, then the exit code. */
+function terminate(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) { resolve(child.exitCode); return; }
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
 
 describe('meridian-dns settings from file and flags', () => {
   let dir: string;
@@ -42,5 +82,36 @@ describe('meridian-dns settings from file and flags', () => {
       e instanceof DnsConfigError && /\/maxAddresses/.test(e.message) && /\/rrl\/slip/.test(e.message));
     writeFileSync(file, '{ not json');
     assert.throws(() => dnsConfigFromArgs(['--config', file], {}), (e: Error) => e instanceof DnsUsageError && e.message.includes(file));
+  });
+
+  it('serves the workloads of a snapshot file as a process, and stops cleanly on SIGTERM', async function () {
+    this.timeout(60_000);
+    const snapshot = path.join(dir, 'snapshot.json');
+    const web = workload('web', [region('azure', 'westeurope', ['192.0.2.10'])]);
+    writeFileSync(snapshot, JSON.stringify({ revision: 3, savedAt: new Date().toISOString(), workloads: [web] }));
+    const { child, ready } = await startEntry(['--port', '0', '--admin-port', '0', '--snapshot', snapshot]);
+    try {
+      assert.deepEqual(addressesOf(await query(ready.port, 'web.meridian.test', QTYPE.A)), ['192.0.2.10']);
+      const health = await fetch(`http://127.0.0.1:${String(ready.adminPort)}/healthz`);
+      assert.equal(((await health.json()) as { workloads: number }).workloads, 1);
+    } finally {
+      assert.equal(await terminate(child), 0);
+    }
+  });
+
+  it('runs two worker processes on one port with --workers 2', async function () {
+    this.timeout(60_000);
+    const port = await freePort();
+    const { child, ready } = await startEntry(['--port', String(port), '--admin-port', 'off', '--workers', '2']);
+    try {
+      assert.equal(ready.port, port);
+      assert.equal(ready.adminPort, null);
+      for (let i = 0; i < 20; i++) {
+        const soa = await query(port, 'meridian.test', QTYPE.SOA);
+        assert.equal(soa.answers.length, 1);
+      }
+    } finally {
+      assert.equal(await terminate(child), 0);
+    }
   });
 });
