@@ -13,8 +13,9 @@ export interface RunningDnsCluster {
 /**
  * Optional multi-core mode over `node:cluster`. Call it from the entry script: in the primary it
  * forks `workers` copies of that script and resolves with the cluster; in a worker it starts the
- * server and resolves with it. Workers share the primary's UDP socket (the kernel hands each
- * datagram to whichever worker reads first) and the primary round-robins TCP connections. Each
+ * server and resolves with it. Over the batched UDP transport each worker binds its own socket
+ * with SO_REUSEPORT and the kernel spreads datagrams by sender; over node:dgram the workers share
+ * the primary's socket. The primary round-robins TCP connections. Each
  * worker loads its own GeoIP table and follows the watch stream itself; the admin API runs in
  * worker 1 only. `options.port` must be fixed (not 0) so every worker binds the same port.
  */
@@ -22,7 +23,7 @@ export async function startDnsCluster(options: DnsServerOptions, start: (o: DnsS
   workers = os.availableParallelism()): Promise<RunningDnsCluster | RunningDnsServer> {
   if (cluster.isWorker) {
     const first = cluster.worker?.id === 1;
-    const server = await start({ ...options, adminPort: first ? options.adminPort : false, snapshotPath: first ? options.snapshotPath : undefined });
+    const server = await start({ ...options, reusePort: true, adminPort: first ? options.adminPort : false, snapshotPath: first ? options.snapshotPath : undefined });
     process.send?.({ type: 'dns-ready', port: server.port });
     process.on('disconnect', () => { server.close().then(() => process.exit(0), () => process.exit(1)); });
     return server;

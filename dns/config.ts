@@ -31,6 +31,8 @@ export const DnsConfigSchema = Type.Object({
   maxAddresses: Type.Integer({ minimum: 1, maximum: 64, default: 8 }),
   /** Largest UDP response to EDNS clients (1232 avoids fragmentation). */
   maxUdpPayloadBytes: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }),
+  /** UDP transport: 'batched' (recvmmsg/sendmmsg, Linux) or 'dgram'; absent picks batched where it is built. */
+  udpTransport: Type.Optional(Type.Union([Type.Literal('batched'), Type.Literal('dgram')])),
   rrl: Type.Object({
     enabled: Type.Boolean({ default: true }),
     responsesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 50 }),

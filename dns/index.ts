@@ -6,7 +6,7 @@ import { FAIL_OPEN } from './answer/select';
 import { QueryHandler } from './server/handler';
 import { DnsMetrics } from './server/metrics';
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
-import { DEFAULT_TCP, listen, type TcpOptions } from './server/transport';
+import { DEFAULT_TCP, defaultUdpTransport, listen, type TcpOptions, type UdpTransport } from './server/transport';
 import { WatchClient, type WatchStatus } from './watch/client';
 import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
 import { readSnapshot, SnapshotWriter } from './watch/snapshot';
@@ -22,6 +22,7 @@ export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
 export type { WatchStatus } from './watch/client';
 export type { RrlOptions } from './server/rrl';
+export type { UdpTransport } from './server/transport';
 export { DnsDecodeError } from './wire/errors';
 
 /** Options of `startDnsServer`. */
@@ -50,6 +51,10 @@ export interface DnsServerOptions {
   /** Response-rate limiting (default on, loopback exempt); false turns it off. */
   readonly rrl?: Partial<RrlOptions> | false;
   readonly tcp?: Partial<TcpOptions>;
+  /** How UDP is read and written (default: 'batched' where its native addon is built, else 'dgram'). */
+  readonly udpTransport?: UdpTransport;
+  /** Bind UDP with SO_REUSEPORT, one socket per process (batched transport; the cluster mode sets it). */
+  readonly reusePort?: boolean;
   /** GeoIP table or holder (default: geoip-lite's data, loaded once per process). */
   readonly geo?: GeoTable | GeoTableHolder;
   /** Log sink (default: stderr). */
@@ -61,6 +66,8 @@ export interface RunningDnsServer {
   readonly address: string;
   readonly port: number;
   readonly adminPort?: number;
+  /** The UDP transport in use. */
+  readonly udpTransport: UdpTransport;
   /** The GeoIP table holder the server reads; `swap` a table in at any time. */
   readonly geo: GeoTableHolder;
   /** Replaces every workload (as a snapshot would). */
@@ -124,8 +131,11 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   };
   store.onChange(warm);
   warm();
-  const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, { ...DEFAULT_TCP, ...options.tcp },
-    (e) => log(`dns: ${e.stack ?? e.message}`));
+  const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, {
+    tcp: { ...DEFAULT_TCP, ...options.tcp }, udp: options.udpTransport ?? defaultUdpTransport(), reusePort: options.reusePort,
+    onError: (e) => log(`dns: ${e.stack ?? e.message}`),
+  });
+  metrics.udpSendDropped = () => listeners.udpSendDropped();
   // A GeoIP table swap invalidates the decision runs: rebuild them soon after, not on a query.
   let generation = geo.generation;
   const swapWatch = setInterval(() => {
@@ -164,7 +174,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   }
   let closing: Promise<void> | undefined;
   return {
-    address, port: listeners.port, adminPort, geo,
+    address, port: listeners.port, adminPort, geo, udpTransport: listeners.udp,
     setWorkloads: (list) => store.replaceAll(checkWorkloads(list, 'workloads')),
     upsertWorkload: (w) => store.upsert(checkWorkloads([w], 'workload')[0]!),
     deleteWorkload: (name) => store.delete(name),
@@ -196,7 +206,7 @@ export function dnsOptionsFromConfig(cfg: DnsConfig): DnsServerOptions {
     snapshotPath: cfg.snapshotPath,
     ttlBounds: { min: cfg.ttlBounds.minSeconds, max: cfg.ttlBounds.maxSeconds },
     maxAddresses: cfg.maxAddresses, maxUdpPayload: cfg.maxUdpPayloadBytes,
-    rrl: cfg.rrl,
+    rrl: cfg.rrl, udpTransport: cfg.udpTransport,
   };
 }
 

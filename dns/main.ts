@@ -11,18 +11,19 @@ import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster
 
 /** Usage of `meridian-dns`. */
 export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
-                    [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--json]
+                    [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--udp batched|dgram] [--json]
 
 Runs the authoritative GeoDNS server. --config FILE (JSON or YAML) holds the settings of
 DnsConfigSchema (address, port, admin, zones, watch, snapshotPath, ttlBounds, rrl, ...); without
 it the server serves the example zone meridian.test. --watch follows the scheduler's watch stream;
 its token is --token, else $MERIDIAN_API_TOKEN. --workers N > 1 runs N processes on one port.
+--udp picks the UDP transport (default: batched recvmmsg/sendmmsg where its addon is built).
 --json prints one line { address, port, adminPort } once the server answers.`;
 
 const OPTIONS = {
   config: { type: 'string' }, address: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' },
   watch: { type: 'string' }, token: { type: 'string' }, snapshot: { type: 'string' }, workers: { type: 'string' },
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  udp: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Raised for bad command-line input; the message names the flag. */
@@ -69,6 +70,10 @@ export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<
     raw.watch = { ...(raw.watch as Record<string, unknown> | undefined), url: values.watch, token };
   }
   if (values.snapshot) raw.snapshotPath = values.snapshot;
+  if (values.udp !== undefined) {
+    if (values.udp !== 'batched' && values.udp !== 'dgram') throw new DnsUsageError(`--udp must be batched or dgram, got '${values.udp}'`);
+    raw.udpTransport = values.udp;
+  }
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new DnsUsageError(`--workers must be a whole number from 1 to 64, got '${values.workers}'`);
   return { config: loadDnsConfig(raw), workers, json: values.json === true };

@@ -32,6 +32,8 @@ export class DnsMetrics {
   /** Messages handled per transport. */
   udp = 0;
   tcp = 0;
+  /** Replies the UDP transport could not send; set by the server once it listens. */
+  udpSendDropped: () => number = () => 0;
 
   /** Records one handled query's latency in seconds. */
   observeLatency(seconds: number): void {
@@ -74,6 +76,8 @@ export class DnsMetrics {
     lines.push('# HELP meridian_dns_ignored_total Packets not answered (responses, runts).', '# TYPE meridian_dns_ignored_total counter', `meridian_dns_ignored_total ${this.ignored}`);
     lines.push('# HELP meridian_dns_messages_total Messages handled by transport.', '# TYPE meridian_dns_messages_total counter',
       `meridian_dns_messages_total{transport="udp"} ${this.udp}`, `meridian_dns_messages_total{transport="tcp"} ${this.tcp}`);
+    lines.push('# HELP meridian_dns_udp_send_dropped_total UDP replies the kernel did not take (full send buffer).',
+      '# TYPE meridian_dns_udp_send_dropped_total counter', `meridian_dns_udp_send_dropped_total ${this.udpSendDropped()}`);
     lines.push('# HELP meridian_dns_query_duration_seconds Time to build a response.', '# TYPE meridian_dns_query_duration_seconds histogram');
     let cum = 0;
     LATENCY_BUCKETS_SECONDS.forEach((b, i) => {

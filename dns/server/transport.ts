@@ -6,6 +6,7 @@ import { MAX_TCP_MESSAGE } from '../wire/constants';
 import type { QueryHandler } from './handler';
 import type { DnsMetrics } from './metrics';
 import { ResponseRateLimiter, RrlAction, slipReply } from './rrl';
+import { BatchedUdpSocket, batchedUdpAvailable, type DatagramHandler } from './udp-batch';
 
 /** Limits of the TCP listener. */
 export interface TcpOptions {
@@ -18,11 +19,41 @@ export interface TcpOptions {
 /** Default TCP limits. */
 export const DEFAULT_TCP: TcpOptions = Object.freeze({ idleTimeoutMs: 10_000, maxConnections: 1024 });
 
+/** How UDP is served: batched over recvmmsg/sendmmsg (Linux, native addon) or one datagram at a time over node:dgram. */
+export type UdpTransport = 'batched' | 'dgram';
+
+/** The batched transport where its addon is built, else node:dgram. */
+export function defaultUdpTransport(): UdpTransport {
+  return batchedUdpAvailable() ? 'batched' : 'dgram';
+}
+
+/** Settings of `listen` beyond the address. */
+export interface ListenOptions {
+  readonly tcp: TcpOptions;
+  readonly udp: UdpTransport;
+  /**
+   * Batched transport only: bind with SO_REUSEPORT so every cluster worker has its own socket on
+   * the port and the kernel spreads datagrams over them.
+   */
+  readonly reusePort?: boolean;
+  readonly onError: (e: Error) => void;
+}
+
 /** Both listeners of one server. */
 export interface Listeners {
-  readonly udp: dgram.Socket;
+  readonly udp: UdpTransport;
   readonly tcp: net.Server;
   readonly port: number;
+  /** Replies the batched transport could not send (0 over node:dgram, which queues them). */
+  udpSendDropped(): number;
+  close(): Promise<void>;
+}
+
+const SOCKET_BUFFER_BYTES = 4 << 20;
+
+interface UdpListener {
+  readonly port: number;
+  sendDropped(): number;
   close(): Promise<void>;
 }
 
@@ -31,44 +62,90 @@ export interface Listeners {
  * is chosen first and TCP binds to it; a clash retries with another port).
  */
 export async function listen(address: string, port: number, handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter,
-  tcpOptions: TcpOptions, onError: (e: Error) => void): Promise<Listeners> {
+  options: ListenOptions): Promise<Listeners> {
+  const answer = datagramAnswerer(handler, metrics, rrl, options.onError);
   for (let attempt = 0; ; attempt++) {
-    const udp = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(port, address, () => { udp.off('error', reject); resolve(); });
-    });
-    const bound = udp.address().port;
+    const udp = options.udp === 'batched' ? listenBatched(address, port, answer, options.reusePort ?? false)
+      : await listenDgram(address, port, answer, options.onError);
     const tcp = net.createServer({ noDelay: true });
-    tcp.maxConnections = tcpOptions.maxConnections;
+    tcp.maxConnections = options.tcp.maxConnections;
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen(bound, address, () => { tcp.off('error', reject); resolve(); });
+        tcp.listen(udp.port, address, () => { tcp.off('error', reject); resolve(); });
       });
     } catch (e) {
-      udp.close();
+      await udp.close();
       if (port === 0 && attempt < 10 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       throw e;
     }
-    serveUdp(udp, handler, metrics, rrl, onError);
     const sockets = new Set<net.Socket>();
     tcp.on('connection', (s) => {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
-      serveTcpConnection(s, handler, metrics, tcpOptions, onError);
+      serveTcpConnection(s, handler, metrics, options.tcp, options.onError);
     });
-    tcp.on('error', onError);
+    tcp.on('error', options.onError);
     return {
-      udp, tcp, port: bound,
+      udp: options.udp, tcp, port: udp.port,
+      udpSendDropped: () => udp.sendDropped(),
       close: async () => {
-        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        await udp.close();
         const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
         for (const s of sockets) s.destroy();
         await closed;
       },
     };
   }
+}
+
+/** The UDP reply to one datagram from `peer`, after response-rate limiting; undefined sends nothing. */
+function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter, onError: (e: Error) => void): DatagramHandler {
+  return (msg, peer) => {
+    metrics.udp++;
+    let out: Buffer | undefined;
+    try {
+      out = handler.handle(msg, peer, true);
+    } catch (e) {
+      // A bug on one packet must not take the server down; it is reported and the packet dropped.
+      onError(e as Error);
+      return undefined;
+    }
+    if (out === undefined || !rrl.options.enabled) return out;
+    const action = rrl.check(peer, Date.now());
+    if (action === RrlAction.DROP) { metrics.rrlDropped++; return undefined; }
+    if (action === RrlAction.SLIP) { metrics.rrlSlipped++; return slipReply(out); }
+    return out;
+  };
+}
+
+function listenBatched(address: string, port: number, answer: DatagramHandler, reusePort: boolean): UdpListener {
+  const socket = BatchedUdpSocket.open(address, port, { reusePort, bufferBytes: SOCKET_BUFFER_BYTES });
+  socket.start(answer);
+  return {
+    port: socket.port,
+    sendDropped: () => socket.stats().sendDropped,
+    close: () => { socket.close(); return Promise.resolve(); },
+  };
+}
+
+async function listenDgram(address: string, port: number, answer: DatagramHandler, onError: (e: Error) => void): Promise<UdpListener> {
+  const udp = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES,
+    sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalLookup });
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(port, address, () => { udp.off('error', reject); resolve(); });
+  });
+  udp.on('error', onError);
+  udp.on('message', (msg, rinfo) => {
+    const out = answer(msg, rinfo.address);
+    if (out !== undefined) udp.send(out, rinfo.port, rinfo.address);
+  });
+  return {
+    port: udp.address().port,
+    sendDropped: () => 0,
+    close: () => new Promise<void>((resolve) => udp.close(() => resolve())),
+  };
 }
 
 /**
@@ -81,28 +158,6 @@ function literalLookup(host: string, options: dns.LookupOneOptions | number,
   if (literal !== 0) callback(null, host, literal);
   // node:dgram passes the family as a number at run time, although the typings say options.
   else dns.lookup(host, typeof options === 'number' ? { family: options } : options, callback);
-}
-
-function serveUdp(udp: dgram.Socket, handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter, onError: (e: Error) => void): void {
-  udp.on('error', onError);
-  udp.on('message', (msg, rinfo) => {
-    metrics.udp++;
-    let out: Buffer | undefined;
-    try {
-      out = handler.handle(msg, rinfo.address, true);
-    } catch (e) {
-      // A bug on one packet must not take the server down; it is reported and the packet dropped.
-      onError(e as Error);
-      return;
-    }
-    if (out === undefined) return;
-    if (rrl.options.enabled) {
-      const action = rrl.check(rinfo.address, Date.now());
-      if (action === RrlAction.DROP) { metrics.rrlDropped++; return; }
-      if (action === RrlAction.SLIP) { metrics.rrlSlipped++; out = slipReply(out); }
-    }
-    udp.send(out, rinfo.port, rinfo.address);
-  });
 }
 
 function serveTcpConnection(s: net.Socket, handler: QueryHandler, metrics: DnsMetrics, opts: TcpOptions, onError: (e: Error) => void): void {

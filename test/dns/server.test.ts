@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { defaultGeoTable, exampleZoneConfig, type RunningDnsServer, startDnsServer, type WorkloadEndpoints } from '../../dns/index';
+import { defaultGeoTable, exampleZoneConfig, type DnsServerOptions, type RunningDnsServer, startDnsServer as startServer, type UdpTransport,
+  type WorkloadEndpoints } from '../../dns/index';
 import { decode, type DnsMessage, encode, optRecord, QTYPE, RCODE, messageRcode } from '../../dns/wire/index';
 import { expectedRegion, referenceLookup, regionAddresses, regionsOverBlock } from './geo-reference';
 import { addressesOf, buildQuery, ecsOf, globalRegions, query, region, runClient, sendTcp, sendUdp, workload } from './fixtures';
@@ -19,8 +20,10 @@ function rawEcs(family: number, source: number, scope: number, address: number[]
   return b;
 }
 
-describe('GeoDNS server over real sockets', function () {
+// Every case runs over both UDP transports: batched (recvmmsg/sendmmsg) and node:dgram.
+for (const udpTransport of ['batched', 'dgram'] as const satisfies readonly UdpTransport[]) describe(`GeoDNS server over real sockets (${udpTransport} UDP)`, function () {
   this.timeout(30_000);
+  const startDnsServer = (o: DnsServerOptions): Promise<RunningDnsServer> => startServer({ ...o, udpTransport });
   let server: RunningDnsServer;
   let web: WorkloadEndpoints;
 
@@ -37,6 +40,10 @@ describe('GeoDNS server over real sockets', function () {
     });
   });
   after(async () => server?.close());
+
+  it(`serves UDP over the ${udpTransport} transport`, () => {
+    assert.equal(server.udpTransport, udpTransport);
+  });
 
   it('sends clients from subnets in different countries to the region nearest by great-circle distance', async () => {
     for (const [subnet, country] of SUBNETS) {

@@ -1,0 +1,473 @@
+// Batched UDP for the GeoDNS hot path (Linux).
+//
+// node:dgram makes one system call and one JavaScript callback per datagram, in each direction.
+// This addon owns a non-blocking UDP socket polled by libuv; when it is readable it takes up to
+// BATCH datagrams with one recvmmsg(2), hands them to JavaScript in one call through buffers that
+// both sides share, and sends the replies JavaScript wrote back with one sendmmsg(2).
+//
+// Shared memory, allocated here as ArrayBuffers and kept alive by references:
+//   rx    BATCH slots of RX_SLOT bytes: received datagrams
+//   tx    BATCH slots of TX_SLOT bytes: replies
+//   meta  Int32 [rxLen x BATCH][txLen x BATCH][txPeer x BATCH]
+//         rxLen is -1 for a datagram larger than RX_SLOT (it is dropped); txPeer is the rx slot
+//         whose sender gets the reply
+//   peer  BATCH slots of PEER_SLOT bytes: byte 0 the length of the sender's address text, then
+//         the text (inet_ntop)
+// The callback gets the number of datagrams received and returns the number of replies.
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define BATCH 64
+#define RX_SLOT 4096
+#define TX_SLOT 4096
+#define PEER_SLOT 64
+// Batches taken per readable event before yielding to the event loop (TCP, timers, admin HTTP).
+#define MAX_ROUNDS 16
+
+typedef struct {
+  napi_env env;
+  uv_poll_t poll;
+  int fd;
+  int polling;
+  int closed;
+  // The poll handle and the JavaScript handle each own the struct; the last to go frees it.
+  int owners;
+  napi_ref callback;
+  napi_ref resource;
+  napi_ref buffers[4];
+  napi_async_context async;
+  uint8_t* rx;
+  uint8_t* tx;
+  int32_t* meta;
+  uint8_t* peer;
+  struct mmsghdr rmsg[BATCH];
+  struct mmsghdr smsg[BATCH];
+  struct iovec riov[BATCH];
+  struct iovec siov[BATCH];
+  struct sockaddr_storage from[BATCH];
+  double received;
+  double sent;
+  double send_dropped;
+  double oversized;
+} batch_socket;
+
+#define CHECK(env, call)                                   \
+  do {                                                     \
+    if ((call) != napi_ok) {                               \
+      napi_throw_error((env), NULL, "napi call failed: " #call); \
+      return NULL;                                         \
+    }                                                      \
+  } while (0)
+
+static napi_value throw_errno(napi_env env, const char* what, int err) {
+  char message[256];
+  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
+  napi_value msg, code, error;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  const char* name = err == EADDRINUSE ? "EADDRINUSE" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EACCES ? "EACCES"
+                   : err == EINVAL ? "EINVAL" : "ERR_SOCKET";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_error(env, code, msg, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_value errno_value;
+  napi_create_int32(env, -err, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static void reset_receive(batch_socket* s) {
+  for (int i = 0; i < BATCH; i++) {
+    s->rmsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    s->rmsg[i].msg_hdr.msg_flags = 0;
+  }
+}
+
+static void write_peer(batch_socket* s, int i) {
+  char* text = (char*)s->peer + i * PEER_SLOT + 1;
+  const struct sockaddr_storage* a = &s->from[i];
+  const char* ok = NULL;
+  if (a->ss_family == AF_INET) ok = inet_ntop(AF_INET, &((const struct sockaddr_in*)a)->sin_addr, text, PEER_SLOT - 1);
+  else if (a->ss_family == AF_INET6) ok = inet_ntop(AF_INET6, &((const struct sockaddr_in6*)a)->sin6_addr, text, PEER_SLOT - 1);
+  s->peer[i * PEER_SLOT] = ok ? (uint8_t)strlen(text) : 0;
+}
+
+// Sends replies 0..count-1. A datagram the kernel refuses is dropped and counted; a full send
+// buffer (EAGAIN) drops the rest of the batch, as a loaded DNS server must rather than queue.
+static void send_replies(batch_socket* s, int count) {
+  int n = 0;
+  for (int i = 0; i < count; i++) {
+    int32_t len = s->meta[BATCH + i];
+    int32_t to = s->meta[2 * BATCH + i];
+    if (len <= 0 || len > TX_SLOT || to < 0 || to >= BATCH) {
+      s->send_dropped++;
+      continue;
+    }
+    s->siov[n].iov_base = s->tx + i * TX_SLOT;
+    s->siov[n].iov_len = (size_t)len;
+    s->smsg[n].msg_hdr.msg_name = &s->from[to];
+    s->smsg[n].msg_hdr.msg_namelen = s->rmsg[to].msg_hdr.msg_namelen;
+    s->smsg[n].msg_hdr.msg_iov = &s->siov[n];
+    s->smsg[n].msg_hdr.msg_iovlen = 1;
+    s->smsg[n].msg_hdr.msg_control = NULL;
+    s->smsg[n].msg_hdr.msg_controllen = 0;
+    s->smsg[n].msg_hdr.msg_flags = 0;
+    n++;
+  }
+  int done = 0;
+  while (done < n) {
+    int r = sendmmsg(s->fd, s->smsg + done, (unsigned)(n - done), MSG_DONTWAIT);
+    if (r > 0) {
+      done += r;
+      s->sent += r;
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      s->send_dropped += n - done;
+      return;
+    } else {
+      // This one datagram failed (an unreachable or invalid peer): skip it, send the others.
+      done++;
+      s->send_dropped++;
+    }
+  }
+}
+
+// Calls the JavaScript batch handler; returns the number of replies, or -1 if it threw.
+static int deliver(batch_socket* s, int count) {
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+  int replies = -1;
+  napi_value callback, resource, arg, result;
+  if (napi_get_reference_value(env, s->callback, &callback) == napi_ok &&
+      napi_get_reference_value(env, s->resource, &resource) == napi_ok &&
+      napi_create_int32(env, count, &arg) == napi_ok) {
+    napi_status st = napi_make_callback(env, s->async, resource, callback, 1, &arg, &result);
+    if (st == napi_ok) {
+      int32_t value = 0;
+      if (napi_get_value_int32(env, result, &value) == napi_ok && value >= 0 && value <= BATCH) replies = value;
+    } else {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value error;
+        napi_get_and_clear_last_exception(env, &error);
+        // Same as a throwing event listener: the process's uncaughtException handling decides.
+        napi_fatal_exception(env, error);
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  return replies;
+}
+
+static void on_readable(uv_poll_t* handle, int status, int events) {
+  batch_socket* s = (batch_socket*)handle->data;
+  if (status < 0 || !(events & UV_READABLE)) return;
+  for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
+    reset_receive(s);
+    int n = recvmmsg(s->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: drained. Other errors (ICMP reports) carry no datagram.
+    }
+    if (n == 0) return;
+    for (int i = 0; i < n; i++) {
+      int truncated = (s->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      s->meta[i] = truncated ? -1 : (int32_t)s->rmsg[i].msg_len;
+      if (truncated) s->oversized++;
+      write_peer(s, i);
+    }
+    s->received += n;
+    int replies = deliver(s, n);
+    if (s->closed) return;
+    if (replies > 0) send_replies(s, replies);
+    if (n < BATCH) return;
+  }
+}
+
+static void disown(batch_socket* s) {
+  if (--s->owners == 0) free(s);
+}
+
+static void on_poll_closed(uv_handle_t* handle) { disown((batch_socket*)handle->data); }
+
+static void cleanup_hook(void* data);
+
+static void release(batch_socket* s, int from_hook) {
+  if (s->closed) return;
+  s->closed = 1;
+  napi_env env = s->env;
+  if (!from_hook) napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+  if (s->callback) napi_delete_reference(env, s->callback);
+  if (s->resource) napi_delete_reference(env, s->resource);
+  for (int i = 0; i < 4; i++)
+    if (s->buffers[i]) napi_delete_reference(env, s->buffers[i]);
+  if (s->async) napi_async_destroy(env, s->async);
+  s->callback = s->resource = NULL;
+  s->async = NULL;
+  // uv_close stops the poll and forgets the descriptor at once, so it can be closed now: the
+  // port is free again when close() returns, as with node:dgram.
+  uv_close((uv_handle_t*)&s->poll, on_poll_closed);
+  close(s->fd);
+}
+
+static void cleanup_hook(void* data) { release((batch_socket*)data, 1); }
+
+// The JavaScript handle was collected: a socket nobody can reach any more is closed.
+static void finalize_handle(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  batch_socket* s = (batch_socket*)data;
+  release(s, 0);
+  disown(s);
+}
+
+static batch_socket* unwrap(napi_env env, napi_value value) {
+  void* data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "not a batched UDP socket handle");
+    return NULL;
+  }
+  batch_socket* s = (batch_socket*)data;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_CLOSED", "the batched UDP socket is closed");
+    return NULL;
+  }
+  return s;
+}
+
+static napi_value make_buffer(napi_env env, batch_socket* s, int index, size_t bytes, void** data) {
+  napi_value ab;
+  if (napi_create_arraybuffer(env, bytes, data, &ab) != napi_ok) return NULL;
+  memset(*data, 0, bytes);
+  if (napi_create_reference(env, ab, 1, &s->buffers[index]) != napi_ok) return NULL;
+  return ab;
+}
+
+// open(address: string, port: number, reusePort: boolean, bufferBytes: number)
+//   -> { handle, port, rx, tx, meta, peer, batch, rxSlot, txSlot, peerSlot }
+static napi_value open_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "open(address, port, reusePort, bufferBytes) needs four arguments");
+    return NULL;
+  }
+  char address[INET6_ADDRSTRLEN + 1];
+  size_t address_len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "address must be a string");
+    return NULL;
+  }
+  int32_t port = 0, buffer_bytes = 0;
+  bool reuse_port = false;
+  if (napi_get_value_int32(env, argv[1], &port) != napi_ok || port < 0 || port > 65535) {
+    napi_throw_range_error(env, NULL, "port must be an integer 0..65535");
+    return NULL;
+  }
+  CHECK(env, napi_get_value_bool(env, argv[2], &reuse_port));
+  CHECK(env, napi_get_value_int32(env, argv[3], &buffer_bytes));
+
+  struct sockaddr_storage bind_addr;
+  socklen_t bind_len;
+  memset(&bind_addr, 0, sizeof bind_addr);
+  struct sockaddr_in* a4 = (struct sockaddr_in*)&bind_addr;
+  struct sockaddr_in6* a6 = (struct sockaddr_in6*)&bind_addr;
+  int family;
+  if (inet_pton(AF_INET, address, &a4->sin_addr) == 1) {
+    family = AF_INET;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    bind_len = sizeof *a4;
+  } else if (inet_pton(AF_INET6, address, &a6->sin6_addr) == 1) {
+    family = AF_INET6;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    bind_len = sizeof *a6;
+  } else {
+    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "address must be an IPv4 or IPv6 literal");
+    return NULL;
+  }
+
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  int one = 1;
+  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt SO_REUSEPORT", err);
+  }
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (buffer_bytes > 0) {
+    // Best effort, as node:dgram's recvBufferSize: the kernel caps it at net.core.[rw]mem_max.
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+  }
+  if (bind(fd, (struct sockaddr*)&bind_addr, bind_len) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "bind", err);
+  }
+  struct sockaddr_storage bound;
+  socklen_t bound_len = sizeof bound;
+  getsockname(fd, (struct sockaddr*)&bound, &bound_len);
+  int bound_port = ntohs(family == AF_INET ? ((struct sockaddr_in*)&bound)->sin_port : ((struct sockaddr_in6*)&bound)->sin6_port);
+
+  batch_socket* s = (batch_socket*)calloc(1, sizeof *s);
+  if (!s) {
+    close(fd);
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  s->env = env;
+  s->fd = fd;
+  s->poll.data = s;
+  uv_loop_t* loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+    close(fd);
+    free(s);
+    napi_throw_error(env, NULL, "cannot poll the UDP socket");
+    return NULL;
+  }
+
+  napi_value result, handle, value, rx, tx, meta, peer;
+  CHECK(env, napi_create_object(env, &result));
+  rx = make_buffer(env, s, 0, (size_t)BATCH * RX_SLOT, (void**)&s->rx);
+  tx = make_buffer(env, s, 1, (size_t)BATCH * TX_SLOT, (void**)&s->tx);
+  meta = make_buffer(env, s, 2, (size_t)3 * BATCH * sizeof(int32_t), (void**)&s->meta);
+  peer = make_buffer(env, s, 3, (size_t)BATCH * PEER_SLOT, (void**)&s->peer);
+  napi_add_env_cleanup_hook(env, cleanup_hook, s);
+  if (!rx || !tx || !meta || !peer) {
+    s->owners = 1;
+    release(s, 0);
+    napi_throw_error(env, NULL, "cannot allocate the shared buffers");
+    return NULL;
+  }
+  for (int i = 0; i < BATCH; i++) {
+    s->riov[i].iov_base = s->rx + i * RX_SLOT;
+    s->riov[i].iov_len = RX_SLOT;
+    s->rmsg[i].msg_hdr.msg_name = &s->from[i];
+    s->rmsg[i].msg_hdr.msg_iov = &s->riov[i];
+    s->rmsg[i].msg_hdr.msg_iovlen = 1;
+  }
+  s->owners = 2;
+  if (napi_create_external(env, s, finalize_handle, NULL, &handle) != napi_ok) {
+    s->owners = 1;
+    release(s, 0);
+    napi_throw_error(env, NULL, "cannot create the socket handle");
+    return NULL;
+  }
+  CHECK(env, napi_set_named_property(env, result, "handle", handle));
+  CHECK(env, napi_create_int32(env, bound_port, &value));
+  CHECK(env, napi_set_named_property(env, result, "port", value));
+  CHECK(env, napi_set_named_property(env, result, "rx", rx));
+  CHECK(env, napi_set_named_property(env, result, "tx", tx));
+  CHECK(env, napi_set_named_property(env, result, "meta", meta));
+  CHECK(env, napi_set_named_property(env, result, "peer", peer));
+  const struct { const char* name; int value; } sizes[] = {
+    {"batch", BATCH}, {"rxSlot", RX_SLOT}, {"txSlot", TX_SLOT}, {"peerSlot", PEER_SLOT}};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    CHECK(env, napi_create_int32(env, sizes[i].value, &value));
+    CHECK(env, napi_set_named_property(env, result, sizes[i].name, value));
+  }
+  return result;
+}
+
+// start(handle, onBatch: (count) => replies): begins reading.
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_socket* s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  napi_valuetype type;
+  if (argc < 2 || napi_typeof(env, argv[1], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, NULL, "start(handle, onBatch) needs a function");
+    return NULL;
+  }
+  if (s->polling) {
+    napi_throw_error(env, NULL, "the batched UDP socket is already started");
+    return NULL;
+  }
+  napi_value resource, name;
+  CHECK(env, napi_create_object(env, &resource));
+  CHECK(env, napi_create_string_utf8(env, "MeridianBatchedUdp", NAPI_AUTO_LENGTH, &name));
+  CHECK(env, napi_create_reference(env, argv[1], 1, &s->callback));
+  CHECK(env, napi_create_reference(env, resource, 1, &s->resource));
+  CHECK(env, napi_async_init(env, resource, name, &s->async));
+  if (uv_poll_start(&s->poll, UV_READABLE, on_readable) != 0) {
+    napi_throw_error(env, NULL, "cannot poll the UDP socket");
+    return NULL;
+  }
+  s->polling = 1;
+  return NULL;
+}
+
+// close(handle): stops reading and closes the socket; later calls throw ERR_SOCKET_CLOSED.
+static napi_value close_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_socket* s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  release(s, 0);
+  return NULL;
+}
+
+// stats(handle) -> { received, sent, sendDropped, oversized }
+static napi_value stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_socket* s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  napi_value result, value;
+  CHECK(env, napi_create_object(env, &result));
+  const struct { const char* name; double value; } fields[] = {
+    {"received", s->received}, {"sent", s->sent}, {"sendDropped", s->send_dropped}, {"oversized", s->oversized}};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    CHECK(env, napi_create_double(env, fields[i].value, &value));
+    CHECK(env, napi_set_named_property(env, result, fields[i].name, value));
+  }
+  return result;
+}
+
+// unref(handle) / ref(handle): whether the socket keeps the event loop alive, as socket.unref().
+static napi_value set_ref(napi_env env, napi_callback_info info, int on) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  batch_socket* s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  if (!s) return NULL;
+  if (on) uv_ref((uv_handle_t*)&s->poll);
+  else uv_unref((uv_handle_t*)&s->poll);
+  return NULL;
+}
+static napi_value ref(napi_env env, napi_callback_info info) { return set_ref(env, info, 1); }
+static napi_value unref(napi_env env, napi_callback_info info) { return set_ref(env, info, 0); }
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor methods[] = {
+    {"open", NULL, open_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"start", NULL, start, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"close", NULL, close_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stats", NULL, stats, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"ref", NULL, ref, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"unref", NULL, unref, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
+  return exports;
+}

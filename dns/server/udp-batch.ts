@@ -1,0 +1,134 @@
+// Batched UDP socket over the native addon in ./native (recvmmsg/sendmmsg, one JavaScript call
+// per batch). Linux only; `batchedUdpAvailable()` says whether it can be used here.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Opened {
+  readonly handle: unknown;
+  readonly port: number;
+  readonly rx: ArrayBuffer;
+  readonly tx: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+  readonly peer: ArrayBuffer;
+  readonly batch: number;
+  readonly rxSlot: number;
+  readonly txSlot: number;
+  readonly peerSlot: number;
+}
+
+/** Counters kept by the native side. */
+export interface BatchedUdpStats {
+  readonly received: number;
+  readonly sent: number;
+  /** Replies the kernel refused (full send buffer, unreachable peer) or that did not fit a slot. */
+  readonly sendDropped: number;
+  /** Datagrams larger than a receive slot, dropped unread. */
+  readonly oversized: number;
+}
+
+interface Addon {
+  open(address: string, port: number, reusePort: boolean, bufferBytes: number): Opened;
+  start(handle: unknown, onBatch: (count: number) => number): void;
+  close(handle: unknown): void;
+  stats(handle: unknown): BatchedUdpStats;
+  ref(handle: unknown): void;
+  unref(handle: unknown): void;
+}
+
+/** Where `npm run build` puts the addon. */
+export const ADDON_PATH = join(__dirname, 'native', 'udp_batch.node');
+
+let addon: Addon | null | undefined;
+
+function load(): Addon | null {
+  if (addon !== undefined) return addon;
+  if (process.platform !== 'linux' || !existsSync(ADDON_PATH)) return (addon = null);
+  const module = { exports: {} as Addon };
+  process.dlopen(module, ADDON_PATH);
+  return (addon = module.exports);
+}
+
+/** Whether the batched transport is built and usable on this platform. */
+export function batchedUdpAvailable(): boolean {
+  return load() !== null;
+}
+
+/** Answers one datagram: the reply, or undefined to send nothing. `msg` is only valid during the call. */
+export type DatagramHandler = (msg: Buffer, peer: string) => Buffer | undefined;
+
+/** Options of `BatchedUdpSocket.open`. */
+export interface BatchedUdpOptions {
+  /** SO_REUSEPORT, so that several processes each bind the port and the kernel spreads datagrams. */
+  readonly reusePort?: boolean;
+  /** SO_RCVBUF and SO_SNDBUF in bytes (capped by the kernel). */
+  readonly bufferBytes?: number;
+}
+
+/** One bound UDP socket served in batches. */
+export class BatchedUdpSocket {
+  private closed = false;
+  private droppedLarge = 0;
+
+  private constructor(private readonly native: Addon, private readonly opened: Opened) {}
+
+  /** Binds `address` (an IP literal) and `port` (0 picks one); throws with the errno code (EADDRINUSE, ...). */
+  static open(address: string, port: number, options: BatchedUdpOptions = {}): BatchedUdpSocket {
+    const native = load();
+    if (!native) throw new Error(`the batched UDP addon is not available (expected at ${ADDON_PATH}; run npm run build)`);
+    return new BatchedUdpSocket(native, native.open(address, port, options.reusePort ?? false, options.bufferBytes ?? 0));
+  }
+
+  get port(): number {
+    return this.opened.port;
+  }
+
+  /** Starts reading; `handle` is called for every datagram, its replies go out in one batch. */
+  start(handle: DatagramHandler): void {
+    const o = this.opened;
+    const { batch, rxSlot, txSlot, peerSlot } = o;
+    const rx = o.rx;
+    const tx = Buffer.from(o.tx);
+    const meta = new Int32Array(o.meta);
+    const peer = Buffer.from(o.peer);
+    this.native.start(o.handle, (count: number): number => {
+      let replies = 0;
+      for (let i = 0; i < count; i++) {
+        const len = meta[i]!;
+        if (len < 0) continue;
+        const at = i * peerSlot;
+        const reply = handle(Buffer.from(rx, i * rxSlot, len), peer.toString('latin1', at + 1, at + 1 + peer[at]!));
+        if (reply === undefined) continue;
+        if (reply.length > txSlot) {
+          this.droppedLarge++;
+          continue;
+        }
+        reply.copy(tx, replies * txSlot);
+        meta[batch + replies] = reply.length;
+        meta[2 * batch + replies] = i;
+        replies++;
+      }
+      return replies;
+    });
+  }
+
+  stats(): BatchedUdpStats {
+    const s = this.native.stats(this.opened.handle);
+    return { ...s, sendDropped: s.sendDropped + this.droppedLarge };
+  }
+
+  /** Lets the process exit while the socket is open (as `dgram.Socket.unref`). */
+  unref(): void {
+    this.native.unref(this.opened.handle);
+  }
+
+  ref(): void {
+    this.native.ref(this.opened.handle);
+  }
+
+  /** Stops reading and closes the socket. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close(this.opened.handle);
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BatchedUdpSocket, batchedUdpAvailable } from '../../dns/server/udp-batch';
+
+const run = promisify(execFile);
+
+/**
+ * Sends `payloads` from one client socket and collects the replies. They go out in waves of up to
+ * 150 (each more than two batches), waiting for each wave's replies, so that the receive buffer,
+ * which this process drains itself, does not overflow.
+ */
+async function burst(port: number, payloads: readonly Buffer[], address = '127.0.0.1'): Promise<Buffer[]> {
+  const client = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  const replies: Buffer[] = [];
+  client.on('message', (m) => replies.push(m));
+  await new Promise<void>((r) => client.bind(0, address, () => r()));
+  for (let i = 0; i < payloads.length; i += 150) {
+    const wave = payloads.slice(i, i + 150);
+    for (const p of wave) client.send(p, port, address);
+    const deadline = Date.now() + 2000;
+    while (replies.length < i + wave.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  client.close();
+  return replies;
+}
+
+describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
+  this.timeout(20_000);
+  const open: BatchedUdpSocket[] = [];
+  const socket = (address = '127.0.0.1', port = 0, reusePort = false): BatchedUdpSocket => {
+    const s = BatchedUdpSocket.open(address, port, { reusePort, bufferBytes: 1 << 20 });
+    open.push(s);
+    return s;
+  };
+  afterEach(() => { for (const s of open.splice(0)) s.close(); });
+
+  it('is built on this Linux machine', () => {
+    assert.equal(process.platform, 'linux');
+    assert.ok(batchedUdpAvailable(), 'npm run build compiles dns/server/native');
+  });
+
+  it('answers every datagram of a burst far larger than one batch, each to its own sender', async () => {
+    const s = socket();
+    const peers = new Set<string>();
+    s.start((msg, peer) => { peers.add(peer); return Buffer.concat([Buffer.from('re:'), msg]); });
+    const payloads = Array.from({ length: 500 }, (_, i) => Buffer.from(`q${i}`));
+    const replies = await burst(s.port, payloads);
+    assert.equal(replies.length, 500);
+    assert.deepEqual(new Set(replies.map((r) => r.toString())), new Set(payloads.map((p) => `re:${p.toString()}`)));
+    assert.deepEqual([...peers], ['127.0.0.1']);
+    const stats = s.stats();
+    assert.equal(stats.received, 500);
+    assert.equal(stats.sent, 500);
+    assert.equal(stats.sendDropped, 0);
+  });
+
+  it('serves IPv6 and gives the sender in canonical text', async () => {
+    const s = socket('::1');
+    let seen = '';
+    s.start((msg, peer) => { seen = peer; return msg; });
+    const replies = await burst(s.port, [Buffer.from('v6')], '::1');
+    assert.deepEqual(replies.map((r) => r.toString()), ['v6']);
+    assert.equal(seen, '::1');
+  });
+
+  it('sends nothing for an undefined reply and hands over each message only for the call', async () => {
+    const s = socket();
+    const kept: Buffer[] = [];
+    s.start((msg) => {
+      kept.push(Buffer.from(msg));
+      return msg[0] === 0x21 ? undefined : msg;
+    });
+    const replies = await burst(s.port, [Buffer.from('!silent'), Buffer.from('loud'), Buffer.from('!quiet')]);
+    assert.deepEqual(replies.map((r) => r.toString()), ['loud']);
+    assert.deepEqual(kept.map((k) => k.toString()).sort(), ['!quiet', '!silent', 'loud']);
+  });
+
+  it('drops a datagram larger than its receive slot and a reply larger than its send slot, and counts both', async () => {
+    const s = socket();
+    s.start((msg) => (msg.toString() === 'big reply' ? Buffer.alloc(5000) : msg));
+    const replies = await burst(s.port, [Buffer.alloc(6000, 1), Buffer.from('big reply'), Buffer.from('fine')]);
+    assert.deepEqual(replies.map((r) => r.toString()), ['fine']);
+    const stats = s.stats();
+    assert.equal(stats.oversized, 1);
+    assert.equal(stats.sendDropped, 1);
+  });
+
+  it('refuses a port in use with EADDRINUSE, unless every socket asks for SO_REUSEPORT', () => {
+    const first = socket();
+    assert.throws(() => socket('127.0.0.1', first.port), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE' && /bind/.test(e.message));
+    const shared = socket('127.0.0.1', 0, true);
+    const second = socket('127.0.0.1', shared.port, true);
+    assert.equal(second.port, shared.port);
+  });
+
+  it('rejects an address that is not an IP literal, naming it', () => {
+    assert.throws(() => BatchedUdpSocket.open('localhost', 0), /IPv4 or IPv6 literal/);
+  });
+
+  it('frees the port as soon as it is closed; close is idempotent and later use fails clearly', async () => {
+    const s = BatchedUdpSocket.open('127.0.0.1', 0);
+    s.start((m) => m);
+    const port = s.port;
+    s.close();
+    s.close();
+    assert.throws(() => s.stats(), /closed/);
+    const again = socket('127.0.0.1', port);
+    again.start((m) => Buffer.concat([m, Buffer.from('!')]));
+    assert.deepEqual((await burst(port, [Buffer.from('x')])).map((r) => r.toString()), ['x!']);
+  });
+
+  it('keeps the process alive while open, and not after unref', async () => {
+    const addon = join(__dirname, '..', '..', 'dns', 'server', 'udp-batch.js');
+    const script = (unref: boolean): string => `const { BatchedUdpSocket } = require(${JSON.stringify(addon)});
+      const s = BatchedUdpSocket.open('127.0.0.1', 0); s.start((m) => m); ${unref ? 's.unref();' : ''}
+      setTimeout(() => { process.stdout.write('alive'); process.exit(0); }, 800).unref();`;
+    assert.equal((await run(process.execPath, ['-e', script(false)], { timeout: 10_000 })).stdout, 'alive');
+    assert.equal((await run(process.execPath, ['-e', script(true)], { timeout: 10_000 })).stdout, '');
+  });
+});
