@@ -2,7 +2,7 @@
 // server and gdnsd 3 (geoip plugin, same regions) in the same run. Reports queries per server
 // CPU-second and their ratio, average and p99 latency at a fixed rate, RSS, and how often the two
 // servers pick the same region.
-// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--rounds 3] [--only gdnsd|meridian]`.
+// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--rounds 3] [--only gdnsd|meridian] [--no-cluster]`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runDnsperf, runningDnsperf, type DnsperfResult } from './dns/dnsperf';
 import { extractMmdb, writeGdnsdConfig } from './dns/gdnsd';
 import { probe, waitUntilAnswering } from './dns/probe';
-import { cpuSeconds, memoryMiB } from './dns/proc';
+import { cpuSeconds, memoryMiB, treeCpuSeconds, treeRssMiB } from './dns/proc';
 import { randomSubnets, writeQueryFile } from './dns/queries';
 import { benchRegions, BENCH_NAME, type BenchRegion } from './dns/regions';
 
@@ -32,7 +32,21 @@ export interface DnsBenchOptions {
   /** Subnets probed one by one on each server to compare their choices (default 2,000). */
   readonly agreementProbes?: number;
   readonly servers?: readonly BenchServer[];
+  /** Also measure Meridian with 1 and 2 cluster workers, unpinned (default true). */
+  readonly cluster?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/** Meridian with N cluster workers, server and dnsperf unpinned on the machine's cores. */
+export interface ClusterFigures {
+  readonly workers: number;
+  readonly error?: string;
+  readonly qps?: number;
+  readonly lost?: number;
+  /** CPU of the primary and every worker. */
+  readonly serverCpuSeconds?: number;
+  readonly queriesPerCpuSecond?: number;
+  readonly rssMiB?: number;
 }
 
 /** Figures for one server. */
@@ -60,6 +74,8 @@ export interface DnsBenchResult {
   /** Share of probes where both servers answered the same region. */
   readonly agreement?: number;
   readonly goals: { readonly ratio: boolean | null; readonly p99: boolean | null; readonly rss: boolean | null };
+  /** Meridian with 1 and 2 cluster workers, when measured. */
+  readonly cluster?: readonly ClusterFigures[];
   readonly loadAverage: readonly number[];
 }
 
@@ -122,10 +138,12 @@ async function startGdnsd(dir: string, regions: readonly BenchRegion[], log: (l:
   return { child, port, stderr };
 }
 
-async function startMeridian(log: (l: string) => void): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+async function startMeridian(log: (l: string) => void, workers = 1): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
   const port = await freePort();
   const stderr: string[] = [];
-  const [cmd, args] = pinned(process.execPath, [MERIDIAN_SCRIPT, '--port', String(port)]);
+  const script = [MERIDIAN_SCRIPT, '--port', String(port), '--workers', String(workers)];
+  // A cluster spreads over the cores: it is not pinned.
+  const [cmd, args] = workers > 1 ? [process.execPath, script] : pinned(process.execPath, script);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stderr?.on('data', (c: Buffer) => stderr.push(c.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -141,7 +159,7 @@ async function startMeridian(log: (l: string) => void): Promise<{ child: ChildPr
   return { child, port, stderr };
 }
 
-async function measure(server: BenchServer, child: ChildProcess, port: number, o: Required<Omit<DnsBenchOptions, 'servers' | 'log'>>,
+async function measure(server: BenchServer, child: ChildProcess, port: number, o: Required<Omit<DnsBenchOptions, 'servers' | 'log' | 'cluster'>>,
   queryFile: string, probes: readonly number[], log: (l: string) => void): Promise<ServerFigures> {
   const pid = child.pid as number;
   // Warm-up (JIT, caches); not counted.
@@ -178,6 +196,8 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
     seconds: options.seconds ?? 10, fixedQps: options.fixedQps ?? 10_000, queries: options.queries ?? 1_000_000,
     agreementProbes: options.agreementProbes ?? 2_000, rounds: Math.max(1, options.rounds ?? 3),
   };
+  const withCluster = (options.cluster ?? true) && availableParallelism() >= 2;
+  const clusterRuns: ClusterFigures[] = [];
   const servers = options.servers ?? ['gdnsd', 'meridian'];
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = mkdtempSync(join(tmpdir(), 'meridian-dns-bench-'));
@@ -222,6 +242,10 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
         }
       }
     }
+    if (withCluster && servers.includes('meridian')) {
+      log('cluster: Meridian with 1 and 2 workers, unpinned (the server and dnsperf share every core), 16 dnsperf sockets');
+      for (const workers of [1, 2]) clusterRuns.push(await measureCluster(workers, o.seconds, queryFile, children, log));
+    }
   } finally {
     await Promise.all(children.map((c) => stop(c)));
     rmSync(dir, { recursive: true, force: true });
@@ -252,6 +276,7 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
       p99: m?.fixed?.p99LatencyMs === undefined ? null : m.fixed.p99LatencyMs < 1,
       rss: m?.peakRssMiB === undefined ? null : m.peakRssMiB < 300,
     },
+    cluster: clusterRuns.length ? clusterRuns : undefined,
     loadAverage: loadavg(),
   };
 
@@ -272,12 +297,42 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
   }
   if (result.goals.p99 !== null) log(`  Meridian p99 at ${o.fixedQps} QPS < 1 ms: ${result.goals.p99 ? 'met' : 'NOT met'}`);
   if (result.goals.rss !== null) log(`  Meridian peak RSS < 300 MiB: ${result.goals.rss ? 'met' : 'NOT met'}`);
+  for (const c of clusterRuns) {
+    if (c.error !== undefined || c.qps === undefined) { log(`  cluster ${c.workers} worker(s): failed: ${c.error ?? 'no figures'}`); continue; }
+    log(`  cluster ${c.workers} worker(s): ${Math.round(c.qps)} QPS, ${Math.round(c.queriesPerCpuSecond ?? NaN)} q/CPU-s, `
+      + `server CPU ${(c.serverCpuSeconds ?? NaN).toFixed(2)} s, RSS ${(c.rssMiB ?? NaN).toFixed(0)} MiB, lost ${c.lost}`);
+  }
   if (agreement !== undefined) log(`  same region as gdnsd for ${(agreement * 100).toFixed(1)}% of ${o.agreementProbes} random /24s (different GeoIP data: geoip-lite vs GeoLite2 City)`);
   log(JSON.stringify({
     bench: 'dns', ...result,
     servers: figures.map(({ answers: _answers, ...rest }) => rest),
   }));
   return result;
+}
+
+/** Max-rate run against Meridian with `workers` cluster workers; the figures count every process of the cluster. */
+async function measureCluster(workers: number, seconds: number, queryFile: string, children: ChildProcess[],
+  log: (l: string) => void): Promise<ClusterFigures> {
+  let proc: { child: ChildProcess; port: number; stderr: string[] } | undefined;
+  try {
+    proc = await startMeridian(log, workers);
+    children.push(proc.child);
+    const p = proc;
+    await waitUntilAnswering(p.port, BENCH_NAME, 60_000, () => alive(p.child));
+    const pid = p.child.pid as number;
+    await runDnsperf({ port: p.port, queryFile, seconds: 2, clients: 16 });
+    const cpu0 = treeCpuSeconds(pid);
+    const max = await runDnsperf({ port: p.port, queryFile, seconds, clients: 16 });
+    const cpu = treeCpuSeconds(pid) - cpu0;
+    const figures = { workers, qps: max.qps, lost: max.lost, serverCpuSeconds: cpu, queriesPerCpuSecond: max.completed / Math.max(cpu, 1e-9), rssMiB: treeRssMiB(pid) };
+    log(`  ${workers} worker(s): ${Math.round(max.qps)} QPS, server CPU ${cpu.toFixed(2)} s`);
+    return figures;
+  } catch (err) {
+    log(`  ${workers} worker(s): FAILED: ${(err as Error).message}${proc ? `\n${tail(proc.stderr)}` : ''}`);
+    return { workers, error: (err as Error).message };
+  } finally {
+    if (proc) await stop(proc.child);
+  }
 }
 
 function median(xs: readonly number[]): number {
@@ -317,6 +372,7 @@ if (require.main === module) {
     queries: argValue('--queries') ? Number(argValue('--queries')) : undefined,
     rounds: argValue('--rounds') ? Number(argValue('--rounds')) : undefined,
     servers: only ? [only as BenchServer] : undefined,
+    cluster: !process.argv.includes('--no-cluster'),
   }).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

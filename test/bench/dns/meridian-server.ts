@@ -1,7 +1,9 @@
 // Child process for the DNS benchmark: Meridian's GeoDNS server answering `web.meridian.test`
-// from the benchmark regions. Usage: node dist/test/bench/dns/meridian-server.js --port N
+// from the benchmark regions. Usage: node dist/test/bench/dns/meridian-server.js --port N [--workers N]
 // Prints "ready <port>" on stdout once it answers; exits on SIGTERM or when stdin closes.
-import { startDnsServer, type WorkloadEndpoints } from '../../../dns';
+// With --workers N > 1 it runs N cluster workers on the port (see dns/cluster.ts).
+import cluster from 'node:cluster';
+import { type DnsServerOptions, startDnsCluster, startDnsServer, type WorkloadEndpoints } from '../../../dns';
 import { loadGeoipLite } from '../../../dns/geoip';
 import { benchRegions, BENCH_NAME, BENCH_TTL, BENCH_ZONE } from './regions';
 
@@ -10,6 +12,14 @@ function portArg(argv: readonly string[]): number {
   const port = i >= 0 ? Number(argv[i + 1]) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be 1..65535, got ${String(argv[i + 1])}`);
   return port;
+}
+
+function workersArg(argv: readonly string[]): number {
+  const i = argv.indexOf('--workers');
+  if (i < 0) return 1;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers must be 1..64, got ${String(argv[i + 1])}`);
+  return n;
 }
 
 /** The benchmark workload in the watch protocol's shape. */
@@ -27,10 +37,9 @@ export function benchWorkload(): WorkloadEndpoints {
 
 async function main(): Promise<void> {
   const port = portArg(process.argv);
-  // As the production entry does: the table is built in a worker, whose garbage leaves with it.
-  const geo = await loadGeoipLite();
-  const server = await startDnsServer({
-    address: '127.0.0.1', port, adminPort: false, rrl: false, geo,
+  const workers = workersArg(process.argv);
+  const options: DnsServerOptions = {
+    address: '127.0.0.1', port, adminPort: false, rrl: false,
     zones: {
       zones: [{
         origin: BENCH_ZONE, ttlSeconds: 300,
@@ -42,7 +51,12 @@ async function main(): Promise<void> {
     },
     workloads: [benchWorkload()],
     log: (line) => process.stderr.write(`${line}\n`),
-  });
+  };
+  // As the production entry does: the table is built in a worker thread, whose garbage leaves with it.
+  const serve = async (o: DnsServerOptions) => startDnsServer({ ...o, geo: await loadGeoipLite() });
+  const server = workers > 1 ? await startDnsCluster(options, serve, workers) : await serve(options);
+  // A cluster worker stops when the primary disconnects it; the primary speaks for the group.
+  if (cluster.isWorker) return;
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
