@@ -57,7 +57,18 @@ describe('meridian-dns settings from file and flags', () => {
     assert.equal(config.admin.port, 8053);
     assert.deepEqual(config.zones.map((z) => z.origin), ['meridian.test']);
     assert.equal(workers, 1);
+    assert.equal(config.udpTransport, undefined, 'the server picks the batched transport where it is built');
     assert.ok(Object.isFrozen(config));
+  });
+
+  it('takes the UDP transport from --udp or the file, and rejects any other', () => {
+    assert.equal(dnsConfigFromArgs(['--udp', 'dgram'], {}).config.udpTransport, 'dgram');
+    const file = path.join(dir, 'udp.json');
+    writeFileSync(file, JSON.stringify({ udpTransport: 'batched' }));
+    assert.equal(dnsConfigFromArgs(['--config', file], {}).config.udpTransport, 'batched');
+    assert.throws(() => dnsConfigFromArgs(['--udp', 'epoll'], {}), (e: Error) => e instanceof DnsUsageError && /--udp must be batched or dgram/.test(e.message));
+    writeFileSync(file, JSON.stringify({ udpTransport: 'fast' }));
+    assert.throws(() => dnsConfigFromArgs(['--config', file], {}), (e: Error) => e instanceof DnsConfigError && /\/udpTransport/.test(e.message));
   });
 
   it('reads a YAML file and lets flags override it, taking the watch token from the environment', () => {
