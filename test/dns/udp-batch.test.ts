@@ -67,6 +67,16 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.equal(seen, '::1');
   });
 
+  it('on an IPv6 socket also serves IPv4 clients, as IPv4-mapped addresses (as node:dgram does)', async () => {
+    // Bound to the mapped loopback address, so that nothing listens beyond 127.0.0.1.
+    const s = socket('::ffff:127.0.0.1');
+    let seen = '';
+    s.start((msg, peer) => { seen = peer; return msg; });
+    const replies = await burst(s.port, [Buffer.from('v4 via v6')]);
+    assert.deepEqual(replies.map((r) => r.toString()), ['v4 via v6']);
+    assert.equal(seen, '::ffff:127.0.0.1');
+  });
+
   it('sends nothing for an undefined reply and hands over each message only for the call', async () => {
     const s = socket();
     const kept: Buffer[] = [];

@@ -310,7 +310,6 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "setsockopt SO_REUSEPORT", err);
   }
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (buffer_bytes > 0) {
     // Best effort, as node:dgram's recvBufferSize: the kernel caps it at net.core.[rw]mem_max.
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
