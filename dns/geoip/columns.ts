@@ -32,38 +32,3 @@ export function packCountry(country: string): number {
 export function unpackCountry(packed: number): string {
   return packed === 0 ? '' : String.fromCharCode(packed >>> 8, packed & 0xff);
 }
-
-/** A growable list of locations stored as columns. */
-export class LocationColumns {
-  private lat = new Float64Array(1024);
-  private lon = new Float64Array(1024);
-  private country = new Uint16Array(1024);
-  private count = 0;
-
-  /** Appends a location; returns its index. */
-  add(lat: number, lon: number, packedCountry: number): number {
-    if (this.count === this.lat.length) {
-      const grow = <T extends Float64Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.lat = grow(this.lat, (n) => new Float64Array(n));
-      this.lon = grow(this.lon, (n) => new Float64Array(n));
-      this.country = grow(this.country, (n) => new Uint16Array(n));
-    }
-    this.lat[this.count] = lat;
-    this.lon[this.count] = lon;
-    this.country[this.count] = packedCountry;
-    return this.count++;
-  }
-
-  /** Trimmed copies of the columns. */
-  columns(): Pick<GeoTableData, 'locationLat' | 'locationLon' | 'locationCountry'> {
-    return {
-      locationLat: this.lat.slice(0, this.count),
-      locationLon: this.lon.slice(0, this.count),
-      locationCountry: this.country.slice(0, this.count),
-    };
-  }
-}

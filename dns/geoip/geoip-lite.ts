@@ -1,8 +1,9 @@
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GeoIpError } from './errors';
 import { normalizeV6Columns } from './ranges';
-import { LocationColumns, type GeoTableData } from './columns';
+import type { GeoTableData } from './columns';
+import { Locator } from './locator';
+import { RecordFile } from './record-file';
 import type { GeoSource } from './types';
 
 /** Where to read geoip-lite's data and how to label it. */
@@ -20,68 +21,10 @@ const V4_RECORD = 24;
 const V6_RECORD = 48;
 // geoip-city-names.dat, 88 bytes: country 2, region 3, metro i32, eu 1, timezone 32, city 46 (NUL padded).
 const NAME_RECORD = 88;
-// geoip-lite marks "no location" with location id 0xffffffff.
-const NO_LOCATION = 0xffffffff;
 
 /** The folder of the installed geoip-lite package's data files. */
 export function geoipLiteDataDir(): string {
   return join(dirname(require.resolve('geoip-lite/package.json')), 'data');
-}
-
-function recordFileSize(dir: string, name: string, recordSize: number): number {
-  let size: number;
-  try {
-    size = statSync(join(dir, name)).size;
-  } catch (err) {
-    throw new GeoIpError('GEOIP_BAD_DATA', `cannot read geoip-lite data file ${join(dir, name)}`, { cause: err });
-  }
-  if (size % recordSize !== 0) {
-    throw new GeoIpError('GEOIP_BAD_DATA', `${name} is ${size} bytes, not a multiple of its ${recordSize}-byte record`);
-  }
-  return size;
-}
-
-// Calls `fn` with consecutive whole-record chunks of the file (about 1 MiB each).
-function forEachChunk(dir: string, name: string, recordSize: number, fn: (chunk: Buffer, firstRecord: number, count: number) => void): void {
-  const path = join(dir, name);
-  const chunk = Buffer.allocUnsafe(recordSize * Math.floor(1_048_576 / recordSize));
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new GeoIpError('GEOIP_BAD_DATA', `cannot read geoip-lite data file ${path}`, { cause: err });
-  }
-  try {
-    let record = 0;
-    let pending = 0;
-    for (;;) {
-      const got = readSync(fd, chunk, pending, chunk.length - pending, null);
-      const filled = pending + got;
-      const whole = Math.floor(filled / recordSize);
-      if (whole > 0) fn(chunk, record, whole);
-      record += whole;
-      // A short read can split a record: carry its bytes to the front of the next chunk.
-      pending = filled - whole * recordSize;
-      if (pending > 0) chunk.copy(chunk, 0, whole * recordSize, filled);
-      if (got === 0) break;
-    }
-    if (pending !== 0) throw new GeoIpError('GEOIP_BAD_DATA', `${name} ends inside a record`);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readFile(dir: string, name: string, recordSize: number): Buffer {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(join(dir, name));
-  } catch (err) {
-    throw new GeoIpError('GEOIP_BAD_DATA', `cannot read geoip-lite data file ${join(dir, name)}`, { cause: err });
-  }
-  if (buf.length % recordSize !== 0) {
-    throw new GeoIpError('GEOIP_BAD_DATA', `${name} is ${buf.length} bytes, not a multiple of its ${recordSize}-byte record`);
-  }
-  return buf;
 }
 
 /**
@@ -89,97 +32,105 @@ function readFile(dir: string, name: string, recordSize: number): Buffer {
  * adjacent ranges with the same location merged. Throws `GEOIP_BAD_DATA` on unreadable files.
  */
 export function readGeoipLite(options: GeoipLiteOptions = {}): GeoTableData {
-  // Country codes below are packed as two character codes in a u16 (0 = unknown).
   const dir = options.dataDir ?? geoipLiteDataDir();
-  const names = readFile(dir, 'geoip-city-names.dat', NAME_RECORD);
-  // The range files are read in chunks: holding 100 MB of file while building would double the peak.
-  const v4Size = recordFileSize(dir, 'geoip-city.dat', V4_RECORD);
-  const v6Size = recordFileSize(dir, 'geoip-city6.dat', V6_RECORD);
-
-  const nameCount = names.length / NAME_RECORD;
-  const countryOfName = new Uint16Array(nameCount);
-  for (let i = 0; i < nameCount; i++) {
-    const o = i * NAME_RECORD;
-    countryOfName[i] = names[o] === 0 ? 0 : (names[o] << 8) | names[o + 1];
+  // The files are read in chunks and never held whole: holding 110 MB of file while building
+  // the columns would nearly double the peak.
+  const files: RecordFile[] = [];
+  try {
+    const names = RecordFile.open(dir, 'geoip-city-names.dat', NAME_RECORD);
+    files.push(names);
+    const v4File = RecordFile.open(dir, 'geoip-city.dat', V4_RECORD);
+    files.push(v4File);
+    const v6File = RecordFile.open(dir, 'geoip-city6.dat', V6_RECORD);
+    files.push(v6File);
+    const locator = new Locator(readCountries(names));
+    const v4 = readV4(v4File, locator);
+    const v6 = readV6(v6File, locator);
+    return { source: options.source ?? 'static', ...locator.columns(), ...v4, ...v6 };
+  } finally {
+    for (const f of files) f.close();
   }
+}
 
-  // Locations are identified by (country, lat, lon); columns keep them compact and transferable.
-  const locations = new LocationColumns();
-  // Keyed by packed country, then by lat and lon (1e-4 degrees) packed into one exact double.
-  const locationIds = new Map<number, Map<number, number>>();
-  // Most consecutive uses of a name id repeat its last coordinates: remember them per name id so
-  // the map is consulted rarely.
-  const lastLat = new Int32Array(nameCount + 1);
-  const lastLon = new Int32Array(nameCount + 1);
-  const lastId = new Int32Array(nameCount + 1).fill(-1);
-  const locate = (nameId: number, lat: number, lon: number): number => {
-    const slot = nameId === NO_LOCATION ? nameCount : nameId;
-    if (slot > nameCount) throw new GeoIpError('GEOIP_BAD_DATA', `location id ${nameId} is not in geoip-city-names.dat`);
-    if (lastId[slot] >= 0 && lastLat[slot] === lat && lastLon[slot] === lon) return lastId[slot];
-    const country = slot === nameCount ? 0 : countryOfName[slot];
-    let byCoords = locationIds.get(country);
-    if (byCoords === undefined) {
-      byCoords = new Map();
-      locationIds.set(country, byCoords);
+// The country of each name id, two character codes packed in a u16 (0 = unknown).
+function readCountries(names: RecordFile): Uint16Array {
+  const countries = new Uint16Array(names.records);
+  names.forEachChunk((chunk, first, count) => {
+    for (let k = 0; k < count; k++) {
+      const o = k * NAME_RECORD;
+      countries[first + k] = chunk[o] === 0 ? 0 : (chunk[o] << 8) | chunk[o + 1];
     }
-    const key = (lat + 900_000) * 3_600_001 + (lon + 1_800_000);
-    let id = byCoords.get(key);
-    if (id === undefined) {
-      id = locations.add(lat / 10_000, lon / 10_000, country);
-      byCoords.set(key, id);
-    }
-    lastLat[slot] = lat;
-    lastLon[slot] = lon;
-    lastId[slot] = id;
-    return id;
-  };
+  });
+  return countries;
+}
 
-  const v4Records = v4Size / V4_RECORD;
-  const v4Bounds = new Uint32Array(2 * v4Records);
-  const v4Locations = new Uint32Array(v4Records);
-  let n4 = 0;
-  forEachChunk(dir, 'geoip-city.dat', V4_RECORD, (chunk, _first, count) => {
+// IPv4 ranges, contiguous ones with the same location merged. Two passes over the file: the first
+// counts the merged ranges so that the columns are allocated at their final size (no oversized
+// arrays, no trimming copies).
+function readV4(file: RecordFile, locator: Locator): Pick<GeoTableData, 'v4Bounds' | 'v4Locations'> {
+  let count = 0;
+  let prevEnd = -1;
+  let prevCountry = -1;
+  let prevLat = 0;
+  let prevLon = 0;
+  file.forEachChunk((chunk, _first, n) => {
     // DataView reads are big-endian by default and inline in optimized code.
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < n; k++) {
+      const o = k * V4_RECORD;
+      const start = view.getUint32(o);
+      // Same location means same (country, lat, lon), exactly as the locator decides it.
+      const country = locator.countryOf(view.getUint32(o + 8));
+      const lat = view.getInt32(o + 12);
+      const lon = view.getInt32(o + 16);
+      if (!(prevEnd + 1 === start && country === prevCountry && lat === prevLat && lon === prevLon)) count++;
+      prevEnd = view.getUint32(o + 4);
+      prevCountry = country;
+      prevLat = lat;
+      prevLon = lon;
+    }
+  });
+  const bounds = new Uint32Array(2 * count);
+  const locations = new Uint32Array(count);
+  let n4 = 0;
+  file.forEachChunk((chunk, _first, n) => {
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let k = 0; k < n; k++) {
       const o = k * V4_RECORD;
       const start = view.getUint32(o);
       const end = view.getUint32(o + 4);
-      const loc = locate(view.getUint32(o + 8), view.getInt32(o + 12), view.getInt32(o + 16));
+      const loc = locator.locate(view.getUint32(o + 8), view.getInt32(o + 12), view.getInt32(o + 16));
       // Merge with the previous range when contiguous and equally located: fewer, wider entries.
-      if (n4 > 0 && v4Locations[n4 - 1] === loc && v4Bounds[2 * n4 - 1] + 1 === start) {
-        v4Bounds[2 * n4 - 1] = end;
+      if (n4 > 0 && locations[n4 - 1] === loc && bounds[2 * n4 - 1] + 1 === start) {
+        bounds[2 * n4 - 1] = end;
       } else {
-        v4Bounds[2 * n4] = start;
-        v4Bounds[2 * n4 + 1] = end;
-        v4Locations[n4] = loc;
+        if (n4 === count) throw new GeoIpError('GEOIP_BAD_DATA', `${file.name} changed while it was read`);
+        bounds[2 * n4] = start;
+        bounds[2 * n4 + 1] = end;
+        locations[n4] = loc;
         n4++;
       }
     }
   });
+  if (n4 !== count) throw new GeoIpError('GEOIP_BAD_DATA', `${file.name} changed while it was read`);
+  return { v4Bounds: bounds, v4Locations: locations };
+}
 
-  // geoip-city6.dat is sorted on the upper 64 bits only (geoip-lite compares just those) and has
-  // nested or overlapping sub-/64 ranges; normalize to sorted, disjoint, most-specific-wins ranges.
-  const v6Records = v6Size / V6_RECORD;
-  const rawBounds = new Uint32Array(8 * v6Records);
-  const rawLocations = new Uint32Array(v6Records);
-  forEachChunk(dir, 'geoip-city6.dat', V6_RECORD, (chunk, first, count) => {
+// geoip-city6.dat is ordered on the upper 64 bits only (geoip-lite compares just those), and not
+// everywhere even on those, with nested or overlapping sub-/64 ranges: so all its ranges are
+// needed at once, to normalize into sorted, disjoint, most-specific-wins ranges.
+function readV6(file: RecordFile, locator: Locator): Pick<GeoTableData, 'v6Bounds' | 'v6Locations'> {
+  const rawBounds = new Uint32Array(8 * file.records);
+  const rawLocations = new Uint32Array(file.records);
+  file.forEachChunk((chunk, first, n) => {
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < n; k++) {
       const o = k * V6_RECORD;
       const r = first + k;
       for (let w = 0; w < 8; w++) rawBounds[8 * r + w] = view.getUint32(o + 4 * w);
-      rawLocations[r] = locate(view.getUint32(o + 32), view.getInt32(o + 36), view.getInt32(o + 40));
+      rawLocations[r] = locator.locate(view.getUint32(o + 32), view.getInt32(o + 36), view.getInt32(o + 40));
     }
   });
   const v6 = normalizeV6Columns({ bounds: rawBounds, locations: rawLocations });
-
-  return {
-    source: options.source ?? 'static',
-    ...locations.columns(),
-    v4Bounds: v4Bounds.slice(0, 2 * n4),
-    v4Locations: v4Locations.slice(0, n4),
-    v6Bounds: v6.bounds,
-    v6Locations: v6.locations,
-  };
+  return { v6Bounds: v6.bounds, v6Locations: v6.locations };
 }

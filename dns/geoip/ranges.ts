@@ -74,39 +74,79 @@ function addOne(into: Uint32Array, at: number, from: Uint32Array, f: number, del
   }
 }
 
+// Sorts `a` in place by `before` (a strict total order). TypedArray#sort with a comparator copies
+// the elements into two heap arrays (6 MB for 400k indices); a heap sort needs no extra memory.
+function heapSort(a: Uint32Array, before: (x: number, y: number) => boolean): void {
+  const sift = (root: number, end: number): void => {
+    for (let child = 2 * root + 1; child < end; root = child, child = 2 * root + 1) {
+      if (child + 1 < end && before(a[child], a[child + 1])) child++;
+      if (!before(a[root], a[child])) return;
+      const t = a[root];
+      a[root] = a[child];
+      a[child] = t;
+    }
+  };
+  for (let i = (a.length >>> 1) - 1; i >= 0; i--) sift(i, a.length);
+  for (let end = a.length - 1; end > 0; end--) {
+    const t = a[0];
+    a[0] = a[end];
+    a[end] = t;
+    sift(0, end);
+  }
+}
+
 /**
  * `normalizeRanges` for IPv6 columns, without bigint: the same meaning (inner ranges win, later
  * starts win partial overlaps, equal neighbours merge), on typed arrays so that 400k ranges
- * normalize in a few hundred milliseconds and little memory.
+ * normalize in a few hundred milliseconds and little memory. The result is sized exactly.
  */
 export function normalizeV6Columns(input: V6RangeColumns): V6RangeColumns {
   const b = input.bounds;
   const n = input.locations.length;
-  // A typed index array keeps the sort off the JS heap (400k boxed indices would grow it for good).
   let valid = 0;
   for (let i = 0; i < n; i++) if (cmp128(b, 8 * i, b, 8 * i + 4) <= 0) valid++;
   const order = new Uint32Array(valid);
   for (let i = 0, k = 0; i < n; i++) if (cmp128(b, 8 * i, b, 8 * i + 4) <= 0) order[k++] = i;
-  order.sort((i, j) => cmp128(b, 8 * i, b, 8 * j) || -cmp128(b, 8 * i + 4, b, 8 * j + 4) || i - j);
-  const out = new Uint32Array(8 * (2 * order.length + 1));
-  const outLoc = new Uint32Array(2 * order.length + 1);
+  // Start ascending, wider first on equal starts; the index breaks ties, so the order is total.
+  heapSort(order, (i, j) => (cmp128(b, 8 * i, b, 8 * j) || -cmp128(b, 8 * i + 4, b, 8 * j + 4) || i - j) < 0);
+  // Two sweeps, counting then writing: the output is allocated once at its final size instead of
+  // at the 2n+1 worst case and then copied.
+  const count = sweepV6(input, order, undefined);
+  const out: V6RangeColumns = { bounds: new Uint32Array(8 * count), locations: new Uint32Array(count) };
+  sweepV6(input, order, out);
+  return out;
+}
+
+// The normalizing sweep over ranges in `order` (start ascending, wider first on equal starts).
+// Writes the ranges into `into` when given, else only counts them; returns the count.
+function sweepV6(input: V6RangeColumns, order: Uint32Array, into: V6RangeColumns | undefined): number {
+  const b = input.bounds;
+  // Without `into`, only the last emitted range is kept (slot 0): the merge test needs nothing else.
+  const sink = into ?? { bounds: new Uint32Array(8), locations: new Uint32Array(1) };
+  const out = sink.bounds;
+  const outLoc = sink.locations;
+  const slot = into ? (k: number): number => k : (): number => 0;
   let count = 0;
   const tmpEnd = new Uint32Array(4);
   // Emits [s, e] (both 4-word slices) unless empty, merging with the previous equal neighbour.
   const emit = (s: Uint32Array, so: number, e: Uint32Array, eo: number, loc: number): void => {
     if (cmp128(s, so, e, eo) > 0) return;
-    if (count > 0 && outLoc[count - 1] === loc) {
-      addOne(tmpEnd, 0, out, 8 * (count - 1) + 4, 1);
-      if (cmp128(tmpEnd, 0, s, so) === 0) {
-        for (let w = 0; w < 4; w++) out[8 * (count - 1) + 4 + w] = e[eo + w];
-        return;
+    if (count > 0) {
+      const last = slot(count - 1);
+      if (outLoc[last] === loc) {
+        addOne(tmpEnd, 0, out, 8 * last + 4, 1);
+        if (cmp128(tmpEnd, 0, s, so) === 0) {
+          for (let w = 0; w < 4; w++) out[8 * last + 4 + w] = e[eo + w];
+          return;
+        }
       }
     }
+    const at = slot(count++);
     for (let w = 0; w < 4; w++) {
-      out[8 * count + w] = s[so + w];
-      out[8 * count + 4 + w] = e[eo + w];
+      out[8 * at + w] = s[so + w];
+      out[8 * at + 4 + w] = e[eo + w];
     }
-    outLoc[count++] = loc;
+    outLoc[at] = loc;
   };
   const stack: number[] = [];
   const cursor = new Uint32Array(4);
@@ -140,5 +180,5 @@ export function normalizeV6Columns(input: V6RangeColumns): V6RangeColumns {
     cursorValid = true;
   }
   while (stack.length > 0) closeTop();
-  return { bounds: out.slice(0, 8 * count), locations: outLoc.slice(0, count) };
+  return count;
 }

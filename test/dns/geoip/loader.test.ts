@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GeoIpError, GeoTable, loadGeoipLite, readGeoipLite } from '../../../dns/geoip';
+import { formatIpv4, GeoIpError, GeoTable, loadGeoipLite, readGeoipLite } from '../../../dns/geoip';
 import { writeGeoipLiteFixture } from './fixtures';
 
 function isGeoIpError(code: string): (err: unknown) => boolean {
@@ -63,6 +63,43 @@ describe('Reading geoip-lite data files', function () {
     assert.equal(table.lookup('2001:db8:6::1')?.prefix, '2001:db8:6::/47');
     assert.equal(table.lookup('2001:db8:6::1')?.source, 'dataset');
     assert.equal(table.v6Count, 3);
+  });
+
+  it('merges across read chunks into columns of exactly the merged size', () => {
+    // Enough records for several 256 KiB chunks of each file. Runs of 7 contiguous /24s share a
+    // location, so runs straddle chunk ends; name ids run past the names file's first chunk.
+    const names = Array.from({ length: 5_000 }, (_, i) => (i % 2 === 0 ? 'DE' : 'FR'));
+    const records = 30_000;
+    writeGeoipLiteFixture(dir, names, Array.from({ length: records }, (_, i) => {
+      const run = Math.floor(i / 7);
+      const start = 0x0a000000 + 256 * i;
+      return { start: formatIpv4(start), end: formatIpv4(start + 255), nameId: run % 2 === 1 ? 4_991 : run % 4 === 0 ? 4_990 : 4_992, lat: 1, lon: 2 };
+    }), []);
+    const data = readGeoipLite({ dataDir: dir });
+    const runs = Math.ceil(records / 7);
+    assert.equal(data.v4Locations.length, runs);
+    assert.equal(data.v4Bounds.buffer.byteLength, 8 * runs, 'bounds sized exactly');
+    assert.equal(data.v4Locations.buffer.byteLength, 4 * runs, 'locations sized exactly');
+    assert.deepEqual([data.v4Bounds[0], data.v4Bounds[1]], [0x0a000000, 0x0a000000 + 7 * 256 - 1]);
+    assert.equal(data.v4Bounds[2 * runs - 1], 0x0a000000 + 256 * records - 1);
+    // Runs alternate DE and FR; name ids 4990 and 4992 are both DE at the same coordinates: one location.
+    const table = GeoTable.fromGeoipLite({ dataDir: dir });
+    assert.equal(table.locationCount, 2);
+    assert.equal(table.lookup('10.0.0.1')?.country, 'DE');
+    assert.equal(table.lookup(formatIpv4(0x0a000000 + 7 * 256))?.country, 'FR');
+    assert.equal(table.lookup(formatIpv4(0x0a000000 + 256 * records))?.country, undefined);
+  });
+
+  it('treats "no location" and a name without a country at the same coordinates as one location', () => {
+    writeGeoipLiteFixture(dir, ['GB', ''], [
+      { start: '3.0.0.0', end: '3.0.0.255', nameId: -1, lat: 0, lon: 0 },
+      { start: '3.0.1.0', end: '3.0.1.255', nameId: 1, lat: 0, lon: 0 },
+      { start: '3.0.2.0', end: '3.0.2.255', nameId: 0, lat: 0, lon: 0 },
+    ], []);
+    const table = GeoTable.fromGeoipLite({ dataDir: dir });
+    assert.equal(table.v4Count, 2);
+    assert.equal(table.lookup('3.0.1.1')?.prefix, '3.0.0.0/23');
+    assert.equal(table.lookup('3.0.2.1')?.country, 'GB');
   });
 
   it('reports a missing folder, a truncated file and a dangling location id as bad data', () => {
