@@ -1,6 +1,9 @@
 // The fixed set of regions both servers answer `web.meridian.test` with: 8 regions over 3 clouds,
 // located from the catalog, one A record each (documentation address space, RFC 5737).
-import { findRegion, type CloudId } from '../../../providers';
+// The catalog module alone: the providers index would load the three cloud SDKs (about 120 MiB)
+// into the benchmark's server, which the production GeoDNS process never does.
+import { findRegion } from '../../../providers/catalog';
+import type { CloudId } from '../../../providers/types';
 
 /** One benchmark region: its catalog entry and the A record that identifies it in answers. */
 export interface BenchRegion {
