@@ -2,7 +2,8 @@
 // server and gdnsd 3 (geoip plugin, same regions) in the same run. Reports queries per server
 // CPU-second and their ratio, average and p99 latency at a fixed rate, RSS, and how often the two
 // servers pick the same region.
-// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--rounds 3] [--only gdnsd|meridian] [--no-cluster]`.
+// Standalone: `node dist/test/bench/dns.bench.js [--seconds 10] [--qps 10000] [--rounds 3]
+//   [--servers gdnsd,meridian,meridian-dgram] [--no-cluster]`. meridian-dgram is Meridian over node:dgram instead of batched UDP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { randomSubnets, writeQueryFile } from './dns/queries';
 import { benchRegions, BENCH_NAME, type BenchRegion } from './dns/regions';
 
 /** Which servers to run. */
-export type BenchServer = 'gdnsd' | 'meridian';
+export type BenchServer = 'gdnsd' | 'meridian' | 'meridian-dgram';
+const BENCH_SERVERS: readonly BenchServer[] = ['gdnsd', 'meridian', 'meridian-dgram'];
 
 /** Options of `benchDns`. */
 export interface DnsBenchOptions {
@@ -138,10 +140,10 @@ async function startGdnsd(dir: string, regions: readonly BenchRegion[], log: (l:
   return { child, port, stderr };
 }
 
-async function startMeridian(log: (l: string) => void, workers = 1): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+async function startMeridian(log: (l: string) => void, workers = 1, udp: 'batched' | 'dgram' = 'batched'): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
   const port = await freePort();
   const stderr: string[] = [];
-  const script = [MERIDIAN_SCRIPT, '--port', String(port), '--workers', String(workers)];
+  const script = [MERIDIAN_SCRIPT, '--port', String(port), '--workers', String(workers), '--udp', udp];
   // A cluster spreads over the cores: it is not pinned.
   const [cmd, args] = workers > 1 ? [process.execPath, script] : pinned(process.execPath, script);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -227,7 +229,7 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
         const started = Date.now();
         let proc: { child: ChildProcess; port: number; stderr: string[] } | undefined;
         try {
-          proc = server === 'gdnsd' ? await startGdnsd(dir, regions, log) : await startMeridian(log);
+          proc = server === 'gdnsd' ? await startGdnsd(dir, regions, log) : await startMeridian(log, 1, server === 'meridian' ? 'batched' : 'dgram');
           children.push(proc.child);
           const p = proc;
           await waitUntilAnswering(p.port, BENCH_NAME, 60_000, () => alive(p.child));
@@ -256,13 +258,18 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
   const figures = servers.map((server) => medianFigures(server, runs.filter((r) => r.figures.server === server).map((r) => r.figures)));
   const g = figures.find((f) => f.server === 'gdnsd' && f.max);
   const m = figures.find((f) => f.server === 'meridian' && f.max);
-  const roundRatios: number[] = [];
-  for (let round = 1; round <= o.rounds; round++) {
-    const gq = runs.find((r) => r.round === round && r.figures.server === 'gdnsd')?.figures.max?.queriesPerCpuSecond;
-    const mq = runs.find((r) => r.round === round && r.figures.server === 'meridian')?.figures.max?.queriesPerCpuSecond;
-    if (gq && mq) roundRatios.push(mq / gq);
-  }
+  const ratiosToGdnsd = (server: BenchServer): number[] => {
+    const out: number[] = [];
+    for (let round = 1; round <= o.rounds; round++) {
+      const gq = runs.find((r) => r.round === round && r.figures.server === 'gdnsd')?.figures.max?.queriesPerCpuSecond;
+      const mq = runs.find((r) => r.round === round && r.figures.server === server)?.figures.max?.queriesPerCpuSecond;
+      if (gq && mq) out.push(mq / gq);
+    }
+    return out;
+  };
+  const roundRatios = ratiosToGdnsd('meridian');
   const ratio = roundRatios.length ? median(roundRatios) : undefined;
+  const dgramRatios = ratiosToGdnsd('meridian-dgram');
   let agreement: number | undefined;
   if (g?.answers?.length && m?.answers?.length) {
     let same = 0;
@@ -283,17 +290,20 @@ export async function benchDns(options: DnsBenchOptions = {}): Promise<DnsBenchR
   const col = (s: string, w: number): string => s.padStart(w);
   log('');
   log(`  medians of ${o.rounds} round(s):`);
-  log(`  ${'server'.padEnd(9)}${col('q/CPU-s', 10)}${col('max QPS', 10)}${col('CPU s', 7)}${col(`avg ms@${o.fixedQps / 1000}k`, 12)}`
+  log(`  ${'server'.padEnd(15)}${col('q/CPU-s', 10)}${col('max QPS', 10)}${col('CPU s', 7)}${col(`avg ms@${o.fixedQps / 1000}k`, 12)}`
     + `${col(`p99 ms@${o.fixedQps / 1000}k`, 12)}${col('lost', 6)}${col('RSS MiB', 9)}${col('peak MiB', 10)}`);
   for (const f of figures) {
-    if (!f.max || !f.fixed) { log(`  ${f.server.padEnd(9)} failed: ${f.error ?? 'no figures'}`); continue; }
-    log(`  ${f.server.padEnd(9)}${col(Math.round(f.max.queriesPerCpuSecond).toString(), 10)}${col(Math.round(f.max.qps).toString(), 10)}`
+    if (!f.max || !f.fixed) { log(`  ${f.server.padEnd(15)} failed: ${f.error ?? 'no figures'}`); continue; }
+    log(`  ${f.server.padEnd(15)}${col(Math.round(f.max.queriesPerCpuSecond).toString(), 10)}${col(Math.round(f.max.qps).toString(), 10)}`
       + `${col(f.max.serverCpuSeconds.toFixed(2), 7)}${col(f.fixed.avgLatencyMs.toFixed(3), 12)}${col((f.fixed.p99LatencyMs ?? NaN).toFixed(3), 12)}`
       + `${col(String(f.fixed.lost + f.max.lost), 6)}${col((f.rssMiB ?? NaN).toFixed(1), 9)}${col((f.peakRssMiB ?? NaN).toFixed(1), 10)}`);
   }
   if (ratio !== undefined) {
     log(`  Meridian / gdnsd per CPU-second: ${ratio.toFixed(2)}x, median of rounds ${roundRatios.map((r) => r.toFixed(2)).join(', ')} `
       + `(goal >= 0.6x: ${result.goals.ratio ? 'met' : 'NOT met'})`);
+  }
+  if (dgramRatios.length) {
+    log(`  Meridian over node:dgram / gdnsd per CPU-second: ${median(dgramRatios).toFixed(2)}x, rounds ${dgramRatios.map((r) => r.toFixed(2)).join(', ')}`);
   }
   if (result.goals.p99 !== null) log(`  Meridian p99 at ${o.fixedQps} QPS < 1 ms: ${result.goals.p99 ? 'met' : 'NOT met'}`);
   if (result.goals.rss !== null) log(`  Meridian peak RSS < 300 MiB: ${result.goals.rss ? 'met' : 'NOT met'}`);
@@ -365,13 +375,19 @@ function argValue(name: string): string | undefined {
 }
 
 if (require.main === module) {
-  const only = argValue('--only');
+  const list = argValue('--servers') ?? argValue('--only');
+  const servers = list?.split(',').map((x) => x.trim());
+  const unknown = servers?.filter((x) => !BENCH_SERVERS.includes(x as BenchServer)) ?? [];
+  if (unknown.length) {
+    console.error(`--servers: unknown server ${unknown.map((x) => `'${x}'`).join(', ')}; known: ${BENCH_SERVERS.join(', ')}`);
+    process.exit(2);
+  }
   benchDns({
     seconds: argValue('--seconds') ? Number(argValue('--seconds')) : undefined,
     fixedQps: argValue('--qps') ? Number(argValue('--qps')) : undefined,
     queries: argValue('--queries') ? Number(argValue('--queries')) : undefined,
     rounds: argValue('--rounds') ? Number(argValue('--rounds')) : undefined,
-    servers: only ? [only as BenchServer] : undefined,
+    servers: servers as BenchServer[] | undefined,
     cluster: !process.argv.includes('--no-cluster'),
   }).catch((err: unknown) => {
     console.error(err);

@@ -1,9 +1,10 @@
 // Child process for the DNS benchmark: Meridian's GeoDNS server answering `web.meridian.test`
-// from the benchmark regions. Usage: node dist/test/bench/dns/meridian-server.js --port N [--workers N]
+// from the benchmark regions.
+// Usage: node dist/test/bench/dns/meridian-server.js --port N [--workers N] [--udp batched|dgram]
 // Prints "ready <port>" on stdout once it answers; exits on SIGTERM or when stdin closes.
 // With --workers N > 1 it runs N cluster workers on the port (see dns/cluster.ts).
 import cluster from 'node:cluster';
-import { type DnsServerOptions, startDnsCluster, startDnsServer, type WorkloadEndpoints } from '../../../dns';
+import { type DnsServerOptions, startDnsCluster, startDnsServer, type UdpTransport, type WorkloadEndpoints } from '../../../dns';
 import { loadGeoipLite } from '../../../dns/geoip';
 import { benchRegions, BENCH_NAME, BENCH_TTL, BENCH_ZONE } from './regions';
 
@@ -12,6 +13,14 @@ function portArg(argv: readonly string[]): number {
   const port = i >= 0 ? Number(argv[i + 1]) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be 1..65535, got ${String(argv[i + 1])}`);
   return port;
+}
+
+function udpArg(argv: readonly string[]): UdpTransport {
+  const i = argv.indexOf('--udp');
+  if (i < 0) return 'batched';
+  const v = argv[i + 1];
+  if (v !== 'batched' && v !== 'dgram') throw new Error(`--udp must be batched or dgram, got ${String(v)}`);
+  return v;
 }
 
 function workersArg(argv: readonly string[]): number {
@@ -39,7 +48,7 @@ async function main(): Promise<void> {
   const port = portArg(process.argv);
   const workers = workersArg(process.argv);
   const options: DnsServerOptions = {
-    address: '127.0.0.1', port, adminPort: false, rrl: false,
+    address: '127.0.0.1', port, adminPort: false, rrl: false, udpTransport: udpArg(process.argv),
     zones: {
       zones: [{
         origin: BENCH_ZONE, ttlSeconds: 300,
