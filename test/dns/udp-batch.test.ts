@@ -123,6 +123,46 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.deepEqual((await burst(port, [Buffer.from('x')])).map((r) => r.toString()), ['x!']);
   });
 
+  it('can be closed from inside its own handler mid-batch: the rest of the batch is not answered and the port is free', async () => {
+    const s = BatchedUdpSocket.open('127.0.0.1', 0);
+    const port = s.port;
+    let seen = 0;
+    s.start((msg) => {
+      seen++;
+      if (seen === 3) s.close();
+      return msg;
+    });
+    const replies = await burst(port, Array.from({ length: 40 }, (_, i) => Buffer.from(`m${i}`)));
+    // At most the two handled before the close, had they come in an earlier batch of their own.
+    assert.ok(replies.length <= 2, `replies of a batch whose socket closed are not sent (got ${replies.length})`);
+    assert.ok(seen >= 3 && seen <= 40, `handled ${seen}`);
+    const again = socket('127.0.0.1', port);
+    again.start((m) => m);
+    assert.equal((await burst(port, [Buffer.from('after')])).length, 1);
+  });
+
+  it('survives being closed while a flood arrives, and the process keeps serving', async () => {
+    const s = BatchedUdpSocket.open('127.0.0.1', 0);
+    s.start((m) => m);
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    let sending = true;
+    const flood = (): void => {
+      if (!sending) return;
+      for (let i = 0; i < 50; i++) client.send(Buffer.from('flood'), s.port, '127.0.0.1');
+      setImmediate(flood);
+    };
+    flood();
+    await new Promise((r) => setTimeout(r, 200));
+    s.close();
+    await new Promise((r) => setTimeout(r, 100));
+    sending = false;
+    client.close();
+    const next = socket();
+    next.start((m) => m);
+    assert.equal((await burst(next.port, [Buffer.from('still here')])).length, 1);
+  });
+
   it('keeps the process alive while open, and not after unref', async () => {
     const addon = join(__dirname, '..', '..', 'dns', 'server', 'udp-batch.js');
     const script = (unref: boolean): string => `const { BatchedUdpSocket } = require(${JSON.stringify(addon)});
