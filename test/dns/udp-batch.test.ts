@@ -171,4 +171,30 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.equal((await run(process.execPath, ['-e', script(false)], { timeout: 10_000 })).stdout, 'alive');
     assert.equal((await run(process.execPath, ['-e', script(true)], { timeout: 10_000 })).stdout, '');
   });
+
+  it('lets a worker thread end with its sockets open, on its own or by terminate(), and the process carries on', async () => {
+    // In a child whose main thread never loads the addon, so that the worker's exit unloads it.
+    const addon = join(__dirname, '..', '..', 'dns', 'server', 'udp-batch.js');
+    const worker = `const { BatchedUdpSocket } = require(${JSON.stringify(addon)});
+      const { parentPort, workerData } = require('node:worker_threads');
+      const a = BatchedUdpSocket.open('127.0.0.1', 0); a.start((m) => m);
+      const b = BatchedUdpSocket.open('127.0.0.1', 0); b.start((m) => m);
+      if (workerData === 'own') { a.unref(); b.unref(); }
+      parentPort.postMessage(a.port);`;
+    const script = `const { Worker } = require('node:worker_threads');
+      (async () => {
+        for (const ending of ['own', 'terminate']) {
+          const w = new Worker(${JSON.stringify(worker)}, { eval: true, workerData: ending });
+          await new Promise((r) => w.once('message', r));
+          const exited = new Promise((r) => w.once('exit', r));
+          if (ending === 'terminate') await w.terminate();
+          await exited;
+          process.stdout.write(ending + ' ');
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        process.stdout.write('done');
+      })();`;
+    const { stdout } = await run(process.execPath, ['-e', script], { timeout: 10_000 });
+    assert.equal(stdout, 'own terminate done');
+  });
 });

@@ -42,6 +42,9 @@ typedef struct {
   int closed;
   // The poll handle and the JavaScript handle each own the struct; the last to go frees it.
   int owners;
+  // Removed by close(); if the environment tears down first, removed once the poll handle has
+  // closed, so that Node waits for that before it unloads the addon (see teardown()).
+  napi_async_cleanup_hook_handle cleanup;
   napi_ref callback;
   napi_ref resource;
   napi_ref buffers[4];
@@ -201,29 +204,49 @@ static void disown(batch_socket* s) {
   if (--s->owners == 0) free(s);
 }
 
-static void on_poll_closed(uv_handle_t* handle) { disown((batch_socket*)handle->data); }
-
-static void cleanup_hook(void* data);
+static void on_poll_closed(uv_handle_t* handle) {
+  batch_socket* s = (batch_socket*)handle->data;
+  if (s->cleanup) {
+    // The environment is tearing down and waited for this close (teardown()).
+    napi_remove_async_cleanup_hook(s->cleanup);
+    s->cleanup = NULL;
+  }
+  disown(s);
+}
 
 static void release(batch_socket* s, int from_hook) {
   if (s->closed) return;
   s->closed = 1;
   napi_env env = s->env;
-  if (!from_hook) napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+  if (!from_hook && s->cleanup) {
+    napi_remove_async_cleanup_hook(s->cleanup);
+    s->cleanup = NULL;
+  }
   if (s->callback) napi_delete_reference(env, s->callback);
   if (s->resource) napi_delete_reference(env, s->resource);
   for (int i = 0; i < 4; i++)
     if (s->buffers[i]) napi_delete_reference(env, s->buffers[i]);
   if (s->async) napi_async_destroy(env, s->async);
   s->callback = s->resource = NULL;
+  for (int i = 0; i < 4; i++) s->buffers[i] = NULL;
   s->async = NULL;
-  // uv_close stops the poll and forgets the descriptor at once, so it can be closed now: the
-  // port is free again when close() returns, as with node:dgram.
+  // uv_close stops the poll, takes the descriptor out of the loop's watchers and invalidates its
+  // pending events at once (uv__poll_close), as libuv's own UDP close does right before it closes
+  // its descriptor; so it can be closed now: the port is free again when close() returns, as
+  // with node:dgram.
   uv_close((uv_handle_t*)&s->poll, on_poll_closed);
   close(s->fd);
 }
 
-static void cleanup_hook(void* data) { release((batch_socket*)data, 1); }
+// The environment is going away (process exit, or a worker thread ending) with the socket open.
+// A synchronous cleanup hook would return before on_poll_closed runs, and a worker unloads the
+// addon before its loop runs the close callbacks one last time: that callback would then jump
+// into unmapped code. Node waits for an asynchronous hook until it is removed in on_poll_closed.
+static void teardown(napi_async_cleanup_hook_handle handle, void* data) {
+  batch_socket* s = (batch_socket*)data;
+  s->cleanup = handle;
+  release(s, 1);
+}
 
 // The JavaScript handle was collected: a socket nobody can reach any more is closed.
 static void finalize_handle(napi_env env, void* data, void* hint) {
@@ -348,8 +371,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
   tx = make_buffer(env, s, 1, (size_t)BATCH * TX_SLOT, (void**)&s->tx);
   meta = make_buffer(env, s, 2, (size_t)3 * BATCH * sizeof(int32_t), (void**)&s->meta);
   peer = make_buffer(env, s, 3, (size_t)BATCH * PEER_SLOT, (void**)&s->peer);
-  napi_add_env_cleanup_hook(env, cleanup_hook, s);
-  if (!rx || !tx || !meta || !peer) {
+  if (!rx || !tx || !meta || !peer || napi_add_async_cleanup_hook(env, teardown, s, &s->cleanup) != napi_ok) {
     s->owners = 1;
     release(s, 0);
     napi_throw_error(env, NULL, "cannot allocate the shared buffers");
