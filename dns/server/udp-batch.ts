@@ -2,6 +2,7 @@
 // per batch). Linux only; `batchedUdpAvailable()` says whether it can be used here.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { markAsUntransferable } from 'node:worker_threads';
 
 interface Opened {
   readonly handle: unknown;
@@ -69,7 +70,12 @@ export class BatchedUdpSocket {
   private closed = false;
   private droppedLarge = 0;
 
-  private constructor(private readonly native: Addon, private readonly opened: Opened) {}
+  private constructor(private readonly native: Addon, private readonly opened: Opened) {
+    // The native side reads and writes these buffers for as long as the socket is open; a handler
+    // that passes `msg.buffer` in a transfer list (postMessage, structuredClone) would detach the
+    // receive buffer and hand its memory to a new owner. Marked, they are copied instead.
+    for (const b of [opened.rx, opened.tx, opened.meta, opened.peer]) markAsUntransferable(b);
+  }
 
   /** Binds `address` (an IP literal) and `port` (0 picks one); throws with the errno code (EADDRINUSE, ...). */
   static open(address: string, port: number, options: BatchedUdpOptions = {}): BatchedUdpSocket {

@@ -172,6 +172,48 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.equal((await run(process.execPath, ['-e', script(true)], { timeout: 10_000 })).stdout, '');
   });
 
+  /** Runs `body` in a child node with a batched echo socket `s` and a bound client `c`; returns its output. */
+  const child = async (flags: string[], body: string): Promise<string> => {
+    const addon = join(__dirname, '..', '..', 'dns', 'server', 'udp-batch.js');
+    const script = `const { BatchedUdpSocket } = require(${JSON.stringify(addon)});
+      const c = require('node:dgram').createSocket('udp4');
+      const replies = [];
+      c.on('message', (r) => replies.push(r.toString()));
+      const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+      const s = BatchedUdpSocket.open('127.0.0.1', 0);
+      c.bind(0, '127.0.0.1', async () => { ${body} });`;
+    return (await run(process.execPath, [...flags, '-e', script], { timeout: 10_000 })).stdout;
+  };
+
+  it('keeps serving when a handler passes the message\'s buffer in a transfer list', async () => {
+    // Detaching the receive buffer would hand its memory to the clone, freed by the next GC.
+    const out = await child(['--expose-gc'], `
+      let handled = 0;
+      s.start((m) => { if (handled++ === 0) structuredClone(m.buffer, { transfer: [m.buffer] }); return m; });
+      c.send('a', s.port, '127.0.0.1'); await wait(100);
+      gc();
+      c.send('b', s.port, '127.0.0.1'); c.send('c', s.port, '127.0.0.1'); await wait(200);
+      process.stdout.write(replies.join(',')); process.exit(0);`);
+    assert.equal(out, 'a,b,c');
+  });
+
+  it('closes the socket and raises an error, instead of writing into freed memory, when a shared buffer is detached anyway', async () => {
+    // ArrayBuffer.prototype.transfer (behind a flag in Node 20) ignores markAsUntransferable.
+    const out = await child(['--expose-gc', '--harmony-rab-gsab-transfer'], `
+      process.on('uncaughtException', (e) => {
+        let closed = false;
+        try { s.stats(); } catch (x) { closed = x.code === 'ERR_SOCKET_CLOSED'; }
+        s.close();
+        process.stdout.write(e.code + ' closed=' + closed); process.exit(0);
+      });
+      s.start((m) => { m.buffer.transfer(); return undefined; });
+      c.send('a', s.port, '127.0.0.1'); await wait(100);
+      gc();
+      c.send('b', s.port, '127.0.0.1'); await wait(200);
+      process.stdout.write('no error'); process.exit(0);`);
+    assert.equal(out, 'ERR_BATCHED_UDP_DETACHED closed=true');
+  });
+
   it('lets a worker thread end with its sockets open, on its own or by terminate(), and the process carries on', async () => {
     // In a child whose main thread never loads the addon, so that the worker's exit unloads it.
     const addon = join(__dirname, '..', '..', 'dns', 'server', 'udp-batch.js');

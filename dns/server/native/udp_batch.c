@@ -146,6 +146,38 @@ static void send_replies(batch_socket* s, int count) {
   }
 }
 
+static void release(batch_socket* s, int from_hook);
+
+// Whether JavaScript may have detached a shared buffer (ArrayBuffer.prototype.transfer, or a
+// transfer list where the wrapper's markAsUntransferable does not reach). Its memory then belongs
+// to the new owner, who may free it: recvmmsg would write into freed memory. Then the socket is
+// closed and the error raised as an uncaught exception, as a bug in a handler would be.
+static int buffers_detached(batch_socket* s) {
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return 0;
+  int detached = 0;
+  for (int i = 0; i < 4 && !detached; i++) {
+    napi_value ab;
+    bool is = false;
+    if (napi_get_reference_value(env, s->buffers[i], &ab) != napi_ok || ab == NULL ||
+        napi_is_detached_arraybuffer(env, ab, &is) != napi_ok || is)
+      detached = 1;
+  }
+  if (detached) {
+    release(s, 0);
+    napi_value code, msg, error;
+    if (napi_create_string_utf8(env, "ERR_BATCHED_UDP_DETACHED", NAPI_AUTO_LENGTH, &code) == napi_ok &&
+        napi_create_string_utf8(env, "a shared buffer of the batched UDP socket was detached; the socket is closed",
+                                NAPI_AUTO_LENGTH, &msg) == napi_ok &&
+        napi_create_error(env, code, msg, &error) == napi_ok &&
+        napi_set_named_property(env, error, "code", code) == napi_ok)
+      napi_fatal_exception(env, error);
+  }
+  napi_close_handle_scope(env, scope);
+  return detached;
+}
+
 // Calls the JavaScript batch handler; returns the number of replies, or -1 if it threw.
 static int deliver(batch_socket* s, int count) {
   napi_env env = s->env;
@@ -178,6 +210,8 @@ static int deliver(batch_socket* s, int count) {
 static void on_readable(uv_poll_t* handle, int status, int events) {
   batch_socket* s = (batch_socket*)handle->data;
   if (status < 0 || !(events & UV_READABLE)) return;
+  // JavaScript ran since the last batch, and runs again in each deliver().
+  if (buffers_detached(s)) return;
   for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
     reset_receive(s);
     int n = recvmmsg(s->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
@@ -194,7 +228,7 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
     }
     s->received += n;
     int replies = deliver(s, n);
-    if (s->closed) return;
+    if (s->closed || buffers_detached(s)) return;
     if (replies > 0) send_replies(s, replies);
     if (n < BATCH) return;
   }
@@ -437,14 +471,18 @@ static napi_value start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// close(handle): stops reading and closes the socket; later calls throw ERR_SOCKET_CLOSED.
+// close(handle): stops reading and closes the socket; later calls other than close throw
+// ERR_SOCKET_CLOSED. The socket may have been closed here already (its buffers were detached).
 static napi_value close_socket(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  batch_socket* s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
-  if (!s) return NULL;
-  release(s, 0);
+  void* data = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "not a batched UDP socket handle");
+    return NULL;
+  }
+  release((batch_socket*)data, 0);
   return NULL;
 }
 
