@@ -147,6 +147,7 @@ static void send_replies(batch_socket* s, int count) {
 }
 
 static void release(batch_socket* s, int from_hook);
+static void on_readable(uv_poll_t* handle, int status, int events);
 
 // Whether JavaScript may have detached a shared buffer (ArrayBuffer.prototype.transfer, or a
 // transfer list where the wrapper's markAsUntransferable does not reach). Its memory then belongs
@@ -207,9 +208,30 @@ static int deliver(batch_socket* s, int count) {
   return replies;
 }
 
+// On POLLERR (a pending socket error, or ICMP reports queued once IP_RECVERR is on) libuv stops
+// the poll and reports UV_EBADF. The socket is still bound: returning would leave the server deaf
+// on UDP for good. Reading SO_ERROR and the error queue clears both causes of POLLERR, so polling
+// resumes without the event firing again at once (re-arming alone would spin on it).
+static void resume_after_error(batch_socket* s) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return;  // not a socket: stay stopped
+  char byte;
+  for (int i = 0; i < BATCH; i++) {  // more left make POLLERR fire again, with progress each time
+    struct iovec iov = {&byte, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+  }
+  uv_poll_start(&s->poll, UV_READABLE, on_readable);
+}
+
 static void on_readable(uv_poll_t* handle, int status, int events) {
   batch_socket* s = (batch_socket*)handle->data;
-  if (status < 0 || !(events & UV_READABLE)) return;
+  if (status < 0) {
+    resume_after_error(s);
+    return;
+  }
+  if (!(events & UV_READABLE)) return;
   // JavaScript ran since the last batch, and runs again in each deliver().
   if (buffers_detached(s)) return;
   for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
@@ -217,7 +239,9 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
     int n = recvmmsg(s->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // EAGAIN: drained. Other errors (ICMP reports) carry no datagram.
+      // EAGAIN: drained. Another error is the socket's pending one, which this read cleared; it
+      // carries no datagram, and the poll fires again for those still queued.
+      return;
     }
     if (n == 0) return;
     for (int i = 0; i < n; i++) {
