@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BatchedUdpSocket, batchedUdpAvailable } from '../../dns/server/udp-batch';
+import { ADDON_PATH, BatchedUdpSocket, batchedUdpAvailable } from '../../dns/server/udp-batch';
 
 const run = promisify(execFile);
 
@@ -184,6 +184,49 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
       setTimeout(() => { process.stdout.write('alive'); process.exit(0); }, 800).unref();`;
     assert.equal((await run(process.execPath, ['-e', script(false)], { timeout: 10_000 })).stdout, 'alive');
     assert.equal((await run(process.execPath, ['-e', script(true)], { timeout: 10_000 })).stdout, '');
+  });
+
+  it('sends a reply only to a sender of the current batch, whatever slot the handler names', async () => {
+    // The wrapper always names a slot of the batch; the addon must not trust that. Driven raw.
+    const module = { exports: {} as {
+      open(a: string, p: number, r: boolean, b: number): { handle: unknown; port: number; tx: ArrayBuffer; meta: ArrayBuffer; batch: number };
+      start(h: unknown, f: (count: number) => number): void; stats(h: unknown): { sent: number; sendDropped: number }; close(h: unknown): void;
+    } };
+    process.dlopen(module, ADDON_PATH);
+    const native = module.exports;
+    const o = native.open('127.0.0.1', 0, false, 0);
+    const meta = new Int32Array(o.meta);
+    const earlier = dgram.createSocket('udp4');
+    const leaked: Buffer[] = [];
+    earlier.on('message', (m) => leaked.push(m));
+    const current = dgram.createSocket('udp4');
+    await new Promise<void>((r) => earlier.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => current.bind(0, '127.0.0.1', () => r()));
+    try {
+      // Queued before reading starts, so that they make one first batch of 8 slots.
+      for (let i = 0; i < 8; i++) earlier.send(Buffer.from(`e${i}`), o.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+      const counts: number[] = [];
+      native.start(o.handle, (count) => {
+        counts.push(count);
+        if (counts.length === 1) return 0;
+        Buffer.from(o.tx).write('for slot 5');
+        meta[o.batch] = 10;
+        meta[2 * o.batch] = 5;
+        return 1;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      current.send(Buffer.from('one datagram'), o.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 150));
+      assert.deepEqual(counts, [8, 1]);
+      assert.deepEqual(leaked.map(String), [], 'the reply went to the sender of an earlier batch');
+      const { sent, sendDropped } = native.stats(o.handle);
+      assert.deepEqual({ sent, sendDropped }, { sent: 0, sendDropped: 1 });
+    } finally {
+      earlier.close();
+      current.close();
+      native.close(o.handle);
+    }
   });
 
   it('keeps serving, without spinning, after the kernel reports an ICMP error on the socket', async () => {

@@ -10,7 +10,7 @@
 //   tx    BATCH slots of TX_SLOT bytes: replies
 //   meta  Int32 [rxLen x BATCH][txLen x BATCH][txPeer x BATCH]
 //         rxLen is -1 for a datagram larger than RX_SLOT (it is dropped); txPeer is the rx slot
-//         whose sender gets the reply
+//         of this batch whose sender gets the reply
 //   peer  BATCH slots of PEER_SLOT bytes: byte 0 the length of the sender's address text, then
 //         the text (inet_ntop)
 // The callback gets the number of datagrams received and returns the number of replies.
@@ -105,14 +105,16 @@ static void write_peer(batch_socket* s, int i) {
   s->peer[i * PEER_SLOT] = ok ? (uint8_t)strlen(text) : 0;
 }
 
-// Sends replies 0..count-1. A datagram the kernel refuses is dropped and counted; a full send
-// buffer (EAGAIN) drops the rest of the batch, as a loaded DNS server must rather than queue.
-static void send_replies(batch_socket* s, int count) {
+// Sends replies 0..count-1 to senders among the `received` datagrams of this batch (a slot past
+// them still holds the address of an earlier batch's sender, who must not get this reply). A
+// datagram the kernel refuses is dropped and counted; a full send buffer (EAGAIN) drops the rest
+// of the batch, as a loaded DNS server must rather than queue.
+static void send_replies(batch_socket* s, int count, int received) {
   int n = 0;
   for (int i = 0; i < count; i++) {
     int32_t len = s->meta[BATCH + i];
     int32_t to = s->meta[2 * BATCH + i];
-    if (len <= 0 || len > TX_SLOT || to < 0 || to >= BATCH) {
+    if (len <= 0 || len > TX_SLOT || to < 0 || to >= received) {
       s->send_dropped++;
       continue;
     }
@@ -253,7 +255,7 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
     s->received += n;
     int replies = deliver(s, n);
     if (s->closed || buffers_detached(s)) return;
-    if (replies > 0) send_replies(s, replies);
+    if (replies > 0) send_replies(s, replies, n);
     if (n < BATCH) return;
   }
 }
