@@ -103,6 +103,9 @@ export class BatchedUdpSocket {
         if (len < 0) continue;
         const at = i * peerSlot;
         const reply = handle(Buffer.from(rx, i * rxSlot, len), peer.toString('latin1', at + 1, at + 1 + peer[at]!));
+        // Closed by the handler: as node:dgram emits no message after close(), the rest of the
+        // batch is not handed over (and no reply of it is sent).
+        if (this.closed) break;
         if (reply === undefined) continue;
         if (reply.length > txSlot) {
           this.droppedLarge++;

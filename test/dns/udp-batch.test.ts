@@ -155,6 +155,24 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.equal((await burst(port, [Buffer.from('after')])).length, 1);
   });
 
+  it('hands over no datagram after its handler closed it, as node:dgram emits no message after close()', async () => {
+    const s = BatchedUdpSocket.open('127.0.0.1', 0);
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    // Queued before reading starts, so that all 20 come in the first batch.
+    for (let i = 0; i < 20; i++) client.send(Buffer.from(`m${i}`), s.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+    const seen: string[] = [];
+    s.start((msg) => {
+      seen.push(msg.toString());
+      if (seen.length === 3) s.close();
+      return msg;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    client.close();
+    assert.deepEqual(seen, ['m0', 'm1', 'm2']);
+  });
+
   it('survives being closed while a flood arrives, and the process keeps serving', async () => {
     const s = BatchedUdpSocket.open('127.0.0.1', 0);
     s.start((m) => m);
