@@ -125,6 +125,16 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.throws(() => BatchedUdpSocket.open('localhost', 0), /IPv4 or IPv6 literal/);
   });
 
+  it('rejects, as node:dgram does, an address with a literal before a NUL or past its longest length, and a port that is not an integer', () => {
+    const literal = (e: NodeJS.ErrnoException): boolean => e.code === 'ERR_INVALID_IP_ADDRESS';
+    assert.throws(() => BatchedUdpSocket.open('127.0.0.1\0.example', 0), literal);
+    assert.throws(() => BatchedUdpSocket.open(`0000:0000:0000:0000:0000:ffff:127.0.0.1${'x'.repeat(20)}`, 0), literal);
+    for (const port of [NaN, 1.5, -1, 65536, Infinity]) {
+      assert.throws(() => BatchedUdpSocket.open('127.0.0.1', port), (e: NodeJS.ErrnoException) => e.code === 'ERR_SOCKET_BAD_PORT', `port ${port}`);
+    }
+    assert.equal(socket('0000:0000:0000:0000:0000:ffff:127.0.0.1').port > 0, true);
+  });
+
   it('frees the port as soon as it is closed; close is idempotent and later use fails clearly', async () => {
     const s = BatchedUdpSocket.open('127.0.0.1', 0);
     s.start((m) => m);

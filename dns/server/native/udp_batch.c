@@ -339,74 +339,141 @@ static napi_value make_buffer(napi_env env, batch_socket* s, int index, size_t b
   return ab;
 }
 
-// open(address: string, port: number, reusePort: boolean, bufferBytes: number)
-//   -> { handle, port, rx, tx, meta, peer, batch, rxSlot, txSlot, peerSlot }
-static napi_value open_socket(napi_env env, napi_callback_info info) {
+typedef struct {
+  char address[INET6_ADDRSTRLEN + 1];
+  int port;
+  bool reuse_port;
+  int32_t buffer_bytes;
+} open_args;
+
+// Reads open()'s arguments; throws and returns 0 if one is wrong. Nothing is held yet.
+static int parse_open_args(napi_env env, napi_callback_info info, open_args* a) {
   size_t argc = 4;
   napi_value argv[4];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) {
     napi_throw_type_error(env, NULL, "open(address, port, reusePort, bufferBytes) needs four arguments");
-    return NULL;
+    return 0;
   }
-  char address[INET6_ADDRSTRLEN + 1];
-  size_t address_len = 0;
-  if (napi_get_value_string_utf8(env, argv[0], address, sizeof address, &address_len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "address must be a string");
-    return NULL;
+  size_t len = 0;
+  // A longer string would be cut to a prefix, and one with a NUL read up to it: either could be
+  // a valid literal other than the one asked for. The longest literal is INET6_ADDRSTRLEN - 1.
+  if (napi_get_value_string_utf8(env, argv[0], a->address, sizeof a->address, &len) != napi_ok ||
+      len >= INET6_ADDRSTRLEN || strlen(a->address) != len) {
+    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "address must be an IPv4 or IPv6 literal");
+    return 0;
   }
-  int32_t port = 0, buffer_bytes = 0;
-  bool reuse_port = false;
-  if (napi_get_value_int32(env, argv[1], &port) != napi_ok || port < 0 || port > 65535) {
-    napi_throw_range_error(env, NULL, "port must be an integer 0..65535");
-    return NULL;
+  // As a double: napi_get_value_int32 turns NaN into 0 (any port) and truncates fractions.
+  double port = -1;
+  if (napi_get_value_double(env, argv[1], &port) != napi_ok || !(port >= 0 && port <= 65535) || port != (int)port) {
+    napi_throw_range_error(env, "ERR_SOCKET_BAD_PORT", "port must be an integer 0..65535");
+    return 0;
   }
-  CHECK(env, napi_get_value_bool(env, argv[2], &reuse_port));
-  CHECK(env, napi_get_value_int32(env, argv[3], &buffer_bytes));
+  a->port = (int)port;
+  if (napi_get_value_bool(env, argv[2], &a->reuse_port) != napi_ok) {
+    napi_throw_type_error(env, NULL, "reusePort must be a boolean");
+    return 0;
+  }
+  if (napi_get_value_int32(env, argv[3], &a->buffer_bytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "bufferBytes must be a number");
+    return 0;
+  }
+  return 1;
+}
 
+// Creates and binds the socket; returns its descriptor and bound port, or throws and returns -1
+// with nothing left open.
+static int bind_socket(napi_env env, const open_args* a, int* bound_port) {
   struct sockaddr_storage bind_addr;
   socklen_t bind_len;
   memset(&bind_addr, 0, sizeof bind_addr);
   struct sockaddr_in* a4 = (struct sockaddr_in*)&bind_addr;
   struct sockaddr_in6* a6 = (struct sockaddr_in6*)&bind_addr;
   int family;
-  if (inet_pton(AF_INET, address, &a4->sin_addr) == 1) {
+  if (inet_pton(AF_INET, a->address, &a4->sin_addr) == 1) {
     family = AF_INET;
     a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
+    a4->sin_port = htons((uint16_t)a->port);
     bind_len = sizeof *a4;
-  } else if (inet_pton(AF_INET6, address, &a6->sin6_addr) == 1) {
+  } else if (inet_pton(AF_INET6, a->address, &a6->sin6_addr) == 1) {
     family = AF_INET6;
     a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons((uint16_t)port);
+    a6->sin6_port = htons((uint16_t)a->port);
     bind_len = sizeof *a6;
   } else {
     napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "address must be an IPv4 or IPv6 literal");
-    return NULL;
+    return -1;
   }
 
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
+  if (fd < 0) {
+    throw_errno(env, "socket", errno);
+    return -1;
+  }
   int one = 1;
-  if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "setsockopt SO_REUSEPORT", err);
-  }
-  if (buffer_bytes > 0) {
+  const char* failed = NULL;
+  if (a->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) failed = "setsockopt SO_REUSEPORT";
+  if (!failed && a->buffer_bytes > 0) {
     // Best effort, as node:dgram's recvBufferSize: the kernel caps it at net.core.[rw]mem_max.
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &a->buffer_bytes, sizeof a->buffer_bytes);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &a->buffer_bytes, sizeof a->buffer_bytes);
   }
-  if (bind(fd, (struct sockaddr*)&bind_addr, bind_len) < 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "bind", err);
-  }
+  if (!failed && bind(fd, (struct sockaddr*)&bind_addr, bind_len) < 0) failed = "bind";
   struct sockaddr_storage bound;
   socklen_t bound_len = sizeof bound;
-  getsockname(fd, (struct sockaddr*)&bound, &bound_len);
-  int bound_port = ntohs(family == AF_INET ? ((struct sockaddr_in*)&bound)->sin_port : ((struct sockaddr_in6*)&bound)->sin6_port);
+  if (!failed && getsockname(fd, (struct sockaddr*)&bound, &bound_len) < 0) failed = "getsockname";
+  if (failed) {
+    int err = errno;
+    close(fd);
+    throw_errno(env, failed, err);
+    return -1;
+  }
+  *bound_port = ntohs(family == AF_INET ? ((struct sockaddr_in*)&bound)->sin_port : ((struct sockaddr_in6*)&bound)->sin6_port);
+  return fd;
+}
+
+// Sets up the shared buffers and receive headers of a socket whose poll handle is initialised.
+static int make_buffers(napi_env env, batch_socket* s, napi_value buffers[4]) {
+  buffers[0] = make_buffer(env, s, 0, (size_t)BATCH * RX_SLOT, (void**)&s->rx);
+  buffers[1] = buffers[0] ? make_buffer(env, s, 1, (size_t)BATCH * TX_SLOT, (void**)&s->tx) : NULL;
+  buffers[2] = buffers[1] ? make_buffer(env, s, 2, (size_t)3 * BATCH * sizeof(int32_t), (void**)&s->meta) : NULL;
+  buffers[3] = buffers[2] ? make_buffer(env, s, 3, (size_t)BATCH * PEER_SLOT, (void**)&s->peer) : NULL;
+  if (!buffers[3]) return 0;
+  for (int i = 0; i < BATCH; i++) {
+    s->riov[i].iov_base = s->rx + i * RX_SLOT;
+    s->riov[i].iov_len = RX_SLOT;
+    s->rmsg[i].msg_hdr.msg_name = &s->from[i];
+    s->rmsg[i].msg_hdr.msg_iov = &s->riov[i];
+    s->rmsg[i].msg_hdr.msg_iovlen = 1;
+  }
+  return 1;
+}
+
+// The object open() returns; NULL if it cannot be built.
+static napi_value describe(napi_env env, napi_value handle, int port, napi_value buffers[4]) {
+  napi_value result, value;
+  if (napi_create_object(env, &result) != napi_ok || napi_set_named_property(env, result, "handle", handle) != napi_ok ||
+      napi_create_int32(env, port, &value) != napi_ok || napi_set_named_property(env, result, "port", value) != napi_ok)
+    return NULL;
+  const char* names[4] = {"rx", "tx", "meta", "peer"};
+  for (int i = 0; i < 4; i++)
+    if (napi_set_named_property(env, result, names[i], buffers[i]) != napi_ok) return NULL;
+  const struct { const char* name; int value; } sizes[] = {
+    {"batch", BATCH}, {"rxSlot", RX_SLOT}, {"txSlot", TX_SLOT}, {"peerSlot", PEER_SLOT}};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    if (napi_create_int32(env, sizes[i].value, &value) != napi_ok || napi_set_named_property(env, result, sizes[i].name, value) != napi_ok)
+      return NULL;
+  return result;
+}
+
+// open(address: string, port: number, reusePort: boolean, bufferBytes: number)
+//   -> { handle, port, rx, tx, meta, peer, batch, rxSlot, txSlot, peerSlot }
+// Whatever fails, nothing stays open: once the poll handle exists, release() undoes the rest.
+static napi_value open_socket(napi_env env, napi_callback_info info) {
+  open_args a;
+  if (!parse_open_args(env, info, &a)) return NULL;
+  int port = 0;
+  int fd = bind_socket(env, &a, &port);
+  if (fd < 0) return NULL;
 
   batch_socket* s = (batch_socket*)calloc(1, sizeof *s);
   if (!s) {
@@ -425,24 +492,12 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  napi_value result, handle, value, rx, tx, meta, peer;
-  CHECK(env, napi_create_object(env, &result));
-  rx = make_buffer(env, s, 0, (size_t)BATCH * RX_SLOT, (void**)&s->rx);
-  tx = make_buffer(env, s, 1, (size_t)BATCH * TX_SLOT, (void**)&s->tx);
-  meta = make_buffer(env, s, 2, (size_t)3 * BATCH * sizeof(int32_t), (void**)&s->meta);
-  peer = make_buffer(env, s, 3, (size_t)BATCH * PEER_SLOT, (void**)&s->peer);
-  if (!rx || !tx || !meta || !peer || napi_add_async_cleanup_hook(env, teardown, s, &s->cleanup) != napi_ok) {
-    s->owners = 1;
+  s->owners = 1;
+  napi_value buffers[4], handle = NULL;
+  if (!make_buffers(env, s, buffers) || napi_add_async_cleanup_hook(env, teardown, s, &s->cleanup) != napi_ok) {
     release(s, 0);
     napi_throw_error(env, NULL, "cannot allocate the shared buffers");
     return NULL;
-  }
-  for (int i = 0; i < BATCH; i++) {
-    s->riov[i].iov_base = s->rx + i * RX_SLOT;
-    s->riov[i].iov_len = RX_SLOT;
-    s->rmsg[i].msg_hdr.msg_name = &s->from[i];
-    s->rmsg[i].msg_hdr.msg_iov = &s->riov[i];
-    s->rmsg[i].msg_hdr.msg_iovlen = 1;
   }
   s->owners = 2;
   if (napi_create_external(env, s, finalize_handle, NULL, &handle) != napi_ok) {
@@ -451,23 +506,15 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "cannot create the socket handle");
     return NULL;
   }
-  CHECK(env, napi_set_named_property(env, result, "handle", handle));
-  CHECK(env, napi_create_int32(env, bound_port, &value));
-  CHECK(env, napi_set_named_property(env, result, "port", value));
-  CHECK(env, napi_set_named_property(env, result, "rx", rx));
-  CHECK(env, napi_set_named_property(env, result, "tx", tx));
-  CHECK(env, napi_set_named_property(env, result, "meta", meta));
-  CHECK(env, napi_set_named_property(env, result, "peer", peer));
-  const struct { const char* name; int value; } sizes[] = {
-    {"batch", BATCH}, {"rxSlot", RX_SLOT}, {"txSlot", TX_SLOT}, {"peerSlot", PEER_SLOT}};
-  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-    CHECK(env, napi_create_int32(env, sizes[i].value, &value));
-    CHECK(env, napi_set_named_property(env, result, sizes[i].name, value));
+  napi_value result = describe(env, handle, port, buffers);
+  if (!result) {
+    release(s, 0);  // the handle's finalizer drops the last owner
+    napi_throw_error(env, NULL, "cannot describe the batched UDP socket");
   }
   return result;
 }
 
-// start(handle, onBatch: (count) => replies): begins reading.
+// start(handle, onBatch: (count) => replies): begins reading. Nothing is kept if it fails.
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -484,15 +531,23 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value resource, name;
-  CHECK(env, napi_create_object(env, &resource));
-  CHECK(env, napi_create_string_utf8(env, "MeridianBatchedUdp", NAPI_AUTO_LENGTH, &name));
-  CHECK(env, napi_create_reference(env, argv[1], 1, &s->callback));
-  CHECK(env, napi_create_reference(env, resource, 1, &s->resource));
-  CHECK(env, napi_async_init(env, resource, name, &s->async));
-  if (uv_poll_start(&s->poll, UV_READABLE, on_readable) != 0) {
-    napi_throw_error(env, NULL, "cannot poll the UDP socket");
+  napi_ref callback = NULL, resource_ref = NULL;
+  napi_async_context async = NULL;
+  if (napi_create_object(env, &resource) != napi_ok ||
+      napi_create_string_utf8(env, "MeridianBatchedUdp", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &callback) != napi_ok ||
+      napi_create_reference(env, resource, 1, &resource_ref) != napi_ok ||
+      napi_async_init(env, resource, name, &async) != napi_ok ||
+      uv_poll_start(&s->poll, UV_READABLE, on_readable) != 0) {
+    if (async) napi_async_destroy(env, async);
+    if (resource_ref) napi_delete_reference(env, resource_ref);
+    if (callback) napi_delete_reference(env, callback);
+    napi_throw_error(env, NULL, "cannot start the batched UDP socket");
     return NULL;
   }
+  s->callback = callback;
+  s->resource = resource_ref;
+  s->async = async;
   s->polling = 1;
   return NULL;
 }
