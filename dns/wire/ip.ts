@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv4, formatIpv6, tryParseIp, v6WordsOf } from '../geoip';
 
 /** IPv4 text to an unsigned 32-bit number, or -1 when the text is not a dotted quad. Allocation-free. */
 export function ipv4ToUint(text: string): number {
@@ -26,59 +27,22 @@ export function ipv4ToUint(text: string): number {
 }
 
 /** An unsigned 32-bit number as dotted-quad text. */
-export function uintToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
+export const uintToIpv4 = formatIpv4;
 
-/** IPv6 text (with `::` and an optional dotted-quad tail) to 16 bytes; throws on bad text. */
+/** IPv6 text (with `::`, an optional dotted-quad tail and an optional zone id) to 16 bytes; throws on bad text. */
 export function ipv6ToBytes(text: string): Buffer {
-  if (!isIPv6(text)) throw new TypeError(`not an IPv6 address: '${text}'`);
-  let s = text;
-  const zone = s.indexOf('%');
-  if (zone >= 0) s = s.slice(0, zone);
-  const words: number[] = [];
-  const parseGroups = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (g.includes('.')) {
-        const v4 = ipv4ToUint(g);
-        out.push(v4 >>> 16, v4 & 0xffff);
-      } else {
-        out.push(parseInt(g, 16));
-      }
-    }
-    return out;
-  };
-  const dbl = s.indexOf('::');
-  if (dbl >= 0) {
-    const head = parseGroups(s.slice(0, dbl));
-    const tail = parseGroups(s.slice(dbl + 2));
-    words.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail);
-  } else {
-    words.push(...parseGroups(s));
-  }
+  // A zone id (fe80::1%eth0) names the link the address is on: it has no place in the 16 bytes.
+  const zone = typeof text === 'string' ? text.indexOf('%') : -1;
+  const parsed = tryParseIp(zone >= 0 ? text.slice(0, zone) : text);
+  if (parsed?.version !== 6 || (zone >= 0 && !isIPv6(text))) throw new TypeError(`not an IPv6 address: '${text}'`);
   const buf = Buffer.alloc(16);
-  for (let i = 0; i < 8; i++) buf.writeUInt16BE(words[i] ?? 0, i * 2);
+  parsed.words.forEach((w, i) => buf.writeUInt32BE(w, i * 4));
   return buf;
 }
 
 /** 16 bytes as canonical IPv6 text (RFC 5952: lower case, longest zero run compressed). */
 export function bytesToIpv6(buf: Uint8Array, offset = 0): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((buf[offset + i * 2]! << 8) | buf[offset + i * 2 + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIpv6(v6WordsOf(buf, offset));
 }
 
 /** IPv4 text to 4 bytes; throws on bad text. */

@@ -1,13 +1,44 @@
 import assert from 'node:assert/strict';
 import {
   CLASS_IN, decode, decodeClientSubnet, decodeName, DnsDecodeError, type DnsMessage, encode, encodeClientSubnet, FastQuery, FastStatus,
-  optRecord, parseQuery, QTYPE,
+  bytesToIpv6, ipv4ToUint, ipv6ToBytes, optRecord, parseQuery, QTYPE, uintToIpv4,
 } from '../../dns/wire/index';
 import { buildQuery } from './fixtures';
 
 function expectDecodeError(buf: Buffer, code: string): void {
   assert.throws(() => decode(buf), (e: unknown) => e instanceof DnsDecodeError && e.code === code);
 }
+
+describe('DNS wire address codec', () => {
+  it('turns IPv6 text of every form into its 16 bytes and back to canonical text', () => {
+    const cases: Array<[string, string, string]> = [
+      ['2001:db8::1', '20010db8000000000000000000000001', '2001:db8::1'],
+      ['2001:DB8:0:0:1:0:0:1', '20010db8000000000001000000000001', '2001:db8::1:0:0:1'],
+      ['::ffff:192.0.2.1', '00000000000000000000ffffc0000201', '::ffff:c000:201'],
+      ['::', '00000000000000000000000000000000', '::'],
+      ['fe80::1%eth0', 'fe800000000000000000000000000001', 'fe80::1'],
+      ['1:2:3:4:5:6:7:8', '00010002000300040005000600070008', '1:2:3:4:5:6:7:8'],
+    ];
+    for (const [text, hex, canonical] of cases) {
+      const bytes = ipv6ToBytes(text);
+      assert.equal(bytes.toString('hex'), hex, text);
+      assert.equal(bytesToIpv6(bytes), canonical, text);
+    }
+    assert.equal(bytesToIpv6(Buffer.concat([Buffer.alloc(3), ipv6ToBytes('2001:db8::2')]), 3), '2001:db8::2');
+  });
+
+  it('rejects text that is not an IPv6 address, naming it', () => {
+    for (const bad of ['1.2.3.4', '2001:db8::1::2', 'fe80::1%', '%eth0', 'web.meridian.test', '12345::1']) {
+      assert.throws(() => ipv6ToBytes(bad), (e: Error) => e instanceof TypeError && e.message.includes(`'${bad}'`), bad);
+    }
+  });
+
+  it('reads and writes dotted-quad IPv4 without allocating objects, -1 for anything else', () => {
+    assert.equal(ipv4ToUint('192.0.2.255'), 0xc00002ff);
+    assert.equal(uintToIpv4(0xc00002ff), '192.0.2.255');
+    for (const bad of ['192.0.2', '192.0.2.256', '1..2.3', '1.2.3.4.5', '::1', '']) assert.equal(ipv4ToUint(bad), -1, bad);
+  });
+});
 
 describe('DNS wire codec', () => {
   it('round-trips a message with every supported record type and compresses repeated names', () => {
