@@ -37,6 +37,9 @@ describe('GeoDNS admin API and configuration', function () {
     assert.match(text, /meridian_dns_answers_total\{workload="web",region="azure:westeurope"\} 1/);
     assert.match(text, /meridian_dns_location_source_total\{via="ecs"\} 1/);
     assert.match(text, /meridian_dns_query_duration_seconds_count [1-9]/);
+    // Replies the batched UDP transport could not hand to the kernel: none on an idle loopback.
+    assert.match(text, /^meridian_dns_udp_send_dropped_total 0$/m);
+    assert.match(text, /^meridian_dns_messages_total\{transport="udp"\} [1-9]\d*$/m);
   });
 
   it('reports health', async () => {
