@@ -4,6 +4,10 @@ import './formats';
 import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
 import { ZoneDefinitionSchema } from './zone/schema';
 
+/** How UDP is read and written: batched over recvmmsg/sendmmsg (Linux, native addon) or one datagram at a time over node:dgram. */
+export const UDP_TRANSPORTS = ['batched', 'dgram'] as const;
+export type UdpTransport = (typeof UDP_TRANSPORTS)[number];
+
 /** Schema of the GeoDNS server's settings (file or CLI): one source for types, defaults and validation. */
 export const DnsConfigSchema = Type.Object({
   address: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -32,7 +36,7 @@ export const DnsConfigSchema = Type.Object({
   /** Largest UDP response to EDNS clients (1232 avoids fragmentation). */
   maxUdpPayloadBytes: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }),
   /** UDP transport: 'batched' (recvmmsg/sendmmsg, Linux) or 'dgram'; absent picks batched where it is built. */
-  udpTransport: Type.Optional(Type.Union([Type.Literal('batched'), Type.Literal('dgram')])),
+  udpTransport: Type.Optional(Type.Union(UDP_TRANSPORTS.map((t) => Type.Literal(t)))),
   rrl: Type.Object({
     enabled: Type.Boolean({ default: true }),
     responsesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 50 }),

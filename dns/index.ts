@@ -6,7 +6,7 @@ import { FAIL_OPEN } from './answer/select';
 import { QueryHandler } from './server/handler';
 import { DnsMetrics } from './server/metrics';
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
-import { DEFAULT_TCP, defaultUdpTransport, listen, type TcpOptions, type UdpTransport } from './server/transport';
+import { DEFAULT_TCP, defaultUdpTransport, listen, type TcpOptions } from './server/transport';
 import { WatchClient, type WatchStatus } from './watch/client';
 import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
 import { readSnapshot, SnapshotWriter } from './watch/snapshot';
@@ -14,15 +14,14 @@ import { MAX_UDP_EDNS } from './wire/constants';
 import { loadZoneConfig } from './zone/load';
 import type { ZoneConfig } from './zone/schema';
 import { ZoneSet } from './zone/zone';
-import type { DnsConfig } from './config';
+import type { DnsConfig, UdpTransport } from './config';
 
-export { DnsConfigSchema, loadDnsConfig, type DnsConfig } from './config';
+export { DnsConfigSchema, loadDnsConfig, UDP_TRANSPORTS, type DnsConfig, type UdpTransport } from './config';
 export { exampleZoneConfig, loadZoneConfig, DnsConfigError, type DnsConfigIssue } from './zone/load';
 export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
 export type { WatchStatus } from './watch/client';
 export type { RrlOptions } from './server/rrl';
-export type { UdpTransport } from './server/transport';
 export { DnsDecodeError } from './wire/errors';
 
 /** Options of `startDnsServer`. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadGeoipLite } from './geoip';
-import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, type DnsConfig } from './index';
+import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
 
 /** Usage of `meridian-dns`. */
 export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
@@ -71,7 +71,7 @@ export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<
   }
   if (values.snapshot) raw.snapshotPath = values.snapshot;
   if (values.udp !== undefined) {
-    if (values.udp !== 'batched' && values.udp !== 'dgram') throw new DnsUsageError(`--udp must be batched or dgram, got '${values.udp}'`);
+    if (!(UDP_TRANSPORTS as readonly string[]).includes(values.udp)) throw new DnsUsageError(`--udp must be ${UDP_TRANSPORTS.join(' or ')}, got '${values.udp}'`);
     raw.udpTransport = values.udp;
   }
   const workers = values.workers === undefined ? 1 : Number(values.workers);

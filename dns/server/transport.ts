@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
 import dns from 'node:dns';
+import type { UdpTransport } from '../config';
 import { MAX_TCP_MESSAGE } from '../wire/constants';
 import type { QueryHandler } from './handler';
 import type { DnsMetrics } from './metrics';
@@ -18,9 +19,6 @@ export interface TcpOptions {
 
 /** Default TCP limits. */
 export const DEFAULT_TCP: TcpOptions = Object.freeze({ idleTimeoutMs: 10_000, maxConnections: 1024 });
-
-/** How UDP is served: batched over recvmmsg/sendmmsg (Linux, native addon) or one datagram at a time over node:dgram. */
-export type UdpTransport = 'batched' | 'dgram';
 
 /** The batched transport where its addon is built, else node:dgram. */
 export function defaultUdpTransport(): UdpTransport {

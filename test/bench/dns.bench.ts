@@ -16,6 +16,7 @@ import { probe, waitUntilAnswering } from './dns/probe';
 import { cpuSeconds, memoryMiB, treeCpuSeconds, treeRssMiB } from './dns/proc';
 import { randomSubnets, writeQueryFile } from './dns/queries';
 import { benchRegions, BENCH_NAME, type BenchRegion } from './dns/regions';
+import type { UdpTransport } from '../../dns';
 
 /** Which servers to run. */
 export type BenchServer = 'gdnsd' | 'meridian' | 'meridian-dgram';
@@ -140,7 +141,7 @@ async function startGdnsd(dir: string, regions: readonly BenchRegion[], log: (l:
   return { child, port, stderr };
 }
 
-async function startMeridian(log: (l: string) => void, workers = 1, udp: 'batched' | 'dgram' = 'batched'): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
+async function startMeridian(log: (l: string) => void, workers = 1, udp: UdpTransport = 'batched'): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
   const port = await freePort();
   const stderr: string[] = [];
   const script = [MERIDIAN_SCRIPT, '--port', String(port), '--workers', String(workers), '--udp', udp];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { defaultGeoTable, exampleZoneConfig, type DnsServerOptions, type RunningDnsServer, startDnsServer as startServer, type UdpTransport,
+import { defaultGeoTable, exampleZoneConfig, type DnsServerOptions, type RunningDnsServer, startDnsServer as startServer, UDP_TRANSPORTS,
   type WorkloadEndpoints } from '../../dns/index';
 import { decode, type DnsMessage, encode, optRecord, QTYPE, RCODE, messageRcode } from '../../dns/wire/index';
 import { expectedRegion, referenceLookup, regionAddresses, regionsOverBlock } from './geo-reference';
@@ -21,7 +21,7 @@ function rawEcs(family: number, source: number, scope: number, address: number[]
 }
 
 // Every case runs over both UDP transports: batched (recvmmsg/sendmmsg) and node:dgram.
-for (const udpTransport of ['batched', 'dgram'] as const satisfies readonly UdpTransport[]) describe(`GeoDNS server over real sockets (${udpTransport} UDP)`, function () {
+for (const udpTransport of UDP_TRANSPORTS) describe(`GeoDNS server over real sockets (${udpTransport} UDP)`, function () {
   this.timeout(30_000);
   const startDnsServer = (o: DnsServerOptions): Promise<RunningDnsServer> => startServer({ ...o, udpTransport });
   let server: RunningDnsServer;

@@ -4,7 +4,7 @@
 // Prints "ready <port>" on stdout once it answers; exits on SIGTERM or when stdin closes.
 // With --workers N > 1 it runs N cluster workers on the port (see dns/cluster.ts).
 import cluster from 'node:cluster';
-import { type DnsServerOptions, startDnsCluster, startDnsServer, type UdpTransport, type WorkloadEndpoints } from '../../../dns';
+import { type DnsServerOptions, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type UdpTransport, type WorkloadEndpoints } from '../../../dns';
 import { loadGeoipLite } from '../../../dns/geoip';
 import { benchRegions, BENCH_NAME, BENCH_TTL, BENCH_ZONE } from './regions';
 
@@ -19,8 +19,9 @@ function udpArg(argv: readonly string[]): UdpTransport {
   const i = argv.indexOf('--udp');
   if (i < 0) return 'batched';
   const v = argv[i + 1];
-  if (v !== 'batched' && v !== 'dgram') throw new Error(`--udp must be batched or dgram, got ${String(v)}`);
-  return v;
+  const t = UDP_TRANSPORTS.find((x) => x === v);
+  if (!t) throw new Error(`--udp must be ${UDP_TRANSPORTS.join(' or ')}, got ${String(v)}`);
+  return t;
 }
 
 function workersArg(argv: readonly string[]): number {
