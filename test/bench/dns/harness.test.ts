@@ -6,6 +6,8 @@ import { parseDnsperf } from './dnsperf';
 import { decodeReply } from './probe';
 import { encodeEcsQuery, encodeName, randomSubnets, writeQueryFile } from './queries';
 import { benchRegions } from './regions';
+import { cpuSeconds, processTree, treeCpuSeconds, treeRssMiB } from './proc';
+import { spawn } from 'node:child_process';
 
 describe('DNS benchmark harness', function () {
   this.timeout(30_000);
@@ -113,5 +115,28 @@ Statistics:
     assert.equal(regions.length, 8);
     assert.deepEqual([...new Set(regions.map((r) => r.cloud))].sort(), ['alibaba', 'aws', 'azure']);
     assert.equal(new Set(regions.map((r) => r.ipv4)).size, 8);
+  });
+
+  it('counts the CPU and memory of a process and its descendants, as a cluster of workers', async () => {
+    // A parent that spins a little, then starts a child that spins and stays until killed.
+    const script = `const { spawn } = require('node:child_process');
+      const t = Date.now(); while (Date.now() - t < 300);
+      const c = spawn(process.execPath, ['-e', 'const t = Date.now(); while (Date.now() - t < 300); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      setTimeout(() => process.stdout.write(String(c.pid)), 600);
+      process.on('SIGTERM', () => { c.kill(); process.exit(0); });`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const childPid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (b: Buffer) => resolve(b.toString()))));
+      const pid = parent.pid!;
+      assert.deepEqual(processTree(pid), [pid, childPid]);
+      const own = cpuSeconds(pid);
+      const all = treeCpuSeconds(pid);
+      assert.ok(all >= own + cpuSeconds(childPid) - 0.02, `tree ${all} s, parent ${own} s`);
+      assert.ok(all >= 0.3, `both spun for 0.3 s of wall time each, counted ${all} s`);
+      assert.ok(treeRssMiB(pid) > 30, 'two node processes hold well over 30 MiB');
+    } finally {
+      parent.kill('SIGTERM');
+      await new Promise((r) => parent.once('exit', r));
+    }
   });
 });
