@@ -127,11 +127,5 @@ export const fakePolicies: PolicyAdapter<FakePolicy> = {
   residency: () => null,
 };
 
-/** Polls `cond` every 10 ms until true or `timeoutMs` passed (then throws with `what`). */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Polls a condition until it holds, with a deadline (re-exported from the test tools). */
+export { waitFor } from '../tools/wait';
