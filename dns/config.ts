@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import './formats';
 import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
 import { ZoneDefinitionSchema } from './zone/schema';
+import { DEFAULT_TCP } from './server/tcp';
 
 /** How UDP is read and written: batched over recvmmsg/sendmmsg (Linux, native addon) or one datagram at a time over node:dgram. */
 export const UDP_TRANSPORTS = ['batched', 'dgram'] as const;
@@ -37,6 +38,15 @@ export const DnsConfigSchema = Type.Object({
   maxUdpPayloadBytes: Type.Integer({ minimum: 512, maximum: 4096, default: 1232 }),
   /** UDP transport: 'batched' (recvmmsg/sendmmsg, Linux) or 'dgram'; absent picks batched where it is built. */
   udpTransport: Type.Optional(Type.Union(UDP_TRANSPORTS.map((t) => Type.Literal(t)))),
+  /** TCP limits (RFC 7766 §6.2): see `TcpOptions` for each key's meaning. */
+  tcp: Type.Object({
+    maxConnections: Type.Integer({ minimum: 1, default: DEFAULT_TCP.maxConnections }),
+    maxConnectionsPerClient: Type.Integer({ minimum: 1, default: DEFAULT_TCP.maxConnectionsPerClient }),
+    idleTimeoutMs: Type.Integer({ minimum: 1, maximum: 6_553_500, default: DEFAULT_TCP.idleTimeoutMs }),
+    queryTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_TCP.queryTimeoutMs }),
+    maxPendingResponseBytes: Type.Integer({ minimum: 1, default: DEFAULT_TCP.maxPendingResponseBytes }),
+    writeStallTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_TCP.writeStallTimeoutMs }),
+  }, { additionalProperties: false, default: {} }),
   rrl: Type.Object({
     enabled: Type.Boolean({ default: true }),
     responsesPerSecond: Type.Number({ exclusiveMinimum: 0, default: 50 }),

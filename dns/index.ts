@@ -6,7 +6,8 @@ import { FAIL_OPEN } from './answer/select';
 import { QueryHandler } from './server/handler';
 import { DnsMetrics } from './server/metrics';
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
-import { DEFAULT_TCP, defaultUdpTransport, listen, type TcpOptions } from './server/transport';
+import { defaultUdpTransport, listen } from './server/transport';
+import { DEFAULT_TCP, type TcpOptions } from './server/tcp';
 import { WatchClient, type WatchStatus } from './watch/client';
 import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
 import { readSnapshot, SnapshotWriter } from './watch/snapshot';
@@ -22,6 +23,7 @@ export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
 export type { WatchStatus } from './watch/client';
 export type { RrlOptions } from './server/rrl';
+export { DEFAULT_TCP, type TcpOptions } from './server/tcp';
 export { DnsDecodeError } from './wire/errors';
 
 /** Options of `startDnsServer`. */
@@ -135,6 +137,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     onError: (e) => log(`dns: ${e.stack ?? e.message}`),
   });
   metrics.udpSendDropped = () => listeners.udpSendDropped();
+  metrics.tcpStats = () => listeners.tcpStats();
   // A GeoIP table swap invalidates the decision runs: rebuild them soon after, not on a query.
   let generation = geo.generation;
   const swapWatch = setInterval(() => {
@@ -205,7 +208,7 @@ export function dnsOptionsFromConfig(cfg: DnsConfig): DnsServerOptions {
     snapshotPath: cfg.snapshotPath,
     ttlBounds: { min: cfg.ttlBounds.minSeconds, max: cfg.ttlBounds.maxSeconds },
     maxAddresses: cfg.maxAddresses, maxUdpPayload: cfg.maxUdpPayloadBytes,
-    rrl: cfg.rrl, udpTransport: cfg.udpTransport,
+    rrl: cfg.rrl, udpTransport: cfg.udpTransport, tcp: cfg.tcp,
   };
 }
 

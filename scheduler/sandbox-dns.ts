@@ -20,14 +20,24 @@ export interface SandboxDnsOptions {
   readonly log?: (line: string) => void;
 }
 
-/** A GeoDNS server process that follows the sandbox scheduler's watch stream. */
+/** A GeoDNS server process that follows the sandbox scheduler's watch stream, restarted when it dies. */
 export interface SandboxDns {
   readonly address: string;
   readonly port: number;
   readonly adminPort: number | null;
-  /** Sends SIGTERM and waits for the process to exit. Idempotent. */
+  /** The running process's id (it changes on a restart). */
+  pid(): number | undefined;
+  /** How many times the process died and was started again. */
+  restarts(): number;
+  /** Sends SIGTERM and waits for the process to exit; no restart follows. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** Restart backoff: the first retry after this, doubling up to `MAX_BACKOFF_MS`. */
+const MIN_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 30_000;
+/** A process that served this long before it died restarts after the shortest delay again. */
+const STABLE_AFTER_MS = 60_000;
 
 /** The built GeoDNS entry script, beside this folder in `dist/`. */
 function dnsEntry(): string {
@@ -43,15 +53,12 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-/**
- * Starts the GeoDNS server as its own process, as in production: it learns placements only over
- * the scheduler's watch stream (the token travels in its environment, not on its command line).
- * Resolves once the server answers; rejects with its last output if it exits or stays silent.
- */
-export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxDns> {
-  const log = opts.log ?? (() => undefined);
+interface Ready { readonly address: string; readonly port: number; readonly adminPort: number | null }
+
+/** Spawns one GeoDNS process and resolves once it answers; rejects (with the process stopped) otherwise. */
+async function spawnDns(opts: SandboxDnsOptions, port: number, adminPort: number | 'off', log: (line: string) => void): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = spawn(process.execPath, [dnsEntry(), '--json', '--address', opts.host,
-    '--port', String(opts.port ?? 5300), '--admin-port', String(opts.adminPort ?? 8053),
+    '--port', String(port), '--admin-port', String(adminPort),
     '--watch', opts.schedulerUrl, '--snapshot', opts.snapshotPath], {
     env: { ...process.env, MERIDIAN_API_TOKEN: opts.token },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,24 +69,15 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     if (recent.length > 20) recent.shift();
     log(line);
   });
-  let stopping = false;
-  child.once('exit', (code, signal) => {
-    if (!stopping) log(`dns: GeoDNS server exited (${signal ?? `code ${String(code)}`}); names are no longer served`);
-  });
-  const stop = async (): Promise<void> => {
-    stopping = true;
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited(child);
-  };
   try {
-    const ready = await new Promise<{ address: string; port: number; adminPort: number | null }>((resolveReady, reject) => {
+    const ready = await new Promise<Ready>((resolveReady, reject) => {
       const timer = setTimeout(() => reject(new Error(`GeoDNS server did not start within ${opts.readyTimeoutMs ?? 30_000} ms`)),
         opts.readyTimeoutMs ?? 30_000);
       const lines = createInterface({ input: child.stdout! });
       lines.once('line', (line) => {
         clearTimeout(timer);
         try {
-          resolveReady(JSON.parse(line) as { address: string; port: number; adminPort: number | null });
+          resolveReady(JSON.parse(line) as Ready);
         } catch {
           reject(new Error(`GeoDNS server printed an unexpected line: ${line}`));
         }
@@ -89,9 +87,77 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
         reject(new Error(`GeoDNS server exited (${signal ?? `code ${String(code)}`}) before it was ready:\n  ${recent.join('\n  ')}`));
       });
     });
-    return { ...ready, stop };
+    return { child, ready };
   } catch (err) {
-    await stop();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited(child);
     throw err;
   }
+}
+
+/**
+ * Starts the GeoDNS server as its own process, as in production: it learns placements only over
+ * the scheduler's watch stream (the token travels in its environment, not on its command line).
+ * Resolves once the server answers; rejects with its last output if it exits or stays silent.
+ * When the process dies later, it is started again on the same ports, after a delay that doubles
+ * from 250 ms to 30 s while restarts keep failing, and every death and restart is logged.
+ */
+export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxDns> {
+  const log = opts.log ?? (() => undefined);
+  const first = await spawnDns(opts, opts.port ?? 5300, opts.adminPort ?? 8053, log);
+  const { ready } = first;
+  let child: ChildProcess | undefined = first.child;
+  let stopping = false;
+  let restarts = 0;
+  let backoff = MIN_BACKOFF_MS;
+  let startedAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let pending: Promise<void> | undefined;
+
+  const watchExit = (c: ChildProcess): void => {
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      child = undefined;
+      if (Date.now() - startedAt >= STABLE_AFTER_MS) backoff = MIN_BACKOFF_MS;
+      log(`dns: GeoDNS server exited (${signal ?? `code ${String(code)}`}); names are not served until it restarts in ${backoff} ms`);
+      schedule();
+    });
+  };
+  const schedule = (): void => {
+    const delay = backoff;
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+    timer = setTimeout(() => {
+      timer = undefined;
+      pending = spawnDns(opts, ready.port, ready.adminPort ?? 'off', log).then(({ child: c }) => {
+        if (stopping) { c.kill('SIGTERM'); return exited(c); }
+        child = c;
+        restarts++;
+        startedAt = Date.now();
+        log(`dns: GeoDNS server restarted (pid ${String(c.pid)}), serving on ${ready.address}:${ready.port} again`);
+        watchExit(c);
+        return undefined;
+      }, (e: Error) => {
+        if (stopping) return;
+        log(`dns: GeoDNS server restart failed: ${e.message}; next attempt in ${backoff} ms`);
+        schedule();
+      });
+    }, delay);
+  };
+  watchExit(first.child);
+
+  return {
+    ...ready,
+    pid: () => child?.pid,
+    restarts: () => restarts,
+    stop: async () => {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      // A restart under way finishes first, then sees `stopping` and stops its process.
+      await pending;
+      const c = child;
+      if (!c) return;
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await exited(c);
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { rcodeName, typeName } from '../wire/constants';
 import type { WorkloadStore } from '../answer/store';
+import { TCP_CLOSE_REASONS, type TcpStats } from './tcp';
 
 /** Upper bounds of the latency histogram, in seconds (Prometheus convention). */
 export const LATENCY_BUCKETS_SECONDS = Object.freeze([0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]);
@@ -34,6 +35,8 @@ export class DnsMetrics {
   tcp = 0;
   /** Replies the UDP transport could not send; set by the server once it listens. */
   udpSendDropped: () => number = () => 0;
+  /** TCP connection counts; set by the server once it listens. */
+  tcpStats: () => TcpStats = () => ({ open: 0, closed: TCP_CLOSE_REASONS.map(() => 0) });
 
   /** Records one handled query's latency in seconds. */
   observeLatency(seconds: number): void {
@@ -78,6 +81,10 @@ export class DnsMetrics {
       `meridian_dns_messages_total{transport="udp"} ${this.udp}`, `meridian_dns_messages_total{transport="tcp"} ${this.tcp}`);
     lines.push('# HELP meridian_dns_udp_send_dropped_total UDP replies the kernel did not take (full send buffer).',
       '# TYPE meridian_dns_udp_send_dropped_total counter', `meridian_dns_udp_send_dropped_total ${this.udpSendDropped()}`);
+    const tcp = this.tcpStats();
+    lines.push('# HELP meridian_dns_tcp_connections Open TCP connections.', '# TYPE meridian_dns_tcp_connections gauge', `meridian_dns_tcp_connections ${tcp.open}`);
+    lines.push('# HELP meridian_dns_tcp_closed_total TCP connections the server closed or refused, by reason.', '# TYPE meridian_dns_tcp_closed_total counter',
+      ...TCP_CLOSE_REASONS.map((r, i) => `meridian_dns_tcp_closed_total{reason="${r}"} ${tcp.closed[i] ?? 0}`));
     lines.push('# HELP meridian_dns_query_duration_seconds Time to build a response.', '# TYPE meridian_dns_query_duration_seconds histogram');
     let cum = 0;
     LATENCY_BUCKETS_SECONDS.forEach((b, i) => {

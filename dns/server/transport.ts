@@ -3,22 +3,11 @@ import net from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
 import dns from 'node:dns';
 import type { UdpTransport } from '../config';
-import { MAX_TCP_MESSAGE } from '../wire/constants';
 import type { QueryHandler } from './handler';
 import type { DnsMetrics } from './metrics';
 import { ResponseRateLimiter, RrlAction, slipReply } from './rrl';
+import { TcpConnections, type TcpOptions, type TcpStats } from './tcp';
 import { BatchedUdpSocket, batchedUdpAvailable, type DatagramHandler } from './udp-batch';
-
-/** Limits of the TCP listener. */
-export interface TcpOptions {
-  /** A connection idle this long is closed (RFC 7766 §6.2.3 suggests seconds, not minutes). */
-  readonly idleTimeoutMs: number;
-  /** Most connections at once; more are refused. */
-  readonly maxConnections: number;
-}
-
-/** Default TCP limits. */
-export const DEFAULT_TCP: TcpOptions = Object.freeze({ idleTimeoutMs: 10_000, maxConnections: 1024 });
 
 /** The batched transport where its addon is built, else node:dgram. */
 export function defaultUdpTransport(): UdpTransport {
@@ -44,6 +33,8 @@ export interface Listeners {
   readonly port: number;
   /** Replies the batched transport could not send (0 over node:dgram, which queues them). */
   udpSendDropped(): number;
+  /** Open TCP connections and those the server closed or refused, by reason. */
+  tcpStats(): TcpStats;
   close(): Promise<void>;
 }
 
@@ -65,32 +56,36 @@ export async function listen(address: string, port: number, handler: QueryHandle
   for (let attempt = 0; ; attempt++) {
     const udp = options.udp === 'batched' ? listenBatched(address, port, answer, options.reusePort ?? false)
       : await listenDgram(address, port, answer, options.onError);
+    // Connection limits are TcpConnections' (it can make room by closing an idle one), not net.Server's.
     const tcp = net.createServer({ noDelay: true });
-    tcp.maxConnections = options.tcp.maxConnections;
+    let conns: TcpConnections;
+    try {
+      conns = new TcpConnections(handler, metrics, options.tcp, options.onError);
+    } catch (e) {
+      await udp.close();
+      throw e;
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
         tcp.listen(udp.port, address, () => { tcp.off('error', reject); resolve(); });
       });
     } catch (e) {
+      conns.closeAll();
       await udp.close();
       if (port === 0 && attempt < 10 && (e as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
       throw e;
     }
-    const sockets = new Set<net.Socket>();
-    tcp.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      serveTcpConnection(s, handler, metrics, options.tcp, options.onError);
-    });
+    tcp.on('connection', (s) => conns.accept(s));
     tcp.on('error', options.onError);
     return {
       udp: options.udp, tcp, port: udp.port,
       udpSendDropped: () => udp.sendDropped(),
+      tcpStats: () => conns.stats(),
       close: async () => {
         await udp.close();
         const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-        for (const s of sockets) s.destroy();
+        conns.closeAll();
         await closed;
       },
     };
@@ -156,34 +151,4 @@ function literalLookup(host: string, options: dns.LookupOneOptions | number,
   if (literal !== 0) callback(null, host, literal);
   // node:dgram passes the family as a number at run time, although the typings say options.
   else dns.lookup(host, typeof options === 'number' ? { family: options } : options, callback);
-}
-
-function serveTcpConnection(s: net.Socket, handler: QueryHandler, metrics: DnsMetrics, opts: TcpOptions, onError: (e: Error) => void): void {
-  let pending: Buffer = Buffer.alloc(0);
-  s.setTimeout(opts.idleTimeoutMs, () => s.destroy());
-  s.on('error', () => s.destroy());
-  s.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    // RFC 7766 §8: each message is preceded by a two-byte length; several may arrive in one read.
-    while (pending.length >= 2) {
-      const len = pending.readUInt16BE(0);
-      if (pending.length < 2 + len) break;
-      const msg = pending.subarray(2, 2 + len);
-      pending = pending.subarray(2 + len);
-      metrics.tcp++;
-      let out: Buffer | undefined;
-      try {
-        out = handler.handle(Buffer.from(msg), s.remoteAddress ?? '', false);
-      } catch (e) {
-        onError(e as Error);
-        s.destroy();
-        return;
-      }
-      if (out === undefined || out.length > MAX_TCP_MESSAGE) continue;
-      const frame = Buffer.allocUnsafe(2 + out.length);
-      frame.writeUInt16BE(out.length, 0);
-      out.copy(frame, 2);
-      s.write(frame);
-    }
-  });
 }
