@@ -1,10 +1,15 @@
+import { RCODE } from '../wire/constants';
 import { ipv4ToUint, ipv6ToBytes } from '../wire/ip';
+import { findOptRecord, hashNameAt, questionEnd, skipName } from '../wire/scan';
 
-/** Response-rate-limiting settings (the BIND/Knot RRL model, per client subnet). */
+/** Response-rate-limiting settings (the BIND/Knot RRL model: per client subnet and per response). */
 export interface RrlOptions {
   /** Off by default on loopback, on elsewhere (see `exemptLoopback`). */
   readonly enabled: boolean;
-  /** Responses per second allowed to one client subnet; bursts of `burstSeconds` worth are absorbed. */
+  /**
+   * Identical responses per second allowed to one client subnet (see `rrlResponseKey` for what counts
+   * as identical); bursts of `burstSeconds` worth are absorbed.
+   */
   readonly responsesPerSecond: number;
   readonly burstSeconds: number;
   /** Every `slip`-th withheld response is sent as an empty TC=1 answer so real clients retry over TCP (0 = never). */
@@ -14,11 +19,11 @@ export interface RrlOptions {
   readonly ipv6PrefixLength: number;
   /** Loopback clients are never limited. */
   readonly exemptLoopback: boolean;
-  /** Most subnets tracked at once; the table is cleared when it grows past this. */
+  /** Most (subnet, response) buckets tracked at once; the table is cleared when it grows past this. */
   readonly maxEntries: number;
 }
 
-/** Defaults: 50 responses/s per /24 or /56, slip 2, loopback exempt. */
+/** Defaults: 50 identical responses/s per /24 or /56, slip 2, loopback exempt. */
 export const DEFAULT_RRL: RrlOptions = Object.freeze({
   enabled: true, responsesPerSecond: 50, burstSeconds: 2, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56,
   exemptLoopback: true, maxEntries: 100_000,
@@ -33,9 +38,51 @@ interface Bucket {
   withheld: number;
 }
 
+// Response classes, mixed into the key so that a name's answers, its NODATA and its zone's
+// NXDOMAINs are separate budgets.
+const CLASS_ANSWER = 0x5bd1e995;
+const CLASS_NODATA = 0x27d4eb2f;
+const CLASS_NXDOMAIN = 0x165667b1;
+/** Errors (REFUSED, FORMERR, SERVFAIL, NOTIMP, ...) and unparsable responses share one budget per subnet. */
+const KEY_ERROR = 0x9e3779b9;
+
+function mix(h: number, v: number): number {
+  return Math.imul((h ^ v) >>> 0, 0x01000193) >>> 0;
+}
+
 /**
- * Token buckets per client subnet. Limits amplification: a spoofed victim gets at most
- * `responsesPerSecond` answers, and every `slip`-th of the rest as a tiny truncated reply.
+ * What makes two responses "identical" for rate limiting, as BIND's and Knot's RRL define it, as a
+ * 32-bit hash of the response bytes: an answer by (query name, type); NODATA by query name; NXDOMAIN
+ * and referrals by the zone (the owner of the SOA or NS in authority), so a flood of random names
+ * under one zone shares one budget; every error response of a subnet together.
+ */
+export function rrlResponseKey(response: Uint8Array): number {
+  if (response.length < 12 || ((response[4]! << 8) | response[5]!) !== 1) return KEY_ERROR;
+  const rcode = response[3]! & 0x0f;
+  if (rcode !== RCODE.NOERROR && rcode !== RCODE.NXDOMAIN) return KEY_ERROR;
+  const qEnd = questionEnd(response);
+  if (qEnd < 0) return KEY_ERROR;
+  const ancount = (response[6]! << 8) | response[7]!;
+  const nscount = (response[8]! << 8) | response[9]!;
+  if (rcode === RCODE.NOERROR && ancount > 0) {
+    const name = hashNameAt(response, 12);
+    return name < 0 ? KEY_ERROR : mix(mix(name, (response[qEnd - 4]! << 8) | response[qEnd - 3]!), CLASS_ANSWER);
+  }
+  if (rcode === RCODE.NOERROR && (response[2]! & 0x04) !== 0) {
+    const name = hashNameAt(response, 12);
+    return name < 0 ? KEY_ERROR : mix(name, CLASS_NODATA);
+  }
+  // NXDOMAIN, or a referral (AA clear): the zone is the owner of the first authority record.
+  if (nscount === 0 || ancount !== 0) return KEY_ERROR;
+  const zone = hashNameAt(response, qEnd);
+  return zone < 0 ? KEY_ERROR : mix(zone, CLASS_NXDOMAIN);
+}
+
+/**
+ * Token buckets per (client subnet, response), the BIND/Knot RRL model. Limits amplification: a
+ * spoofed victim gets at most `responsesPerSecond` copies of any one response, and every
+ * `slip`-th of the rest as a tiny truncated reply; a resolver asking for many different names is
+ * not limited by their number.
  */
 export class ResponseRateLimiter {
   private readonly v4 = new Map<number, Bucket>();
@@ -43,16 +90,18 @@ export class ResponseRateLimiter {
 
   constructor(readonly options: RrlOptions) {}
 
-  /** `RrlAction` for one response to `address` at time `nowMs`. */
-  check(address: string, nowMs: number): number {
+  /** `RrlAction` for `response` to `address` at time `nowMs`. */
+  check(address: string, response: Uint8Array, nowMs: number): number {
     if (!this.options.enabled) return RrlAction.SEND;
     const v4 = ipv4ToUint(address);
     if (this.options.exemptLoopback && (v4 >= 0 ? v4 >>> 24 === 127 : address === '::1' || address.startsWith('::ffff:127.'))) {
       return RrlAction.SEND;
     }
+    const kind = rrlResponseKey(response);
     let bucket: Bucket | undefined;
     if (v4 >= 0) {
-      const key = Math.floor(v4 / 2 ** (32 - this.options.ipv4PrefixLength));
+      // Subnet (up to 32 bits) and 21 bits of the response hash make one exact 53-bit number.
+      const key = Math.floor(v4 / 2 ** (32 - this.options.ipv4PrefixLength)) * 2 ** 21 + (kind >>> 11);
       bucket = this.v4.get(key);
       if (!bucket) {
         if (this.v4.size >= this.options.maxEntries) this.v4.clear();
@@ -67,6 +116,7 @@ export class ResponseRateLimiter {
       } catch {
         key = address;
       }
+      key += `/${kind}`;
       bucket = this.v6.get(key);
       if (!bucket) {
         if (this.v6.size >= this.options.maxEntries) this.v6.clear();
@@ -91,19 +141,23 @@ export class ResponseRateLimiter {
 }
 
 /**
- * The slip reply: header and question of the response with TC=1 and no records, so a real client
- * retries over TCP (RFC 1035 §4.2.1) while a spoofed victim gets a tiny packet.
+ * The slip reply: header and question of the response with TC=1, no answer or authority records,
+ * and the response's OPT record (RFC 6891 §7: a truncated EDNS response keeps its OPT), so a real
+ * client retries over TCP (RFC 1035 §4.2.1) while a spoofed victim gets a small packet.
  */
 export function slipReply(response: Buffer): Buffer {
-  // Our responses carry the question uncompressed first, so its end is found by walking labels.
-  let o = 12;
-  if (response.readUInt16BE(4) > 0) {
-    while (o < response.length && response[o] !== 0) o += response[o]! + 1;
-    o = Math.min(response.length, o + 1 + 4);
-  }
-  const out = Buffer.from(response.subarray(0, o));
+  const qEnd = questionEnd(response);
+  const end = qEnd < 0 ? Math.min(12, response.length) : qEnd;
+  const opt = findOptRecord(response);
+  const optRdlength = opt < 0 ? -1 : skipName(response, opt, response.length) + 8;
+  const optEnd = opt < 0 ? -1 : optRdlength + 2 + response.readUInt16BE(optRdlength);
+  const out = Buffer.allocUnsafe(end + (opt < 0 ? 0 : optEnd - opt));
+  response.copy(out, 0, 0, end);
+  if (opt >= 0) response.copy(out, end, opt, optEnd);
   out[2] = out[2]! | 0x02;
-  out.writeUInt16BE(o > 12 ? 1 : 0, 4);
-  out.fill(0, 6, 12);
+  out.writeUInt16BE(qEnd > 12 ? 1 : 0, 4);
+  out.writeUInt16BE(0, 6);
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(opt < 0 ? 0 : 1, 10);
   return out;
 }

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { MAX_TCP_MESSAGE } from '../wire/constants';
-import { tcpKeepaliveRequested, withTcpKeepalive } from '../wire/keepalive';
+import { tcpKeepaliveRequested, withTcpKeepalive } from '../wire/opt';
 import type { QueryHandler } from './handler';
 import type { DnsMetrics } from './metrics';
 

@@ -105,7 +105,7 @@ function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: Respo
       return undefined;
     }
     if (out === undefined || !rrl.options.enabled) return out;
-    const action = rrl.check(peer, Date.now());
+    const action = rrl.check(peer, out, Date.now());
     if (action === RrlAction.DROP) { metrics.rrlDropped++; return undefined; }
     if (action === RrlAction.SLIP) { metrics.rrlSlipped++; return slipReply(out); }
     return out;

@@ -44,6 +44,8 @@ export interface QueryOptions {
   readonly ecs?: string;
   readonly extraOptions?: readonly EdnsOption[];
   readonly timeoutMs?: number;
+  /** Server address (default 127.0.0.1). */
+  readonly host?: string;
 }
 
 /** Builds a query message with our codec. */
@@ -64,19 +66,19 @@ export function buildQuery(name: string, type: number, o: QueryOptions = {}): Bu
 }
 
 /** Sends raw bytes over UDP and resolves with the first reply (or rejects after the timeout). */
-export function sendUdp(port: number, payload: Buffer, timeoutMs = 2000): Promise<Buffer> {
+export function sendUdp(port: number, payload: Buffer, timeoutMs = 2000, host = '127.0.0.1'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     const t = setTimeout(() => { s.close(); reject(new Error('UDP query timed out')); }, timeoutMs);
     s.on('message', (m) => { clearTimeout(t); s.close(); resolve(m); });
-    s.send(payload, port, '127.0.0.1');
+    s.send(payload, port, host);
   });
 }
 
 /** Sends one framed message over TCP and resolves with the reply. */
-export function sendTcp(port: number, payload: Buffer, timeoutMs = 2000): Promise<Buffer> {
+export function sendTcp(port: number, payload: Buffer, timeoutMs = 2000, host = '127.0.0.1'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(port, host);
     let buf = Buffer.alloc(0);
     const t = setTimeout(() => { s.destroy(); reject(new Error('TCP query timed out')); }, timeoutMs);
     s.on('connect', () => {
@@ -100,7 +102,7 @@ export function sendTcp(port: number, payload: Buffer, timeoutMs = 2000): Promis
 /** Our own client: one query, decoded reply. */
 export async function query(port: number, name: string, type: number, o: QueryOptions = {}): Promise<DnsMessage> {
   const payload = buildQuery(name, type, o);
-  const raw = o.tcp ? await sendTcp(port, payload, o.timeoutMs) : await sendUdp(port, payload, o.timeoutMs);
+  const raw = o.tcp ? await sendTcp(port, payload, o.timeoutMs, o.host) : await sendUdp(port, payload, o.timeoutMs, o.host);
   return decode(raw);
 }
 

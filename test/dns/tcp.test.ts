@@ -8,7 +8,7 @@ import { exampleZoneConfig, type RunningDnsServer, startDnsServer, type TcpOptio
 import { GeoTable } from '../../dns/geoip/index';
 import { decode, QTYPE, RCODE, messageRcode } from '../../dns/wire/index';
 import { tcpClientKey } from '../../dns/server/tcp';
-import { EDNS_OPTION_TCP_KEEPALIVE, tcpKeepaliveRequested, withTcpKeepalive } from '../../dns/wire/keepalive';
+import { EDNS_OPTION_TCP_KEEPALIVE, tcpKeepaliveRequested, withTcpKeepalive } from '../../dns/wire/opt';
 import { waitFor, waitForValue } from '../tools/wait';
 import { buildQuery, globalRegions, runClient, sendTcp, workload } from './fixtures';
 
