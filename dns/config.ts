@@ -25,6 +25,10 @@ export const DnsConfigSchema = Type.Object({
     minBackoffMs: Type.Integer({ minimum: 1, default: 250 }),
     maxBackoffMs: Type.Integer({ minimum: 1, default: 15_000 }),
     staleAfterSeconds: Type.Number({ exclusiveMinimum: 0, default: 45 }),
+    /** A snapshot removing more than this share of the served workloads waits before it is served. */
+    maxRemovedShare: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    /** How long a held state (see maxRemovedShare; also an older revision or another state identity) waits, unless confirmed. */
+    confirmAfterSeconds: Type.Number({ minimum: 0, default: 300 }),
   }, { additionalProperties: false })),
   /** Where the last watch snapshot is kept so a restart answers while the scheduler is down. */
   snapshotPath: Type.Optional(Type.String({ minLength: 1 })),

@@ -10,7 +10,8 @@ import { defaultUdpTransport, listen } from './server/transport';
 import { DEFAULT_TCP, type TcpOptions } from './server/tcp';
 import { WatchClient, type WatchStatus } from './watch/client';
 import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
-import { readSnapshot, SnapshotWriter } from './watch/snapshot';
+import { loadSnapshot, SnapshotWriter } from './watch/snapshot';
+import { DEFAULT_STATE_GUARD, StateGuard, type StateGuardOptions } from './watch/guard';
 import { MAX_UDP_EDNS } from './wire/constants';
 import { loadZoneConfig } from './zone/load';
 import type { ZoneConfig } from './zone/schema';
@@ -22,6 +23,7 @@ export { exampleZoneConfig, loadZoneConfig, DnsConfigError, type DnsConfigIssue 
 export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
 export type { WatchStatus } from './watch/client';
+export type { PendingState, StateGuardOptions } from './watch/guard';
 export type { RrlOptions } from './server/rrl';
 export { DEFAULT_TCP, type TcpOptions } from './server/tcp';
 export { DnsDecodeError } from './wire/errors';
@@ -41,8 +43,10 @@ export interface DnsServerOptions {
   readonly workloads?: readonly WorkloadEndpoints[];
   /** The scheduler's watch stream. */
   readonly watch?: { readonly url: string; readonly token: string; readonly minBackoffMs?: number; readonly maxBackoffMs?: number; readonly staleAfterMs?: number };
-  /** File keeping the last snapshot (written atomically). */
+  /** File keeping the last snapshot (written atomically; the one before it is kept as `<file>.prev`). */
   readonly snapshotPath?: string;
+  /** When a scheduler state that drops most names or goes back waits before it is served (default: half, 5 minutes). */
+  readonly stateGuard?: Partial<StateGuardOptions>;
   /** Bounds the workloads' TTLs are clamped into, in seconds (default 5..3600). */
   readonly ttlBounds?: { readonly min: number; readonly max: number };
   /** Most A/AAAA records per answer (default 8). */
@@ -104,15 +108,16 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     (fqdn) => zones.findZone(fqdn) !== undefined);
   if (options.workloads) store.replaceAll(checkWorkloads(options.workloads, 'workloads option'));
   if (options.snapshotPath) {
-    try {
-      const snap = await readSnapshot(options.snapshotPath);
-      if (snap) {
-        store.replaceAll(snap.workloads, snap.revision);
-        log(`dns: loaded ${snap.workloads.length} workloads at revision ${snap.revision} from ${options.snapshotPath}`);
-      }
-    } catch (e) {
-      // A corrupt snapshot must not stop the server: the watch stream brings the state back.
-      log(`dns: ignoring snapshot: ${(e as Error).message}`);
+    const loaded = await loadSnapshot(options.snapshotPath);
+    for (const p of loaded.problems) log(`dns: snapshot unreadable: ${p}`);
+    if (loaded.snapshot) {
+      const snap = loaded.snapshot;
+      store.replaceAll(snap.workloads, snap.revision, snap.stateId);
+      log(`dns: loaded ${snap.workloads.length} workloads at revision ${snap.revision} from the ${loaded.from} snapshot of ${options.snapshotPath}`);
+    } else if (loaded.problems.length) {
+      // State existed and was lost: until the scheduler sends a snapshot, unknown names get SERVFAIL, not NXDOMAIN.
+      store.stateLost = true;
+      log('dns: no readable snapshot; answering SERVFAIL for names not known until the scheduler sends its state');
     }
   }
   const metrics = new DnsMetrics();
@@ -149,26 +154,24 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   swapWatch.unref();
   let writer: SnapshotWriter | undefined;
   if (options.snapshotPath) {
-    writer = new SnapshotWriter(options.snapshotPath, () => ({ revision: store.revision, workloads: store.list() }),
+    writer = new SnapshotWriter(options.snapshotPath, () => ({ revision: store.revision, stateId: store.stateId, workloads: store.list() }),
       (e) => log(`dns: snapshot write failed: ${e.message}`));
     store.onChange(() => writer?.schedule());
   }
+  const guard = new StateGuard(store, { ...DEFAULT_STATE_GUARD, ...options.stateGuard }, log);
   let watch: WatchClient | undefined;
   if (options.watch) {
-    watch = new WatchClient(options.watch, (ev: WatchEvent) => {
-      if (ev.type === 'snapshot') store.replaceAll(ev.workloads, ev.revision);
-      else if (ev.type === 'upsert') store.upsert(ev.workload, ev.revision);
-      else store.delete(ev.name, ev.revision);
-    }, log);
+    watch = new WatchClient(options.watch, (ev: WatchEvent) => guard.apply(ev), log);
     watch.start();
   }
   let adminPort: number | undefined;
-  const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, handler, metrics, watchStatus: () => watch?.getStatus() });
+  const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, handler, metrics, watchStatus: () => watch?.getStatus(), guard });
   if (admin) {
     try {
       adminPort = await listenAdmin(admin, options.adminAddress ?? '127.0.0.1', typeof options.adminPort === 'number' ? options.adminPort : 8053);
     } catch (e) {
       watch?.stop();
+      guard.close();
       clearInterval(swapWatch);
       await listeners.close();
       throw e;
@@ -185,6 +188,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     close: () => {
       closing ??= (async () => {
         watch?.stop();
+        guard.close();
         clearInterval(swapWatch);
         if (admin) {
           admin.closeAllConnections();
@@ -206,6 +210,7 @@ export function dnsOptionsFromConfig(cfg: DnsConfig): DnsServerOptions {
     watch: cfg.watch ? { url: cfg.watch.url, token: cfg.watch.token, minBackoffMs: cfg.watch.minBackoffMs, maxBackoffMs: cfg.watch.maxBackoffMs,
       staleAfterMs: cfg.watch.staleAfterSeconds * 1000 } : undefined,
     snapshotPath: cfg.snapshotPath,
+    stateGuard: cfg.watch ? { maxRemovedShare: cfg.watch.maxRemovedShare, confirmAfterMs: cfg.watch.confirmAfterSeconds * 1000 } : undefined,
     ttlBounds: { min: cfg.ttlBounds.minSeconds, max: cfg.ttlBounds.maxSeconds },
     maxAddresses: cfg.maxAddresses, maxUdpPayload: cfg.maxUdpPayloadBytes,
     rrl: cfg.rrl, udpTransport: cfg.udpTransport, tcp: cfg.tcp,

@@ -34,7 +34,7 @@ export interface WorkloadEndpoints {
 
 /** An event of the watch stream (`GET /v1/watch`). */
 export type WatchEvent =
-  | { readonly type: 'snapshot'; readonly revision: number; readonly workloads: readonly WorkloadEndpoints[] }
+  | { readonly type: 'snapshot'; readonly revision: number; readonly stateId: string; readonly workloads: readonly WorkloadEndpoints[] }
   | { readonly type: 'upsert'; readonly revision: number; readonly workload: WorkloadEndpoints }
   | { readonly type: 'delete'; readonly revision: number; readonly name: string };
 
@@ -122,7 +122,8 @@ export class WatchHub {
 
   /** The full state with its revision. */
   snapshot(): Extract<WatchEvent, { type: 'snapshot' }> {
-    return { type: 'snapshot', revision: this.store.currentRevision(), workloads: [...this.published.values()].map((p) => p.value) };
+    return { type: 'snapshot', revision: this.store.currentRevision(), stateId: this.store.stateId(),
+      workloads: [...this.published.values()].map((p) => p.value) };
   }
 
   /** Subscribes to changes; the snapshot is taken in the same tick so no change falls between. */

@@ -7,6 +7,8 @@ import { distanceKm, FAIL_OPEN, type Family, NO_ADDRESSES } from '../answer/sele
 import type { QueryHandler } from '../server/handler';
 import type { DnsMetrics } from '../server/metrics';
 import type { WatchStatus } from '../watch/client';
+import type { StateGuard } from '../watch/guard';
+import { handleStateRoute } from './state';
 import { ipv6ToBytes } from '../wire/ip';
 
 /** What the admin API reads. */
@@ -16,6 +18,8 @@ export interface AdminContext {
   readonly handler: QueryHandler;
   readonly metrics: DnsMetrics;
   readonly watchStatus: () => WatchStatus | undefined;
+  /** The guard over the scheduler's state (held states, confirmation). */
+  readonly guard: StateGuard;
 }
 
 /** One workload's answer for a looked-up address. */
@@ -76,6 +80,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, type = 'a
 export function createAdminServer(ctx: AdminContext): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (handleStateRoute(ctx, req.method ?? 'GET', url.pathname, (status, body) => send(res, status, body))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { error: 'method not allowed', code: 'DNS_ERR_ADMIN_METHOD' });
       return;

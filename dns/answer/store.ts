@@ -24,16 +24,26 @@ export class WorkloadStore {
   readonly ignored = new Map<string, IgnoredWorkload>();
   /** Last revision applied from the watch stream (0 when none). */
   revision = 0;
+  /** Identity of the scheduler state the workloads came from, when it sent one. */
+  stateId: string | undefined;
+  /**
+   * True while the server knows it lost state (its snapshot files were unreadable) and no snapshot
+   * has replaced it since: a name it does not know may exist, so it gets SERVFAIL, never an
+   * NXDOMAIN that resolvers would cache.
+   */
+  stateLost = false;
 
   /** `inZone(fqdn)` says whether a name lies in one of the server's zones. */
   constructor(private readonly limits: AnswerLimits, private readonly inZone: (fqdn: string) => boolean) {}
 
   /** Replaces the whole set (a snapshot). */
-  replaceAll(list: readonly WorkloadEndpoints[], revision = this.revision): void {
+  replaceAll(list: readonly WorkloadEndpoints[], revision = this.revision, stateId = this.stateId): void {
     for (const name of [...this.endpoints.keys()]) this.remove(name);
     this.ignored.clear();
     for (const w of list) this.put(w);
     this.revision = revision;
+    this.stateId = stateId;
+    this.stateLost = false;
     this.changed();
   }
 

@@ -357,11 +357,14 @@ export class QueryHandler {
       if (last.type === QTYPE.CNAME && qn.type !== QTYPE.CNAME && targetZone) {
         // A chain ending on an in-zone name without the type: the rcode is about the last target (RFC 6604 §2).
         const exists = targetZone.exists(current) || this.store.nameExists(current);
+        if (!exists && this.store.stateLost) return reply(RCODE.SERVFAIL, answers, [], [], ecsOut);
         return reply(exists ? RCODE.NOERROR : RCODE.NXDOMAIN, answers, [negativeSoa(targetZone)], [], ecsOut);
       }
       return reply(RCODE.NOERROR, answers, [], additionals, ecsOut);
     }
     const exists = zone.exists(name) || this.store.nameExists(name);
+    // A name unknown only because state was lost may exist: SERVFAIL is not cached as NXDOMAIN would be (RFC 2308 §7.1).
+    if (!exists && this.store.stateLost) return reply(RCODE.SERVFAIL, [], [], [], ecsOut);
     // RFC 2308 §3: negative answers carry the zone's SOA in the authority section.
     return reply(exists ? RCODE.NOERROR : RCODE.NXDOMAIN, [], [negativeSoa(zone)], [], ecsOut);
   }

@@ -31,7 +31,12 @@ export const WorkloadEndpointsSchema = Type.Object({
 export type WorkloadEndpoints = Static<typeof WorkloadEndpointsSchema>;
 
 /** `snapshot` event data: the full state at `revision`. */
-export const SnapshotEventSchema = Type.Object({ revision: Type.Integer(), workloads: Type.Array(WorkloadEndpointsSchema) });
+export const SnapshotEventSchema = Type.Object({
+  revision: Type.Integer(),
+  /** The scheduler state's identity: a snapshot with another one comes from a recreated or restored state. */
+  stateId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  workloads: Type.Array(WorkloadEndpointsSchema),
+});
 /** `upsert` event data. */
 export const UpsertEventSchema = Type.Object({ revision: Type.Integer(), workload: WorkloadEndpointsSchema });
 /** `delete` event data. */
@@ -39,7 +44,7 @@ export const DeleteEventSchema = Type.Object({ revision: Type.Integer(), name: T
 
 /** A decoded watch event. */
 export type WatchEvent =
-  | { readonly type: 'snapshot'; readonly revision: number; readonly workloads: readonly WorkloadEndpoints[] }
+  | { readonly type: 'snapshot'; readonly revision: number; readonly stateId?: string; readonly workloads: readonly WorkloadEndpoints[] }
   | { readonly type: 'upsert'; readonly revision: number; readonly workload: WorkloadEndpoints }
   | { readonly type: 'delete'; readonly revision: number; readonly name: string };
 
@@ -67,7 +72,7 @@ export function parseWatchEvent(event: string, data: string): WatchEvent | undef
   switch (event) {
     case 'snapshot': {
       const v = check<Static<typeof SnapshotEventSchema>>(SnapshotEventSchema, json, event);
-      return { type: 'snapshot', revision: v.revision, workloads: v.workloads };
+      return { type: 'snapshot', revision: v.revision, stateId: v.stateId, workloads: v.workloads };
     }
     case 'upsert': {
       const v = check<Static<typeof UpsertEventSchema>>(UpsertEventSchema, json, event);

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -107,6 +108,8 @@ export class SqliteStateStore implements StateStore {
     // Another process (a CLI reading state) may hold the lock briefly.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // A random identity, fixed when the state is created: a restored or recreated store has another.
+    this.db.prepare("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
   }
 
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
@@ -268,6 +271,11 @@ export class SqliteStateStore implements StateStore {
       this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1").run();
       return this.currentRevision();
     }).immediate();
+  }
+
+  stateId(): string {
+    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'state_id'").get() as { v: number };
+    return row.v.toString(16).padStart(12, '0');
   }
 
   currentRevision(): number {

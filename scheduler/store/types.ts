@@ -134,6 +134,8 @@ export interface StateStore {
   nextRevision(): number;
   /** The last revision handed out. */
   currentRevision(): number;
+  /** This state's identity, fixed when it was created; a store recreated or restored from elsewhere has another. */
+  stateId(): string;
 
   close(): void;
 }

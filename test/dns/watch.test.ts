@@ -117,7 +117,8 @@ describe('GeoDNS workloads from the scheduler watch stream', function () {
   });
 
   it('reconnects with backoff after the stream drops and applies the new snapshot', async () => {
-    const s = await start();
+    // The new snapshot replaces the only workload: trusted at once here (a state dropping most names waits by default, see state.test).
+    const s = await start({ stateGuard: { maxRemovedShare: 1 } });
     await until('first connection', async () => fake.connections === 1 && s.workloads().length === 1);
     fake.dropAll();
     fake.workloads = [workload('api', globalRegions())];

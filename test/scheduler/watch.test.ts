@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SqliteStateStore } from '../../scheduler/store';
 import { encodeSse, WatchHub, type WatchEvent, type WorkloadEndpoints } from '../../scheduler/watch';
 
@@ -14,7 +17,7 @@ describe('WatchHub', () => {
     const hub = new WatchHub(store, (n) => current.get(n), 10_000);
     const events: WatchEvent[] = [];
     const { snapshot, unsubscribe } = hub.subscribe((e) => events.push(e));
-    assert.deepEqual(snapshot, { type: 'snapshot', revision: 0, workloads: [] });
+    assert.deepEqual(snapshot, { type: 'snapshot', revision: 0, stateId: store.stateId(), workloads: [] });
     current.set('web', endpoints('web', '192.0.2.1'));
     hub.invalidate('web');
     hub.invalidate('web');
@@ -32,6 +35,24 @@ describe('WatchHub', () => {
     unsubscribe();
     hub.close();
     store.close();
+  });
+
+  it('names the state in its snapshots: the same across restarts of one store, another for a new store', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-state-id-'));
+    try {
+      const first = new SqliteStateStore({ dataDir: dir });
+      const id = first.stateId();
+      first.close();
+      const reopened = new SqliteStateStore({ dataDir: dir });
+      assert.match(id, /^[0-9a-f]{12}$/);
+      assert.equal(reopened.stateId(), id);
+      reopened.close();
+      const other = new SqliteStateStore({ dataDir: ':memory:' });
+      assert.notEqual(other.stateId(), id);
+      other.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('encodes an event as one Server-Sent Events frame with a single line of JSON', () => {
