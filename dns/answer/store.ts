@@ -1,4 +1,4 @@
-import { normalizeName } from '../wire/name';
+import { normalizeName, parentName } from '../wire/name';
 import { wireNameEquals } from '../wire/fast';
 import type { WorkloadEndpoints } from '../watch/protocol';
 import { type AnswerLimits, WorkloadAnswer } from './workload';
@@ -128,9 +128,9 @@ export class WorkloadStore {
     const list = this.byHash.get(answer.hash);
     if (list) list.push(answer);
     else this.byHash.set(answer.hash, [answer]);
-    for (let n = fqdn; ; n = n.slice(n.indexOf('.') + 1)) {
+    for (let n = fqdn; ; n = parentName(n)) {
       this.nameRefs.set(n, (this.nameRefs.get(n) ?? 0) + 1);
-      if (!n.includes('.')) break;
+      if (parentName(n) === '') break;
     }
   }
 
@@ -146,11 +146,11 @@ export class WorkloadStore {
       if (list.length) this.byHash.set(answer.hash, list);
       else this.byHash.delete(answer.hash);
     }
-    for (let n = fqdn; ; n = n.slice(n.indexOf('.') + 1)) {
+    for (let n = fqdn; ; n = parentName(n)) {
       const c = (this.nameRefs.get(n) ?? 1) - 1;
       if (c <= 0) this.nameRefs.delete(n);
       else this.nameRefs.set(n, c);
-      if (!n.includes('.')) break;
+      if (parentName(n) === '') break;
     }
   }
 

@@ -4,5 +4,5 @@ export { DnsDecodeError, isDnsDecodeError, type DnsDecodeErrorCode } from './err
 export * from './message';
 export * from './edns';
 export * from './ip';
-export { decodeName, encodeName, nameLabels, normalizeName, validateName, nameEncodingLength } from './name';
+export { decodeName, encodeName, escapeLabel, isInDomain, nameLabels, normalizeName, parentName, validateName, nameEncodingLength } from './name';
 export { FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals } from './fast';

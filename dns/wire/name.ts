@@ -1,16 +1,66 @@
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from './constants';
 import { DnsDecodeError } from './errors';
 
-/** Normalises a domain name for comparison: lower case, no trailing dot ('' is the root). */
+// Names are held in presentation format (RFC 1035 §5.1): labels joined by '.', where a '.' or '\\'
+// inside a label is escaped with a backslash, so a label holding a dot byte stays one label from
+// the wire to the answer (RFC 1035 §3.1, RFC 4343 §2.1).
+
+/** The presentation form of one raw label: `.` and `\` escaped. */
+export function escapeLabel(raw: string): string {
+  return raw.includes('.') || raw.includes('\\') ? raw.replace(/[.\\]/g, (c) => `\\${c}`) : raw;
+}
+
+/** True when the character at `i` of `name` is escaped (an odd run of backslashes before it). */
+function escapedAt(name: string, i: number): boolean {
+  let n = 0;
+  while (i - 1 - n >= 0 && name.charCodeAt(i - 1 - n) === 0x5c) n++;
+  return (n & 1) === 1;
+}
+
+/** Raw labels of a presentation-format name, escapes resolved; the root ('') has none. */
+function rawLabels(name: string): string[] {
+  const labels: string[] = [];
+  let cur = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    if (c === '\\' && i + 1 < name.length) {
+      cur += name[++i]!;
+    } else if (c === '.') {
+      labels.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  if (cur !== '' || labels.length > 0) labels.push(cur);
+  return labels;
+}
+
+/** Normalises a domain name for comparison: lower case, no trailing (unescaped) dot ('' is the root). */
 export function normalizeName(name: string): string {
-  const n = name.endsWith('.') ? name.slice(0, -1) : name;
+  const n = name.endsWith('.') && !escapedAt(name, name.length - 1) ? name.slice(0, -1) : name;
   return n.toLowerCase();
 }
 
-/** Labels of a presentation-format name (no escapes supported: zone names are plain host names). */
+/** Raw labels of a presentation-format name, normalised (a label may hold a '.' byte). */
 export function nameLabels(name: string): string[] {
-  const n = normalizeName(name);
-  return n === '' ? [] : n.split('.');
+  return rawLabels(normalizeName(name));
+}
+
+/** The name one label up (`a.b.c` -> `b.c`, `c` -> ''), label boundaries kept. */
+export function parentName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) === 0x5c) i++;
+    else if (name.charCodeAt(i) === 0x2e) return name.slice(i + 1);
+  }
+  return '';
+}
+
+/** True when normalised `name` is `origin` or below it, comparing whole labels. */
+export function isInDomain(name: string, origin: string): boolean {
+  if (name === origin || origin === '') return true;
+  const at = name.length - origin.length - 1;
+  return at > 0 && name.endsWith(origin) && name.charCodeAt(at) === 0x2e && !escapedAt(name, at);
 }
 
 /** Uncompressed wire length of a name (RFC 1035 §3.1). */
@@ -41,9 +91,9 @@ export type CompressionTable = Map<string, number>;
  */
 export function encodeName(name: string, buf: Buffer, offset: number, table?: CompressionTable): number {
   // Labels keep their case on the wire (resolvers check 0x20 case randomisation); the table is keyed in lower case.
-  const trimmed = name.endsWith('.') ? name.slice(0, -1) : name;
-  const labels = trimmed === '' ? [] : trimmed.split('.');
-  const lower = labels.map((l) => l.toLowerCase());
+  const trimmed = name.endsWith('.') && !escapedAt(name, name.length - 1) ? name.slice(0, -1) : name;
+  const labels = rawLabels(trimmed);
+  const lower = labels.map((l) => escapeLabel(l.toLowerCase()));
   let o = offset;
   for (let i = 0; i < labels.length; i++) {
     const suffix = lower.slice(i).join('.');
@@ -100,7 +150,7 @@ export function decodeName(buf: Uint8Array, offset: number): DecodedName {
     if (o + 1 + len > buf.length) throw new DnsDecodeError('DNS_ERR_TRUNCATED', o, 'label runs past the end of the message');
     total += len + 1;
     if (total > MAX_NAME_LENGTH) throw new DnsDecodeError('DNS_ERR_NAME_TOO_LONG', o, `name longer than ${MAX_NAME_LENGTH} octets`);
-    parts.push(Buffer.from(buf.buffer, buf.byteOffset + o + 1, len).toString('latin1'));
+    parts.push(escapeLabel(Buffer.from(buf.buffer, buf.byteOffset + o + 1, len).toString('latin1')));
     o += 1 + len;
   }
   return { name: parts.join('.'), next };

@@ -1,6 +1,6 @@
 import { CLASS_IN, QTYPE } from '../wire/constants';
 import type { ResourceRecord } from '../wire/message';
-import { normalizeName } from '../wire/name';
+import { isInDomain, normalizeName, parentName } from '../wire/name';
 import type { StaticRecord, ZoneConfig, ZoneDefinition } from './schema';
 
 const TYPE_OF: Readonly<Record<StaticRecord['type'], number>> = { A: QTYPE.A, AAAA: QTYPE.AAAA, CNAME: QTYPE.CNAME, TXT: QTYPE.TXT };
@@ -70,7 +70,7 @@ export class Zone {
 
   /** True when `name` (normalised) is the apex or below it. */
   contains(name: string): boolean {
-    return name === this.origin || name.endsWith(`.${this.origin}`);
+    return isInDomain(name, this.origin);
   }
 
   /** Static records at `name` (normalised), possibly empty. */
@@ -89,7 +89,7 @@ export class Zone {
     while (this.contains(n) && !this.existing.has(n)) {
       this.existing.add(n);
       if (n === this.origin) break;
-      n = n.slice(n.indexOf('.') + 1);
+      n = parentName(n);
     }
   }
 
