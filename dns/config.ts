@@ -4,6 +4,7 @@ import './formats';
 import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
 import { ZoneDefinitionSchema } from './zone/schema';
 import { DEFAULT_TCP } from './server/tcp';
+import { DEFAULT_COOKIES } from './server/cookies';
 
 /** How UDP is read and written: batched over recvmmsg/sendmmsg (Linux, native addon) or one datagram at a time over node:dgram. */
 export const UDP_TRANSPORTS = ['batched', 'dgram'] as const;
@@ -50,6 +51,19 @@ export const DnsConfigSchema = Type.Object({
     queryTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_TCP.queryTimeoutMs }),
     maxPendingResponseBytes: Type.Integer({ minimum: 1, default: DEFAULT_TCP.maxPendingResponseBytes }),
     writeStallTimeoutMs: Type.Integer({ minimum: 1, default: DEFAULT_TCP.writeStallTimeoutMs }),
+  }, { additionalProperties: false, default: {} }),
+  /** DNS cookies (RFC 7873, RFC 9018): clients with a valid server cookie are exempt from rate limiting. */
+  cookies: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    /** 16-byte master secret, 32 hex digits, shared by every server of an anycast set; random per process (per cluster) when absent. */
+    secret: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
+    rotateSeconds: Type.Integer({ minimum: 60, default: DEFAULT_COOKIES.rotateSeconds }),
+  }, { additionalProperties: false, default: {} }),
+  /** Which server answered (RFC 5001 NSID, RFC 4892 CHAOS id.server / version.bind); false turns one off; absent: host name, 'Meridian GeoDNS'. */
+  identity: Type.Object({
+    nsid: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Literal(false)])),
+    id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Literal(false)])),
+    version: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Literal(false)])),
   }, { additionalProperties: false, default: {} }),
   rrl: Type.Object({
     enabled: Type.Boolean({ default: true }),

@@ -8,6 +8,8 @@ import { DnsMetrics } from './server/metrics';
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
 import { defaultUdpTransport, listen } from './server/transport';
 import { DEFAULT_TCP, type TcpOptions } from './server/tcp';
+import { CookieSecrets, DEFAULT_COOKIES, type CookieOptions } from './server/cookies';
+import { defaultIdentity, type IdentityOptions } from './server/identity';
 import { WatchClient, type WatchStatus } from './watch/client';
 import { checkWorkloads, type WatchEvent, type WorkloadEndpoints } from './watch/protocol';
 import { loadSnapshot, SnapshotWriter } from './watch/snapshot';
@@ -26,6 +28,8 @@ export type { WatchStatus } from './watch/client';
 export type { PendingState, StateGuardOptions } from './watch/guard';
 export type { RrlOptions } from './server/rrl';
 export { DEFAULT_TCP, type TcpOptions } from './server/tcp';
+export type { CookieOptions } from './server/cookies';
+export type { IdentityOptions } from './server/identity';
 export { DnsDecodeError } from './wire/errors';
 
 /** Options of `startDnsServer`. */
@@ -53,6 +57,10 @@ export interface DnsServerOptions {
   readonly maxAddresses?: number;
   /** Largest UDP response to EDNS clients (default 1232). */
   readonly maxUdpPayload?: number;
+  /** DNS cookies (default on, with a random secret rotating hourly). */
+  readonly cookies?: Partial<CookieOptions>;
+  /** NSID and CHAOS identity (default: the host name; `false` turns one off). */
+  readonly identity?: Partial<IdentityOptions>;
   /** Response-rate limiting (default on, loopback exempt); false turns it off. */
   readonly rrl?: Partial<RrlOptions> | false;
   readonly tcp?: Partial<TcpOptions>;
@@ -121,7 +129,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     }
   }
   const metrics = new DnsMetrics();
-  const handler = new QueryHandler(zones, store, geo, metrics, { maxUdpPayload: options.maxUdpPayload ?? MAX_UDP_EDNS });
+  const cookieOptions = { ...DEFAULT_COOKIES, ...options.cookies };
+  const cookies = cookieOptions.enabled ? new CookieSecrets(cookieOptions) : undefined;
+  const handler = new QueryHandler(zones, store, geo, metrics, { maxUdpPayload: options.maxUdpPayload ?? MAX_UDP_EDNS,
+    identity: { ...defaultIdentity(), ...options.identity }, cookies });
   const rrl = new ResponseRateLimiter(options.rrl === false ? { ...DEFAULT_RRL, enabled: false } : { ...DEFAULT_RRL, ...options.rrl });
   const address = options.address ?? '127.0.0.1';
   const warm = (): void => {
@@ -137,7 +148,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   };
   store.onChange(warm);
   warm();
-  const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, {
+  const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, cookies, {
     tcp: { ...DEFAULT_TCP, ...options.tcp }, udp: options.udpTransport ?? defaultUdpTransport(), reusePort: options.reusePort,
     onError: (e) => log(`dns: ${e.stack ?? e.message}`),
   });
@@ -213,7 +224,8 @@ export function dnsOptionsFromConfig(cfg: DnsConfig): DnsServerOptions {
     stateGuard: cfg.watch ? { maxRemovedShare: cfg.watch.maxRemovedShare, confirmAfterMs: cfg.watch.confirmAfterSeconds * 1000 } : undefined,
     ttlBounds: { min: cfg.ttlBounds.minSeconds, max: cfg.ttlBounds.maxSeconds },
     maxAddresses: cfg.maxAddresses, maxUdpPayload: cfg.maxUdpPayloadBytes,
-    rrl: cfg.rrl, udpTransport: cfg.udpTransport, tcp: cfg.tcp,
+    rrl: cfg.rrl, udpTransport: cfg.udpTransport, tcp: cfg.tcp, cookies: cfg.cookies,
+    identity: Object.fromEntries(Object.entries(cfg.identity).filter(([, v]) => v !== undefined)) as Partial<IdentityOptions>,
   };
 }
 

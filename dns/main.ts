@@ -3,6 +3,8 @@
  * The GeoDNS server's entry point (`meridian-dns`): reads its settings once (a JSON or YAML file,
  * then flags), validates them with every error's key path, and serves until SIGINT or SIGTERM.
  */
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -18,7 +20,8 @@ DnsConfigSchema (address, port, admin, zones, watch, snapshotPath, ttlBounds, rr
 it the server serves the example zone meridian.test. --watch follows the scheduler's watch stream;
 its token is --token, else $MERIDIAN_API_TOKEN. --workers N > 1 runs N processes on one port.
 --udp picks the UDP transport (default: batched recvmmsg/sendmmsg where its addon is built).
---json prints one line { address, port, adminPort } once the server answers.`;
+--json prints one line { address, port, adminPort } once the server answers. $MERIDIAN_DNS_COOKIE_SECRET
+(32 hex digits) sets the DNS cookie secret when the settings do not.`;
 
 const OPTIONS = {
   config: { type: 'string' }, address: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' },
@@ -74,6 +77,10 @@ export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<
     if (!(UDP_TRANSPORTS as readonly string[]).includes(values.udp)) throw new DnsUsageError(`--udp must be ${UDP_TRANSPORTS.join(' or ')}, got '${values.udp}'`);
     raw.udpTransport = values.udp;
   }
+  if (env.MERIDIAN_DNS_COOKIE_SECRET) {
+    const cookies = (raw.cookies ?? {}) as Record<string, unknown>;
+    if (cookies.secret === undefined) raw.cookies = { ...cookies, secret: env.MERIDIAN_DNS_COOKIE_SECRET };
+  }
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new DnsUsageError(`--workers must be a whole number from 1 to 64, got '${values.workers}'`);
   return { config: loadDnsConfig(raw), workers, json: values.json === true };
@@ -85,6 +92,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { config, workers, json } = dnsConfigFromArgs(argv, process.env);
+  // A cluster's workers must share one cookie secret: the primary picks it and its forks inherit it.
+  if (workers > 1 && cluster.isPrimary && !config.cookies.secret && !process.env.MERIDIAN_DNS_COOKIE_SECRET) {
+    process.env.MERIDIAN_DNS_COOKIE_SECRET = randomBytes(16).toString('hex');
+  }
   const options = dnsOptionsFromConfig(config);
   // Only processes that answer load the table (not a cluster's primary); building it in a worker
   // thread leaves its garbage there, so the serving heap stays small.

@@ -6,21 +6,29 @@ import { type Family, NO_ADDRESSES } from '../answer/select';
 import { WorkloadAnswer } from '../answer/workload';
 import type { Zone, ZoneSet } from '../zone/zone';
 import {
-  CLASS_IN, ECS_FAMILY, EDNS_OPTION_ECS, FLAG, HEADER_LENGTH, MAX_TCP_MESSAGE, MAX_UDP_PLAIN, OPCODE_QUERY, QTYPE, RCODE,
+  CLASS_ANY, CLASS_IN, ECS_FAMILY, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, FLAG, HEADER_LENGTH, MAX_TCP_MESSAGE, MAX_UDP_PLAIN, OPCODE_QUERY, QTYPE, RCODE, TSIG_ERROR_BADKEY,
 } from '../wire/constants';
 import { type ClientSubnet, decodeClientSubnet, encodeClientSubnet, optRecord } from '../wire/edns';
 import { isDnsDecodeError } from '../wire/errors';
 import { FastQuery, FastStatus, parseQuery } from '../wire/fast';
 import { ipv4ToUint, ipv6ToBytes } from '../wire/ip';
 import { decode, type DnsMessage, encode, type EdnsOption, type ResourceRecord } from '../wire/message';
-import { normalizeName } from '../wire/name';
+import { decodeName, normalizeName } from '../wire/name';
 import { type DnsMetrics, LOCATION_VIA } from './metrics';
+import { checkCookie, clientAddressBytes, COOKIE_MALFORMED, type CookieSecrets } from './cookies';
+import { chaosText, CLASS_CH, type IdentityOptions } from './identity';
 
 /** Settings of the query handler. */
 export interface HandlerOptions {
   /** Largest UDP response we send to EDNS clients (RFC 6891 §6.2.5); also advertised in our OPT. */
   readonly maxUdpPayload: number;
+  /** NSID and CHAOS identity (RFC 5001, RFC 4892); all off when absent. */
+  readonly identity?: IdentityOptions;
+  /** DNS cookies (RFC 7873, RFC 9018); off when absent. */
+  readonly cookies?: CookieSecrets;
 }
+
+const NO_IDENTITY: IdentityOptions = Object.freeze({ nsid: false, id: false, version: false });
 
 /** Where a workload answer's decision came from: set by `locate`, read right after. */
 interface Located {
@@ -41,6 +49,7 @@ export class QueryHandler {
   private readonly q = new FastQuery();
   private readonly v6 = Buffer.alloc(16);
   private readonly loc: Located = { decision: 0, scope: 0, via: 0 };
+  private readonly identity: IdentityOptions;
 
   constructor(
     private readonly zones: ZoneSet,
@@ -48,7 +57,9 @@ export class QueryHandler {
     private readonly geo: GeoTableHolder,
     private readonly metrics: DnsMetrics,
     private readonly options: HandlerOptions,
-  ) {}
+  ) {
+    this.identity = options.identity ?? NO_IDENTITY;
+  }
 
   /**
    * The response to `msg` from `client` (an IP address text), or undefined when nothing must be
@@ -248,10 +259,18 @@ export class QueryHandler {
     const opts = m.additionals.filter((r) => r.type === QTYPE.OPT);
     const reqOpt = opts[0];
     const limit = udp ? this.udpLimit(reqOpt !== undefined, reqOpt?.class ?? 0) : MAX_TCP_MESSAGE;
+    // Options every response carries once the query's OPT has been read (RFC 5001, RFC 7873).
+    const extraOptions: EdnsOption[] = [];
+    // QCLASS ANY is answered as IN, but not authoritatively: another class could hold other data.
+    let aa = true;
+    const optFor = (rcode: number, ecsOut?: EdnsOption): ResourceRecord[] => (reqOpt
+      ? [optRecord(this.options.maxUdpPayload, ecsOut ? [ecsOut, ...extraOptions] : extraOptions, rcode >>> 4, (reqOpt.ttl & 0x8000) !== 0)] : []);
     const reply = (rcode: number, answers: ResourceRecord[] = [], authorities: ResourceRecord[] = [], additionals: ResourceRecord[] = [],
-      ecsOut?: EdnsOption, authoritative = true): Buffer => {
-      const flags = FLAG.QR | (authoritative ? FLAG.AA : 0) | (m.flags & (0x7800 | FLAG.RD | FLAG.CD)) | (rcode & 0x0f);
-      const opt = reqOpt ? [optRecord(this.options.maxUdpPayload, ecsOut ? [ecsOut] : [], rcode >>> 4, (reqOpt.ttl & 0x8000) !== 0)] : [];
+      ecsOut?: EdnsOption, authoritative = aa): Buffer => {
+      // CD means nothing to an opcode we do not implement: a NOTIMP reply does not echo it.
+      const echoed = 0x7800 | FLAG.RD | (rcode === RCODE.NOTIMP ? 0 : FLAG.CD);
+      const flags = FLAG.QR | (authoritative ? FLAG.AA : 0) | (m.flags & echoed) | (rcode & 0x0f);
+      const opt = optFor(rcode, ecsOut);
       const full: DnsMessage = { id: m.id, flags, questions: m.questions.slice(0, 1), answers, authorities, additionals: [...additionals, ...opt] };
       let out = encode(full);
       if (out.length > limit) {
@@ -279,12 +298,35 @@ export class QueryHandler {
         // RFC 7871 §6: SCOPE PREFIX-LENGTH must be 0 in queries.
         if (ecs.scopePrefixLength !== 0) return reply(RCODE.FORMERR, [], [], [], undefined, false);
       }
+      const cookies = reqOpt.data.options.filter((o) => o.code === EDNS_OPTION_COOKIE);
+      const secrets = this.options.cookies;
+      if (cookies[0] && secrets) {
+        const ip = clientAddressBytes(client);
+        // RFC 7873 §5.2.2: a cookie of a wrong length, or two of them, is a FORMERR.
+        if (cookies.length > 1 || checkCookie(secrets, cookies[0].data, ip) === COOKIE_MALFORMED) return reply(RCODE.FORMERR, [], [], [], undefined, false);
+        const clientCookie = cookies[0].data.subarray(0, 8);
+        extraOptions.push({ code: EDNS_OPTION_COOKIE, data: Buffer.concat([clientCookie, secrets.make(clientCookie, ip)]) });
+      }
+      const nsid = this.identity.nsid;
+      if (nsid !== false && reqOpt.data.options.some((o) => o.code === EDNS_OPTION_NSID)) {
+        extraOptions.push({ code: EDNS_OPTION_NSID, data: Buffer.from(nsid, 'utf8') });
+      }
     }
+    // RFC 8945 §5.2: a signed query whose key we do not have (we have none) gets NOTAUTH with BADKEY, unsigned.
+    const tsig = m.additionals.find((r) => r.type === QTYPE.TSIG);
+    if (tsig) return badKeyReply(m, tsig, optFor(RCODE.NOERROR)) ?? reply(RCODE.FORMERR, [], [], [], undefined, false);
     const qn = m.questions[0]!;
     const name = normalizeName(qn.name);
+    if (qn.class === CLASS_CH) {
+      // RFC 4892: the server's identity under class CHAOS.
+      const text = qn.type === QTYPE.TXT || qn.type === QTYPE.ANY ? chaosText(this.identity, name) : undefined;
+      if (text === undefined) return reply(RCODE.REFUSED, [], [], [], undefined, false);
+      return reply(RCODE.NOERROR, [{ name: qn.name, type: QTYPE.TXT, class: CLASS_CH, ttl: 0, data: { kind: 'txt', strings: [Buffer.from(text, 'utf8')] } }]);
+    }
+    if (qn.class === CLASS_ANY) aa = false;
     const zone = this.zones.findZone(name);
     // Authoritative only: no recursion, nothing outside our zones (RFC 1035 §4.3.1, RA stays clear).
-    if (qn.class !== CLASS_IN || !zone || qn.type === QTYPE.AXFR || qn.type === QTYPE.IXFR) {
+    if ((qn.class !== CLASS_IN && qn.class !== CLASS_ANY) || !zone || qn.type === QTYPE.AXFR || qn.type === QTYPE.IXFR) {
       return reply(RCODE.REFUSED, [], [], [], ecs ? encodeClientSubnet({ ...ecs, scopePrefixLength: 0 }) : undefined, false);
     }
     let scope = 0;
@@ -342,7 +384,8 @@ export class QueryHandler {
         break;
       }
       const cname = currentZone.recordsAt(current).find((r) => r.type === QTYPE.CNAME);
-      if (!cname || cname.data.kind !== 'name' || qn.type === QTYPE.CNAME) break;
+      // ANY at a CNAME owner is answered with the CNAME alone (RFC 8482 lets ANY be partial; no chain, no NODATA).
+      if (!cname || cname.data.kind !== 'name' || qn.type === QTYPE.CNAME || qn.type === QTYPE.ANY) break;
       answers.push({ ...cname, name: owner });
       current = cname.data.name;
       owner = current;
@@ -354,7 +397,7 @@ export class QueryHandler {
     if (answers.length > 0) {
       const last = answers[answers.length - 1]!;
       const targetZone = this.zones.findZone(current);
-      if (last.type === QTYPE.CNAME && qn.type !== QTYPE.CNAME && targetZone) {
+      if (last.type === QTYPE.CNAME && qn.type !== QTYPE.CNAME && qn.type !== QTYPE.ANY && targetZone) {
         // A chain ending on an in-zone name without the type: the rcode is about the last target (RFC 6604 §2).
         const exists = targetZone.exists(current) || this.store.nameExists(current);
         if (!exists && this.store.stateLost) return reply(RCODE.SERVFAIL, answers, [], [], ecsOut);
@@ -393,4 +436,33 @@ function formErrHeader(msg: Buffer): Buffer | undefined {
   const flags = FLAG.QR | (((msg[2]! << 8) | msg[3]!) & (0x7800 | FLAG.RD)) | RCODE.FORMERR;
   out.writeUInt16BE(flags, 2);
   return out;
+}
+
+/**
+ * NOTAUTH for a TSIG-signed query when no key is configured (RFC 8945 §5.2, §5.3.2): the question,
+ * the OPT record `opt` (when the query had one) and, last, an unsigned TSIG record with error
+ * BADKEY, the request's key name, algorithm, time and original ID, and an empty MAC. Undefined
+ * when the request's TSIG record is malformed.
+ */
+function badKeyReply(m: DnsMessage, tsig: ResourceRecord, opt: ResourceRecord[]): Buffer | undefined {
+  if (tsig.data.kind !== 'raw') return undefined;
+  const raw = tsig.data.bytes;
+  let rdata: Buffer;
+  try {
+    // Algorithm name (uncompressed, RFC 8945 §4.2), time signed (48 bits), fudge, MAC size + MAC, original ID.
+    const alg = decodeName(raw, 0);
+    const macSize = raw.readUInt16BE(alg.next + 8);
+    const origId = raw.readUInt16BE(alg.next + 10 + macSize);
+    rdata = Buffer.alloc(alg.next + 16);
+    raw.copy(rdata, 0, 0, alg.next + 8);
+    rdata.writeUInt16BE(0, alg.next + 8);
+    rdata.writeUInt16BE(origId, alg.next + 10);
+    rdata.writeUInt16BE(TSIG_ERROR_BADKEY, alg.next + 12);
+    rdata.writeUInt16BE(0, alg.next + 14);
+  } catch {
+    return undefined;
+  }
+  const flags = FLAG.QR | (m.flags & (0x7800 | FLAG.RD | FLAG.CD)) | RCODE.NOTAUTH;
+  return encode({ id: m.id, flags, questions: m.questions.slice(0, 1), answers: [], authorities: [],
+    additionals: [...opt, { name: tsig.name, type: QTYPE.TSIG, class: CLASS_ANY, ttl: 0, data: { kind: 'raw', bytes: rdata } }] });
 }

@@ -6,6 +6,7 @@ import type { UdpTransport } from '../config';
 import type { QueryHandler } from './handler';
 import type { DnsMetrics } from './metrics';
 import { ResponseRateLimiter, RrlAction, slipReply } from './rrl';
+import { type CookieSecrets, hasValidServerCookie } from './cookies';
 import { TcpConnections, type TcpOptions, type TcpStats } from './tcp';
 import { BatchedUdpSocket, batchedUdpAvailable, type DatagramHandler } from './udp-batch';
 
@@ -51,8 +52,8 @@ interface UdpListener {
  * is chosen first and TCP binds to it; a clash retries with another port).
  */
 export async function listen(address: string, port: number, handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter,
-  options: ListenOptions): Promise<Listeners> {
-  const answer = datagramAnswerer(handler, metrics, rrl, options.onError);
+  cookies: CookieSecrets | undefined, options: ListenOptions): Promise<Listeners> {
+  const answer = datagramAnswerer(handler, metrics, rrl, cookies, options.onError);
   for (let attempt = 0; ; attempt++) {
     const udp = options.udp === 'batched' ? listenBatched(address, port, answer, options.reusePort ?? false)
       : await listenDgram(address, port, answer, options.onError);
@@ -93,7 +94,8 @@ export async function listen(address: string, port: number, handler: QueryHandle
 }
 
 /** The UDP reply to one datagram from `peer`, after response-rate limiting; undefined sends nothing. */
-function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter, onError: (e: Error) => void): DatagramHandler {
+function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter, cookies: CookieSecrets | undefined,
+  onError: (e: Error) => void): DatagramHandler {
   return (msg, peer) => {
     metrics.udp++;
     let out: Buffer | undefined;
@@ -105,6 +107,8 @@ function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: Respo
       return undefined;
     }
     if (out === undefined || !rrl.options.enabled) return out;
+    // RFC 7873 §5.3: a client that returns our server cookie is not spoofed, so it is not limited.
+    if (cookies !== undefined && hasValidServerCookie(cookies, msg, peer)) return out;
     const action = rrl.check(peer, out, Date.now());
     if (action === RrlAction.DROP) { metrics.rrlDropped++; return undefined; }
     if (action === RrlAction.SLIP) { metrics.rrlSlipped++; return slipReply(out); }

@@ -9,6 +9,8 @@ export const QTYPE = Object.freeze({
   TXT: 16,
   AAAA: 28,
   OPT: 41,
+  /** Transaction signature (RFC 8945 §4.2). */
+  TSIG: 250,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -16,6 +18,10 @@ export const QTYPE = Object.freeze({
 
 /** Class IN (RFC 1035 §3.2.4). */
 export const CLASS_IN = 1;
+/** QCLASS ANY (RFC 1035 §3.2.5). */
+export const CLASS_ANY = 255;
+/** TSIG error: the key is not known (RFC 8945 §5.2). */
+export const TSIG_ERROR_BADKEY = 17;
 
 /** Response codes (RFC 1035 §4.1.1; BADVERS from RFC 6891 §9 is an extended code: 16). */
 export const RCODE = Object.freeze({
@@ -25,6 +31,8 @@ export const RCODE = Object.freeze({
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** Not authorized: a TSIG error (RFC 8945 §5.2). */
+  NOTAUTH: 9,
   BADVERS: 16,
 } as const);
 
@@ -41,6 +49,12 @@ export const FLAG = Object.freeze({
 
 /** Opcode QUERY (RFC 1035 §4.1.1). */
 export const OPCODE_QUERY = 0;
+
+/** EDNS option code of NSID (RFC 5001 §2.3). */
+export const EDNS_OPTION_NSID = 3;
+
+/** EDNS option code of DNS COOKIE (RFC 7873 §4). */
+export const EDNS_OPTION_COOKIE = 10;
 
 /** EDNS option code of Client Subnet (RFC 7871 §6). */
 export const EDNS_OPTION_ECS = 8;

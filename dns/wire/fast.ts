@@ -1,4 +1,4 @@
-import { CLASS_IN, ECS_FAMILY, EDNS_OPTION_ECS, HEADER_LENGTH, MAX_NAME_LENGTH, QTYPE } from './constants';
+import { CLASS_IN, ECS_FAMILY, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, HEADER_LENGTH, MAX_NAME_LENGTH, QTYPE } from './constants';
 
 /** Outcome of `parseQuery`. */
 export const FastStatus = Object.freeze({
@@ -125,6 +125,8 @@ export function parseQuery(msg: Buffer, out: FastQuery): number {
     const olen = (msg[p + 2]! << 8) | msg[p + 3]!;
     const data = p + 4;
     if (data + olen > end) return FastStatus.SLOW;
+    // A cookie or NSID request is answered with options of its own: the full path writes them.
+    if (code === EDNS_OPTION_COOKIE || code === EDNS_OPTION_NSID) return FastStatus.SLOW;
     if (code === EDNS_OPTION_ECS) {
       // RFC 7871 §6/§7.1.2: a malformed or repeated option is a FORMERR.
       if (out.ecsFamily !== 0 || olen < 4) return FastStatus.FORMERR;

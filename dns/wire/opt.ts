@@ -1,20 +1,12 @@
 import { MAX_TCP_MESSAGE } from './constants';
-import { findOptRdlength } from './scan';
+import { findEdnsOption, findOptRdlength } from './scan';
 
 /** EDNS option code of edns-tcp-keepalive (RFC 7828 §3.1). */
 export const EDNS_OPTION_TCP_KEEPALIVE = 11;
 
 /** True when the query's OPT record carries an edns-tcp-keepalive option (any length: RFC 7828 §3.2.1 asks clients for none). */
 export function tcpKeepaliveRequested(query: Uint8Array): boolean {
-  const at = findOptRdlength(query);
-  if (at < 0) return false;
-  const end = at + 2 + ((query[at]! << 8) | query[at + 1]!);
-  for (let off = at + 2; off + 4 <= end;) {
-    const code = (query[off]! << 8) | query[off + 1]!;
-    if (code === EDNS_OPTION_TCP_KEEPALIVE) return true;
-    off += 4 + ((query[off + 2]! << 8) | query[off + 3]!);
-  }
-  return false;
+  return findEdnsOption(query, EDNS_OPTION_TCP_KEEPALIVE) >= 0;
 }
 
 /**

@@ -85,3 +85,20 @@ export function questionEnd(msg: Uint8Array): number {
   }
   return off;
 }
+
+/**
+ * Offset of the first EDNS option `code` in the message's OPT record (its 2-byte code; length at +2,
+ * data at +4), or -1 when there is none or the message is malformed.
+ */
+export function findEdnsOption(msg: Uint8Array, code: number): number {
+  const at = findOptRdlength(msg);
+  if (at < 0) return -1;
+  const end = at + 2 + ((msg[at]! << 8) | msg[at + 1]!);
+  for (let off = at + 2; off + 4 <= end;) {
+    const len = (msg[off + 2]! << 8) | msg[off + 3]!;
+    if (off + 4 + len > end) return -1;
+    if (((msg[off]! << 8) | msg[off + 1]!) === code) return off;
+    off += 4 + len;
+  }
+  return -1;
+}
