@@ -1,11 +1,133 @@
 /**
- * MaxMind DB (`.mmdb`: GeoLite2/GeoIP2 City, DB-IP, IPinfo) to table columns. mmdb-lib decodes the
- * data records; its reader answers one address at a time and cannot list networks, so the search
+ * MaxMind DB (`.mmdb`: GeoLite2/GeoIP2 City, DB-IP, IPinfo) to table columns. mmdb-lib reads and
+ * checks the metadata; its reader answers one address at a time and cannot list networks, so the search
  * tree is walked here (MaxMind DB format spec 2.0, "Search Tree Section") in address order, which
  * yields sorted, disjoint ranges directly.
  */
 import { Reader, type CityResponse } from 'mmdb-lib';
-import { GeoIpError, formatIpv4, formatIpv6, packCountry, type GeoTableData } from '../../index';
+import { GeoIpError, packCountry, type GeoTableData } from '../../index';
+
+/** The fields of a City-like record the table needs. */
+interface CityFields {
+  latitude?: number;
+  longitude?: number;
+  country?: string;
+  registeredCountry?: string;
+}
+
+// Data field types (MaxMind DB format spec 2.0, "Output Data Section").
+const T_POINTER = 1;
+const T_STRING = 2;
+const T_DOUBLE = 3;
+const T_MAP = 7;
+const T_ARRAY = 11;
+const T_BOOLEAN = 14;
+
+/**
+ * Reads only the fields a table needs from data records: mmdb-lib decodes whole records (names
+ * in every language, subdivisions), which for the hundreds of thousands of distinct records of a
+ * City database costs more than the whole tree walk. Bounds-checked: throws `GeoIpError`.
+ */
+class DataSection {
+  constructor(private readonly db: Buffer, private readonly base: number) {}
+
+  private need(o: number, n: number): void {
+    if (o < 0 || o + n > this.db.length) throw new GeoIpError('GEOIP_BAD_DATA', `MaxMind DB data record at ${o} runs past the file`);
+  }
+
+  // The field at `o`: its type, size and payload offset, through one pointer; `next` is after the field at `o`.
+  private field(o: number, follow = true): { type: number; size: number; payload: number; next: number } {
+    this.need(o, 1);
+    const ctrl = this.db[o]!;
+    let type = ctrl >> 5;
+    let p = o + 1;
+    if (type === T_POINTER) {
+      const ss = (ctrl >> 3) & 3;
+      this.need(p, ss + 1);
+      const v = ctrl & 7;
+      let target: number;
+      if (ss === 0) target = (v << 8) | this.db[p]!;
+      else if (ss === 1) target = ((v << 16) | this.db.readUInt16BE(p)) + 2048;
+      else if (ss === 2) target = (v * 0x1000000 + this.db.readUIntBE(p, 3)) + 526_336;
+      else target = this.db.readUInt32BE(p);
+      const next = p + ss + 1;
+      if (!follow) return { type: T_POINTER, size: 0, payload: next, next };
+      const f = this.field(this.base + target, false);
+      if (f.type === T_POINTER) throw new GeoIpError('GEOIP_BAD_DATA', `MaxMind DB pointer at ${o} points to a pointer`);
+      return { ...f, next };
+    }
+    if (type === 0) {
+      this.need(p, 1);
+      type = 7 + this.db[p]!;
+      p++;
+    }
+    let size = ctrl & 0x1f;
+    if (size >= 29) {
+      const extra = size - 28;
+      this.need(p, extra);
+      const n = this.db.readUIntBE(p, extra);
+      size = size === 29 ? 29 + n : size === 30 ? 285 + n : 65_821 + n;
+      p += extra;
+    }
+    // Containers' ends are found by `skip` only when needed: most lookups stop inside them.
+    const next = type === T_MAP || type === T_ARRAY || type === T_BOOLEAN ? p : p + size;
+    if (next > p) this.need(p, size);
+    return { type, size, payload: p, next };
+  }
+
+  // The offset just after the field at `o` (a pointer counts as its own bytes).
+  private skip(o: number): number {
+    const f = this.field(o, false);
+    if (f.type === T_POINTER || f.type === T_BOOLEAN) return f.next;
+    if (f.type !== T_MAP && f.type !== T_ARRAY) return f.next;
+    let p = f.payload;
+    for (let i = 0; i < (f.type === T_MAP ? 2 * f.size : f.size); i++) p = this.skip(p);
+    return p;
+  }
+
+  private string(o: number): string | undefined {
+    const f = this.field(o);
+    return f.type === T_STRING ? this.db.toString('utf8', f.payload, f.payload + f.size) : undefined;
+  }
+
+  // Calls `each(key, valueOffset)` for the entries of the map at `o`.
+  private entries(o: number, each: (key: string | undefined, value: number) => void): void {
+    const f = this.field(o);
+    if (f.type !== T_MAP) return;
+    let p = f.payload;
+    for (let i = 0; i < f.size; i++) {
+      const key = this.string(p);
+      const valueAt = this.skip(p);
+      each(key, valueAt);
+      p = this.skip(valueAt);
+    }
+  }
+
+  private double(o: number): number | undefined {
+    const f = this.field(o);
+    return f.type === T_DOUBLE && f.size === 8 ? this.db.readDoubleBE(f.payload) : undefined;
+  }
+
+  /** location.latitude/longitude, country.iso_code and registered_country.iso_code of the record at `offset`. */
+  cityFields(offset: number): CityFields {
+    const out: CityFields = {};
+    this.entries(this.base + offset, (key, at) => {
+      if (key === 'location') {
+        this.entries(at, (k, v) => {
+          if (k === 'latitude') out.latitude = this.double(v);
+          else if (k === 'longitude') out.longitude = this.double(v);
+        });
+      } else if (key === 'country' || key === 'registered_country') {
+        this.entries(at, (k, v) => {
+          if (k !== 'iso_code') return;
+          if (key === 'country') out.country = this.string(v);
+          else out.registeredCountry = this.string(v);
+        });
+      }
+    });
+    return out;
+  }
+}
 
 /** Reads a MaxMind DB with City-like records into table columns (source `dataset`); ranges without coordinates are left out. Throws `GeoIpError`. */
 export function readMmdb(db: Buffer): GeoTableData {
@@ -32,14 +154,16 @@ export function readMmdb(db: Buffer): GeoTableData {
   const lon: number[] = [];
   const country: number[] = [];
   const byPointer = new Map<number, number>();
-  const locate = (pointer: number, firstAddress: string): number => {
-    let id = byPointer.get(pointer);
+  const data = new DataSection(db, nodeCount * nodeBytes + 16);
+  const locate = (value: number): number => {
+    let id = byPointer.get(value);
     if (id !== undefined) return id;
-    const rec = reader.get(firstAddress);
-    const la = rec?.location?.latitude;
-    const lo = rec?.location?.longitude;
-    const cc = rec?.country?.iso_code ?? rec?.registered_country?.iso_code ?? '';
-    if (typeof la !== 'number' || typeof lo !== 'number' || !(la >= -90 && la <= 90 && lo >= -180 && lo <= 180)) {
+    // A data record value is the node count plus 16 plus the record's offset in the data section.
+    const rec = data.cityFields(value - nodeCount - 16);
+    const la = rec.latitude;
+    const lo = rec.longitude;
+    const cc = rec.country ?? rec.registeredCountry ?? '';
+    if (la === undefined || lo === undefined || !(la >= -90 && la <= 90 && lo >= -180 && lo <= 180)) {
       id = -1;
     } else {
       const c = /^[A-Z]{2}$/.test(cc) ? cc : '';
@@ -53,7 +177,7 @@ export function readMmdb(db: Buffer): GeoTableData {
         country.push(packCountry(c));
       }
     }
-    byPointer.set(pointer, id);
+    byPointer.set(value, id);
     return id;
   };
 
@@ -66,7 +190,7 @@ export function readMmdb(db: Buffer): GeoTableData {
   walk(v4Root, 32, (start, bits, value) => {
     const s = Number(start);
     const e = s + 2 ** (32 - bits) - 1;
-    const id = locate(value, formatIpv4(s));
+    const id = locate(value);
     if (id < 0) return;
     const n = v4Loc.length;
     if (n > 0 && v4Loc[n - 1] === id && v4[2 * n - 1]! + 1 === s) v4[2 * n - 1] = e;
@@ -79,7 +203,7 @@ export function readMmdb(db: Buffer): GeoTableData {
     let prevEnd = -1n;
     walk(0, 128, (start, bits, value) => {
       const end = start + (1n << BigInt(128 - bits)) - 1n;
-      const id = locate(value, formatIpv6(words(start)));
+      const id = locate(value);
       if (id < 0) return;
       const n = v6Loc.length;
       if (n > 0 && v6Loc[n - 1] === id && prevEnd + 1n === start) {
