@@ -148,17 +148,23 @@ export async function openPackage(file: string, workDir: string): Promise<Opened
   const dir = await mkdtemp(join(workDir, 'unpacked-'));
   try {
     const seen: string[] = [];
+    const unexpected: string[] = [];
     const allowed = new Set<string>(['manifest.json', ...GEOIP_LITE_FILES, MMDB_FILE]);
     await tar.x({
       file, cwd: dir, strict: true, preserveOwner: false, noChmod: true,
+      // A throw here would escape tar's parser as an uncaught exception: refuse, and fail after.
       filter: (path, entry) => {
         const name = path.replace(/^\.\//, '');
         const type = 'type' in entry ? entry.type : 'File';
-        if (!allowed.has(name) || type !== 'File') throw new Error(`package holds an unexpected entry '${path}' (${type})`);
+        if (!allowed.has(name) || type !== 'File' || seen.includes(name)) {
+          unexpected.push(`'${path}' (${type})`);
+          return false;
+        }
         seen.push(name);
         return true;
       },
     });
+    if (unexpected.length) throw new Error(`package holds an unexpected entry ${unexpected.join(', ')}`);
     if (!seen.includes('manifest.json')) throw new Error('package has no manifest.json');
     const manifest = parseManifest(await readFile(join(dir, 'manifest.json'), 'utf8'));
     const want = manifest.data === 'mmdb' ? [MMDB_FILE] : [...GEOIP_LITE_FILES];
