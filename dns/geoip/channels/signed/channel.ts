@@ -163,7 +163,8 @@ export class SignedPackageChannel implements GeoChannel {
     try {
       const sha = await sha256File(join(dir, CURRENT_FILE));
       if (sha !== meta.sha256) throw new Error(`its SHA-256 is ${sha}, ${CURRENT_META} says ${meta.sha256}`);
-      const { record, table } = await this.loadPackage(join(dir, CURRENT_FILE), meta.serial);
+      // Loaded even past its valid-until: stale data is the supervisor's to weigh, and health says so.
+      const { record, table } = await this.loadPackage(join(dir, CURRENT_FILE), meta.serial, false);
       if (this.stopped) return;
       this.current = { ...meta, prefixes: table.v4Count + table.v6Count, createdAt: record.createdAt, validUntil: record.validUntil };
       this.emit({ kind: 'locations', serial: meta.serial, createdAt: record.createdAt, validUntil: record.validUntil, table });
@@ -243,7 +244,7 @@ export class SignedPackageChannel implements GeoChannel {
       if (sha !== record.sha256) {
         throw new SignedRejection('SIGNED_DIGEST_MISMATCH', `package from ${record.url} has SHA-256 ${sha}, the signed TXT record says ${record.sha256}`);
       }
-      const { table, record: meta } = await this.loadPackage(incoming, record.serial);
+      const { table, record: meta } = await this.loadPackage(incoming, record.serial, true);
       if (this.stopped) return { result: 'rejected', code: 'SIGNED_FETCH_FAILED', reason: 'channel stopped' };
       const acceptedAt = this.now();
       const current: CurrentPackage = { serial: record.serial, sha256: sha, url: record.url, createdAt: meta.createdAt, validUntil: meta.validUntil, acceptedAt, prefixes: table.v4Count + table.v6Count };
@@ -261,7 +262,7 @@ export class SignedPackageChannel implements GeoChannel {
     }
   }
 
-  private async loadPackage(file: string, serial: number): Promise<{ table: Awaited<ReturnType<typeof loadPackageTable>>; record: { createdAt: number; validUntil: number } }> {
+  private async loadPackage(file: string, serial: number, requireFresh: boolean): Promise<{ table: Awaited<ReturnType<typeof loadPackageTable>>; record: { createdAt: number; validUntil: number } }> {
     let opened;
     try {
       opened = await openPackage(file, join(this.settings.stateDir, 'work'));
@@ -273,7 +274,7 @@ export class SignedPackageChannel implements GeoChannel {
         throw new SignedRejection('SIGNED_PACKAGE_INVALID', `package manifest has serial ${opened.manifest.serial}, the signed TXT record says ${serial}`);
       }
       const validUntil = Date.parse(opened.manifest.validUntil);
-      if (validUntil <= this.now()) {
+      if (requireFresh && validUntil <= this.now()) {
         throw new SignedRejection('SIGNED_PACKAGE_INVALID', `package serial ${serial} was valid until ${opened.manifest.validUntil}, already past`);
       }
       let table;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
   const keys = new Map<string, ZoneKeys>();
   const channels: SignedPackageChannel[] = [];
   let closedPort: number;
+  let web: Server | undefined;
 
   const record = (p: BuiltPackage, url = pathToFileURL(p.file).href): string =>
     formatPackageRecord({ sha256: p.sha256, serial: p.manifest.serial, url });
@@ -71,12 +72,22 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
     closedPort = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     add('ldns', 13, 'unreachable.test', record(pkgA, `http://127.0.0.1:${closedPort}/geoip.tar.gz`));
+    // The package over HTTP.
+    web = createServer((req, res) => {
+      if (req.url === '/a.tar.gz') res.end(readFileSync(pkgA.file));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => web!.listen(0, '127.0.0.1', r));
+    const webPort = (web.address() as AddressInfo).port;
+    add('bind', 13, 'http.test', record(pkgA, `http://127.0.0.1:${webPort}/a.tar.gz`));
+    add('ldns', 13, 'http-404.test', record(pkgA, `http://127.0.0.1:${webPort}/missing.tar.gz`));
     nsd = await startNsd(zones);
   });
 
   after(async () => {
     await Promise.all(channels.map((c) => c.stop()));
     await nsd?.stop();
+    await new Promise<void>((r) => (web ? web.close(() => r()) : r()));
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
@@ -184,6 +195,18 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
     await expectRejected(channel('unreachable.test'), 'SIGNED_FETCH_FAILED', new RegExp(`package could not be fetched from http://127\\.0\\.0\\.1:${closedPort}/geoip\\.tar\\.gz: `));
   });
 
+  it('fetches the package over HTTP and accepts it', async () => {
+    const rec = recorder();
+    const c = channel('http.test');
+    await c.start(rec.sink);
+    assert.deepEqual(await c.settled(), { result: 'accepted', serial: 100, sha256: pkgA.sha256 });
+    assert.equal(countryOf(rec, MOVED_IP), 'GB');
+  });
+
+  it('rejects a package URL that answers with an HTTP error', async () => {
+    await expectRejected(channel('http-404.test'), 'SIGNED_FETCH_FAILED', /package could not be fetched from http:\/\/127\.0\.0\.1:\d+\/missing\.tar\.gz: HTTP 404 Not Found/);
+  });
+
   it('reports every server that did not answer', async () => {
     await expectRejected(channel('ldns13.test', { servers: [`127.0.0.1:${closedPort}`] }), 'SIGNED_QUERY_FAILED',
       new RegExp(`no server answered DNSKEY ldns13\\.test: 127\\.0\\.0\\.1:${closedPort}: `));
@@ -216,6 +239,18 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
       await waitFor('the channel to turn stale', () => c.health().state === 'stale', 8_000, 50);
       await waitFor('the sink to hear of it', () => rec.healthChanges > changes, 2_000, 20);
       assert.equal(rec.updates.length, 1);
+      await c.stop();
+      // A restart reloads the kept package though it is past its valid-until, and stays stale.
+      const again = recorder();
+      const c2 = new SignedPackageChannel({ name: '_geoip.short.test', servers: [own.server], trustAnchors: [k.ds], stateDir: join(dir, 'state') }, { log: () => undefined });
+      channels.push(c2);
+      await c2.start(again.sink);
+      assert.deepEqual(await c2.settled(), { result: 'unchanged', serial: 300 });
+      assert.equal(again.updates.length, 1);
+      assert.equal(again.updates[0]!.serial, 300);
+      assert.ok(again.updates[0]!.validUntil! < Date.now());
+      assert.equal(countryOf(again, MOVED_IP), 'DE');
+      assert.equal(c2.health().state, 'stale');
     } finally {
       await own.stop();
     }
