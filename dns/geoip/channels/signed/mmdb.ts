@@ -182,6 +182,8 @@ export function readMmdb(db: Buffer): GeoTableData {
   };
 
   // IPv4 lives at ::/96 of an IPv6 tree; ::ffff:0:0/96 and 2002::/16 are aliases of that subtree.
+  // It becomes the IPv4 ranges only: the table answers ::ffff:0:0/96 from them, while copies at
+  // ::/96 (IPv4-compatible, deprecated by RFC 4291 §2.5.5.1) and 2002::/16 would double the size.
   let v4Root = 0;
   if (ipVersion === 6) for (let i = 0; i < 96 && v4Root < nodeCount; i++) v4Root = record(v4Root, 0);
 
