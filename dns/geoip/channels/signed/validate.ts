@@ -109,7 +109,14 @@ function requireSignature(what: string, zone: string, rrset: readonly RawRecord[
   let timeFailure: SignedRejection | undefined;
   for (const sig of candidates) {
     for (const key of keys.filter((k) => k.tag === sig.keyTag && k.key.algorithm === sig.algorithm)) {
-      if (!verifyRrsig(sig, rrset, key.key)) continue;
+      let verified: boolean;
+      try {
+        verified = verifyRrsig(sig, rrset, key.key);
+      } catch {
+        // A malformed key or a label count beyond the owner's: this pair cannot vouch for the RRset.
+        verified = false;
+      }
+      if (!verified) continue;
       const state = validity(sig, nowMs);
       if (state === 'valid') return { sig, key };
       timeFailure ??= state === 'expired'
@@ -125,7 +132,12 @@ function rrsigsCovering(records: readonly SectionRecord[], owner: string, type: 
   const out: RrsigData[] = [];
   for (const r of records) {
     if (r.type !== DNSSEC_TYPE.RRSIG || !sameName(r.name, owner)) continue;
-    const sig = decodeRrsig(r.rdata);
+    let sig: RrsigData;
+    try {
+      sig = decodeRrsig(r.rdata);
+    } catch {
+      continue; // a malformed RRSIG vouches for nothing; the RRset then lacks a valid signature
+    }
     if (sig.typeCovered === type) out.push(sig);
   }
   return out;
@@ -138,7 +150,14 @@ function rrsigsCovering(records: readonly SectionRecord[], owner: string, type: 
 export function trustedKeys(zone: string, anchors: readonly TrustAnchor[], answers: readonly SectionRecord[], nowMs: number): readonly DnskeyData[] {
   const rrset = answers.filter((r) => r.type === DNSSEC_TYPE.DNSKEY && sameName(r.name, zone));
   if (rrset.length === 0) throw new SignedRejection('SIGNED_DNSKEY_UNTRUSTED', `no DNSKEY RRset at ${zone}`);
-  const keys: KeyEntry[] = rrset.map((r) => ({ tag: keyTag(r.rdata), key: decodeDnskey(r.rdata), rdata: r.rdata }));
+  const keys: KeyEntry[] = [];
+  for (const r of rrset) {
+    try {
+      keys.push({ tag: keyTag(r.rdata), key: decodeDnskey(r.rdata), rdata: r.rdata });
+    } catch (err) {
+      throw new SignedRejection('SIGNED_DNSKEY_UNTRUSTED', `a DNSKEY of ${zone} is malformed: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const mine = anchors.filter((a) => sameName(a.owner, zone));
   const matched = keys.filter((k) => (k.key.flags & DNSKEY_FLAG.ZONE) !== 0 && k.key.protocol === 3
     && mine.some((a) => dsMatches(zone, a.ds, k.rdata)));

@@ -9,7 +9,9 @@ import {
   DnssecDecodeError, canonicalName, decodeDnskey, decodeDs, decodeRrsig, dsDigest, dsMatches, encodeDnskey, encodeDs, encodeRrsig,
   keyTag, parseDsText, signedData, validity, verifyRrsig, type DnskeyData, type RawRecord, type RrsigData,
 } from '../../../../../dns/geoip/channels/signed/dnssec';
-import { SignedRejection, parsePackageRecord } from '../../../../../dns/geoip/channels/signed/validate';
+import {
+  SignedRejection, parsePackageRecord, trustedKeys, validatedRecord, type SectionRecord, type TrustAnchor,
+} from '../../../../../dns/geoip/channels/signed/validate';
 
 // The DNSKEY of a key file as ldns-keygen or dnssec-keygen wrote it: flags, protocol, algorithm, key.
 function dnskeyFromFile(text: string): DnskeyData {
@@ -214,5 +216,65 @@ describe('package records and DS text', () => {
     assert.throws(() => parseDsText('example.net. DNSKEY 257 3 13 abc'), /not a DS record/);
     assert.throws(() => parseDsText('example.net. DS 99999 13 2 ab'), /key tag, an algorithm and a digest type as numbers/);
     assert.throws(() => parseDsText('example.net. DS 1 13 2 xyz'), /digest must be hexadecimal/);
+  });
+});
+
+describe('chain of trust from a DS to the package record', function () {
+  this.timeout(30_000);
+  const zone = 'example.net';
+  const name = '_geoip.example.net';
+  const text = `v=meridian1; sha256=${'b'.repeat(64)}; serial=7; url=https://geo.example.net/p.tar.gz`;
+  let ksk: TestKey;
+  let zsk: TestKey;
+  let anchor: TrustAnchor;
+  const dnskey = (k: DnskeyData): SectionRecord => ({ name: zone, type: 48, class: 1, ttl: 300, rdata: encodeDnskey(k) });
+  const rrsig = (owner: string, s: RrsigData): SectionRecord => ({ name: owner, type: 46, class: 1, ttl: 300, rdata: encodeRrsig(s) });
+  const withTtl = (r: RawRecord): SectionRecord => ({ ...r, ttl: 300 });
+
+  before(() => {
+    ksk = makeKey(13);
+    zsk = { ...makeKey(15) };
+    zsk = { key: { ...zsk.key, flags: 256 }, priv: zsk.priv };
+    const rdata = encodeDnskey(ksk.key);
+    anchor = { owner: zone, ds: { keyTag: keyTag(rdata), algorithm: 13, digestType: 2, digest: dsDigest(zone, rdata, 2) } };
+  });
+
+  function answers(opts: { kskFlags?: number; garbleTxtSig?: boolean } = {}): { keys: SectionRecord[]; txt: SectionRecord[] } {
+    const k = { ...ksk, key: { ...ksk.key, flags: opts.kskFlags ?? ksk.key.flags } };
+    const keySet = [dnskey(k.key), dnskey(zsk.key)];
+    const keySig = signRrset(k, keySet, { labels: 2, typeCovered: 48 });
+    const txtSet = [withTtl(txt(name, text))];
+    const txtSig = signRrset(zsk, txtSet, { labels: 3 });
+    const sigs = [rrsig(name, txtSig)];
+    if (opts.garbleTxtSig) sigs.unshift({ ...rrsig(name, txtSig), rdata: Buffer.from([0, 16, 15]) });
+    return { keys: [...keySet, rrsig(zone, keySig)], txt: [...txtSet, ...sigs] };
+  }
+
+  it('trusts the DNSKEY set through the DS-matched key and the TXT through the zone signing key it holds', () => {
+    const a = answers();
+    const keys = trustedKeys(zone, [anchor], a.keys, Date.now());
+    const rec = validatedRecord(`${name}.`, zone, keys, a.txt, Date.now());
+    assert.equal(rec.serial, 7);
+    assert.equal(rec.signedBy, keyTag(encodeDnskey(zsk.key)));
+  });
+
+  it('skips a malformed RRSIG next to a good one', () => {
+    const a = answers({ garbleTxtSig: true });
+    assert.equal(validatedRecord(name, zone, trustedKeys(zone, [anchor], a.keys, Date.now()), a.txt, Date.now()).serial, 7);
+  });
+
+  it('does not trust a DS-matched key without the Zone Key flag (RFC 4034 §2.1.1)', () => {
+    // Clearing the flag changes the key tag and digest too, so the DS is computed for the flagless key.
+    const flagless = { ...ksk.key, flags: 0x0001 };
+    const rdata = encodeDnskey(flagless);
+    const ds: TrustAnchor = { owner: zone, ds: { keyTag: keyTag(rdata), algorithm: 13, digestType: 2, digest: dsDigest(zone, rdata, 2) } };
+    assert.throws(() => trustedKeys(zone, [ds], answers({ kskFlags: 0x0001 }).keys, Date.now()),
+      (e: unknown) => e instanceof SignedRejection && e.code === 'SIGNED_DNSKEY_UNTRUSTED');
+  });
+
+  it('refuses a TXT record outside the zone of the trust anchor', () => {
+    const a = answers();
+    assert.throws(() => validatedRecord('_geoip.example.org', zone, trustedKeys(zone, [anchor], a.keys, Date.now()), a.txt, Date.now()),
+      (e: unknown) => e instanceof SignedRejection && e.code === 'SIGNED_TXT_MISSING' && /not inside the zone example\.net/.test(e.message));
   });
 });
