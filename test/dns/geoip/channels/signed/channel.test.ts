@@ -91,11 +91,12 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  function channel(zone: string, opts: { ds?: readonly string[]; stateDir?: string; udpPayloadBytes?: number; servers?: readonly string[] } = {}): SignedPackageChannel {
+  function channel(zone: string, opts: { ds?: readonly string[]; stateDir?: string; udpPayloadBytes?: number; servers?: readonly string[]; maxPackageBytes?: number } = {}): SignedPackageChannel {
     const c = new SignedPackageChannel({
       name: `_geoip.${zone}.`, servers: opts.servers ?? [nsd.server], trustAnchors: opts.ds ?? [keys.get(zone)!.ds],
       stateDir: opts.stateDir ?? mkdtempSync(join(root, 'state-')), queryTimeoutMs: 2000,
       ...(opts.udpPayloadBytes ? { udpPayloadBytes: opts.udpPayloadBytes } : {}),
+      ...(opts.maxPackageBytes ? { maxPackageBytes: opts.maxPackageBytes } : {}),
     }, { log: () => undefined });
     channels.push(c);
     return c;
@@ -205,6 +206,12 @@ describe('signed GeoIP package channel, with zones signed by ldns-signzone and d
 
   it('rejects a package URL that answers with an HTTP error', async () => {
     await expectRejected(channel('http-404.test'), 'SIGNED_FETCH_FAILED', /package could not be fetched from http:\/\/127\.0\.0\.1:\d+\/missing\.tar\.gz: HTTP 404 Not Found/);
+  });
+
+  it('refuses to download more than maxPackageBytes, from a file or over HTTP', async () => {
+    const limit = pkgA.bytes - 1;
+    await expectRejected(channel('ldns13.test', { maxPackageBytes: limit }), 'SIGNED_FETCH_FAILED', new RegExp(`it is ${pkgA.bytes} bytes, over the ${limit} allowed`));
+    await expectRejected(channel('http.test', { ds: [keys.get('http.test')!.ds], maxPackageBytes: limit }), 'SIGNED_FETCH_FAILED', new RegExp(`over the ${limit} (bytes )?allowed`));
   });
 
   it('reports every server that did not answer', async () => {
