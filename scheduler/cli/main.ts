@@ -5,8 +5,10 @@ import { applyCommand, APPLY_USAGE } from './commands/apply';
 import type { CommandContext } from './commands/context';
 import { deleteCommand, DELETE_USAGE } from './commands/delete';
 import { emulatorsCommand, EMULATORS_USAGE } from './commands/emulators';
+import { geoipCommand, GEOIP_USAGE } from './commands/geoip';
 import { getCommand, GET_USAGE } from './commands/get';
 import { planCommand, PLAN_USAGE } from './commands/plan';
+import { resolveCommand, RESOLVE_USAGE } from './commands/resolve';
 import { serveCommand, SERVE_USAGE } from './commands/serve';
 import { upCommand, UP_USAGE } from './commands/up';
 
@@ -25,6 +27,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   delete: { run: deleteCommand, usage: DELETE_USAGE, summary: 'delete workloads' },
   regions: { run: (ctx) => getCommand({ ...ctx, argv: ['regions', ...ctx.argv] }), usage: GET_USAGE, summary: 'show the region catalog with health' },
   emulators: { run: (ctx) => emulatorsCommand(ctx.argv), usage: EMULATORS_USAGE, summary: 'run the three cloud emulators' },
+  geoip: { run: geoipCommand, usage: GEOIP_USAGE, summary: 'build a signed-channel GeoIP package and print its TXT record' },
+  resolve: { run: resolveCommand, usage: RESOLVE_USAGE, summary: 'ask a GeoDNS server what a client subnet gets (ECS)' },
 };
 
 /** Top-level usage. */
