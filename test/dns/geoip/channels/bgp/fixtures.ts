@@ -1,0 +1,165 @@
+/**
+ * Fixtures of the BGP channel tests: real routes from the MRT samples (through `bgpdump -m`),
+ * BIRD 2 and GoBGP configurations that announce them, and a sink that keeps what a channel emits.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChannelRecord, ChannelSink } from '../../../../../dns/geoip/channels';
+import { daemonDir, startDaemon, type Daemon } from '../../../../tools/daemon';
+
+/** The RIS RIB dump of 2002 (TABLE_DUMP, 112,988 prefixes), relative to the compiled test. */
+export const BVIEW_2002 = join(__dirname, '../../../../../../../shared/data/mrt/ripe-bgpdump_bview.20020722.2337.gz');
+
+/** A route to announce: canonical prefix and AS path as the source saw it (nearest first). */
+export interface SampleRoute {
+  readonly prefix: string;
+  readonly asPath: readonly number[];
+}
+
+let cache: SampleRoute[] | undefined;
+
+/**
+ * Real IPv4 routes of the 2002 RIB dump: the first path of each prefix, AS_SET paths left out
+ * (a static route cannot carry a set), in the dump's order.
+ */
+export function realIpv4Routes(): readonly SampleRoute[] {
+  if (cache) return cache;
+  const text = execFileSync('bgpdump', ['-m', BVIEW_2002], { maxBuffer: 256 << 20, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const seen = new Set<string>();
+  const out: SampleRoute[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.split('|');
+    if (f.length < 7 || f[2] !== 'B' || f[6].includes('{') || f[6] === '') continue;
+    if (seen.has(f[5])) continue;
+    seen.add(f[5]);
+    out.push({ prefix: f[5], asPath: f[6].split(' ').map(Number) });
+  }
+  cache = out;
+  return out;
+}
+
+/**
+ * IPv6 routes made from real IPv4 ones: the samples hold too few IPv6 prefixes, so each IPv4
+ * prefix a.b.c.d/n becomes 2a00:ab:cd00::/(n+8) (its bits after 0x2a), keeping the real path.
+ */
+export function syntheticIpv6Routes(n: number, from = realIpv4Routes()): SampleRoute[] {
+  const out: SampleRoute[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = from[i % from.length];
+    const [ip, len] = r.prefix.split('/');
+    const v = ip.split('.').map(Number);
+    const round = Math.floor(i / from.length);
+    // Bits: 0x2a (8) | round (8) | IPv4 address (32): unique per (round, prefix).
+    const words = [((0x2a << 8) | round) >>> 0, (v[0] << 8) | v[1], (v[2] << 8) | v[3]];
+    const hex = words.map((w) => w.toString(16));
+    out.push({ prefix: `${hex.join(':')}::/${Number(len) + 16}`, asPath: r.asPath });
+  }
+  return out.map((r) => ({ prefix: canonicalV6(r.prefix), asPath: r.asPath }));
+}
+
+function canonicalV6(p: string): string {
+  const [ip, len] = p.split('/');
+  const groups = ip.replace(/::$/, '').split(':').map((g) => parseInt(g, 16));
+  while (groups.length < 8) groups.push(0);
+  const bits = Number(len);
+  // Clear host bits so the text is canonical.
+  for (let g = 0; g < 8; g++) {
+    const keep = Math.max(0, Math.min(16, bits - 16 * g));
+    groups[g] &= keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
+  }
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const h = (a: number, b: number): string => groups.slice(a, b).map((x) => x.toString(16)).join(':');
+  return `${best < 0 ? h(0, 8) : `${h(0, best)}::${h(best + bestLen, 8)}`}/${len}`;
+}
+
+/** A sink that keeps every record and counts health changes. */
+export class KeepingSink implements ChannelSink {
+  readonly all: ChannelRecord[] = [];
+  healthChanges = 0;
+  records(r: ChannelRecord): void { this.all.push(r); }
+  healthChanged(): void { this.healthChanges++; }
+}
+
+/** One BGP neighbour of a BIRD instance. */
+export interface BirdNeighbor {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly as: number;
+  /** BIRD waits for the neighbour to connect. */
+  readonly passive?: boolean;
+  readonly holdTimeSeconds?: number;
+  /** Offer graceful restart with this restart time. */
+  readonly gracefulRestartSeconds?: number;
+  /** Send several paths per prefix (RFC 7911). */
+  readonly addPathTx?: boolean;
+  /** BIRD imports from this neighbour (as a relay for another daemon). */
+  readonly importAll?: boolean;
+}
+
+/** What a BIRD instance announces and to whom. */
+export interface BirdOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly as: number;
+  readonly routerId: string;
+  readonly neighbors: readonly BirdNeighbor[];
+  readonly routes4: readonly SampleRoute[];
+  readonly routes6: readonly SampleRoute[];
+}
+
+function staticRoute(r: SampleRoute): string {
+  // Prepending from the origin outwards leaves the path in its original order.
+  const pre = [...r.asPath].reverse().map((a) => `bgp_path.prepend(${a});`).join(' ');
+  return `  route ${r.prefix} blackhole { ${pre} };\n`;
+}
+
+/** BIRD 2 configuration text for `o`. */
+export function birdConfig(o: BirdOptions): string {
+  let c = `log stderr { warning, error, fatal };\nrouter id ${o.routerId};\nprotocol device {}\n`;
+  c += `protocol static s4 {\n ipv4;\n${o.routes4.map(staticRoute).join('')}}\n`;
+  c += `protocol static s6 {\n ipv6;\n${o.routes6.map(staticRoute).join('')}}\n`;
+  for (const n of o.neighbors) {
+    const imp = n.importAll ? 'import all;' : 'import none;';
+    const ap = n.addPathTx ? 'add paths tx;' : '';
+    c += `protocol bgp ${n.name} {\n local ${o.address} port ${o.port} as ${o.as};\n neighbor ${n.address} port ${n.port} as ${n.as};\n multihop;\n`;
+    c += ` connect retry time 1;\n connect delay time 1;\n error wait time 1, 2;\n`;
+    if (n.passive) c += ' passive on;\n';
+    if (n.holdTimeSeconds) c += ` hold time ${n.holdTimeSeconds};\n keepalive time ${Math.max(1, Math.floor(n.holdTimeSeconds / 3))};\n`;
+    if (n.gracefulRestartSeconds) c += ` graceful restart on;\n graceful restart time ${n.gracefulRestartSeconds};\n`;
+    else c += ' graceful restart off;\n';
+    c += ` ipv4 { ${imp} export all; next hop address 192.0.2.1; ${ap} };\n`;
+    c += ` ipv6 { ${imp} export all; next hop address 2001:db8::1; ${ap} };\n}\n`;
+  }
+  return c;
+}
+
+/** A running BIRD with its control socket. */
+export interface Bird {
+  readonly daemon: Daemon;
+  /** Runs a `birdc` command and returns its output. */
+  birdc(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+/** Starts BIRD 2 in the foreground with `config`; ready once `birdc` answers. */
+export async function startBird(config: string): Promise<Bird> {
+  const dir = daemonDir('bird');
+  writeFileSync(join(dir, 'bird.conf'), config);
+  const sock = join(dir, 'bird.ctl');
+  const birdc = (...args: string[]): string => execFileSync('birdc', ['-s', sock, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = await startDaemon({
+    cmd: '/usr/sbin/bird', args: ['-f', '-c', join(dir, 'bird.conf'), '-s', sock], dir,
+    ready: () => { try { return birdc('show', 'status').includes('Daemon is up'); } catch { return false; } },
+    readyTimeoutMs: 60_000,
+  });
+  return { daemon, birdc, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
