@@ -163,3 +163,42 @@ export async function startBird(config: string): Promise<Bird> {
   });
   return { daemon, birdc, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
+
+/** One GoBGP neighbour. */
+export interface GobgpNeighbor {
+  readonly address: string;
+  readonly port: number;
+  readonly as: number;
+}
+
+/** GoBGP configuration (TOML): listens on `address`:`port`, connects to every neighbour from `address`. */
+export function gobgpConfig(o: { address: string; port: number; as: number; routerId: string; neighbors: readonly GobgpNeighbor[] }): string {
+  let c = `[global.config]\n  as = ${o.as}\n  router-id = "${o.routerId}"\n  port = ${o.port}\n  local-address-list = ["${o.address}"]\n`;
+  for (const n of o.neighbors) {
+    c += `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.as}\n`;
+    c += `  [neighbors.transport.config]\n    local-address = "${o.address}"\n    remote-port = ${n.port}\n`;
+    c += `  [neighbors.timers.config]\n    connect-retry = 1\n`;
+    c += `  [neighbors.ebgp-multihop.config]\n    enabled = true\n    multihop-ttl = 16\n`;
+    for (const f of ['ipv4-unicast', 'ipv6-unicast']) c += `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}"\n`;
+  }
+  return c;
+}
+
+/** A running gobgpd and its CLI. */
+export interface Gobgp {
+  readonly daemon: Daemon;
+  gobgp(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+/** Starts gobgpd with `config`, its API on `apiAddress`:50051; ready once the CLI answers. */
+export async function startGobgp(config: string, apiAddress: string): Promise<Gobgp> {
+  const dir = daemonDir('gobgp');
+  writeFileSync(join(dir, 'gobgpd.toml'), config);
+  const gobgp = (...args: string[]): string => execFileSync('gobgp', ['-u', apiAddress, '-p', '50051', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = await startDaemon({
+    cmd: 'gobgpd', args: ['-f', join(dir, 'gobgpd.toml'), '-t', 'toml', '--api-hosts', `${apiAddress}:50051`, '-l', 'warn'], dir,
+    ready: () => { try { gobgp('global'); return true; } catch { return false; } },
+  });
+  return { daemon, gobgp, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
