@@ -3,9 +3,9 @@
  * UPDATE (framing: withdrawn routes, path attributes and NLRI as raw fields, decoded by
  * `update.ts` with the session's negotiated options), NOTIFICATION, KEEPALIVE and ROUTE-REFRESH
  * (RFC 2918) messages. Symmetric: `encodeMessage` / `decodeMessage`; decoding is bounds-checked and
- * throws only `BgpDecodeError`, carrying the NOTIFICATION the RFC asks for.
+ * throws only `BgpMessageError`, carrying the NOTIFICATION the RFC asks for.
  */
-import { BgpDecodeError, ErrorCode, HeaderSubcode, OpenSubcode } from './errors';
+import { BgpMessageError, ErrorCode, HeaderSubcode, OpenSubcode } from './errors';
 
 /** Message types, RFC 4271 section 4.1 and RFC 2918 section 3. */
 export const MessageType = { Open: 1, Update: 2, Notification: 3, Keepalive: 4, RouteRefresh: 5 } as const;
@@ -91,17 +91,17 @@ function u16(n: number): Uint8Array {
   return Uint8Array.of(n >> 8, n & 0xff);
 }
 
-function headerError(subcode: number, message: string, data: Uint8Array = EMPTY): BgpDecodeError {
-  return new BgpDecodeError(ErrorCode.MessageHeader, subcode, message, data);
+function headerError(subcode: number, message: string, data: Uint8Array = EMPTY): BgpMessageError {
+  return new BgpMessageError(ErrorCode.MessageHeader, subcode, message, data);
 }
 
-function openError(subcode: number, message: string, data: Uint8Array = EMPTY): BgpDecodeError {
-  return new BgpDecodeError(ErrorCode.OpenMessage, subcode, message, data);
+function openError(subcode: number, message: string, data: Uint8Array = EMPTY): BgpMessageError {
+  return new BgpMessageError(ErrorCode.OpenMessage, subcode, message, data);
 }
 
 /**
  * The length of the message starting at `offset`, after checking its header (marker, length,
- * type); undefined while fewer than 19 bytes are there. Throws `BgpDecodeError` (Message Header
+ * type); undefined while fewer than 19 bytes are there. Throws `BgpMessageError` (Message Header
  * Error) for a bad header.
  */
 export function messageLength(buf: Uint8Array, offset = 0, maxLength = MAX_MESSAGE_LENGTH): number | undefined {
@@ -124,7 +124,7 @@ export function messageLength(buf: Uint8Array, offset = 0, maxLength = MAX_MESSA
   return length;
 }
 
-/** Decodes the whole message at `offset`; throws `BgpDecodeError` if it is incomplete or malformed. */
+/** Decodes the whole message at `offset`; throws `BgpMessageError` if it is incomplete or malformed. */
 export function decodeMessage(buf: Uint8Array, offset = 0, maxLength = MAX_MESSAGE_LENGTH): { message: BgpMessage; length: number } {
   const length = messageLength(buf, offset, maxLength);
   if (length === undefined || buf.length - offset < length) {
@@ -174,7 +174,7 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 function decodeUpdateFraming(body: Uint8Array): UpdateMessage {
   // RFC 4271 section 6.3: lengths that overrun the message are a Malformed Attribute List.
-  const malformed = (why: string): BgpDecodeError => new BgpDecodeError(ErrorCode.UpdateMessage, 1, why);
+  const malformed = (why: string): BgpMessageError => new BgpMessageError(ErrorCode.UpdateMessage, 1, why);
   const wl = (body[0] << 8) | body[1];
   if (2 + wl + 2 > body.length) throw malformed(`withdrawn routes length ${wl} overruns the UPDATE`);
   const al = (body[2 + wl] << 8) | body[3 + wl];
@@ -236,7 +236,7 @@ function decodeOpen(b: Uint8Array): OpenMessage {
 }
 
 function decodeCapability(code: number, v: Uint8Array): Capability {
-  const bad = (): BgpDecodeError => openError(0, `capability ${code} has a malformed value of ${v.length} bytes`);
+  const bad = (): BgpMessageError => openError(0, `capability ${code} has a malformed value of ${v.length} bytes`);
   switch (code) {
     case CapabilityCode.Multiprotocol:
       if (v.length !== 4) throw bad();

@@ -54,8 +54,8 @@ export const CeaseSubcode = {
 } as const;
 
 /** A BGP message (or part of one) that cannot be decoded; `code`/`subcode`/`data` form the NOTIFICATION to send. */
-export class BgpDecodeError extends Error {
-  override readonly name = 'BgpDecodeError';
+export class BgpMessageError extends Error {
+  override readonly name = 'BgpMessageError';
   readonly code: number;
   readonly subcode: number;
   /** The NOTIFICATION's data field (RFC 4271 section 6 says what goes there for each subcode). */

@@ -1,7 +1,7 @@
 /** The live BGP channel: a BGP-4 speaker that peers with routers and learns (never announces) routes. */
 export { BgpChannel, type BgpChannelOptions } from './peers';
 export { BgpSettingsSchema, BgpPeerSchema, loadBgpSettings, type BgpSettings, type BgpPeerSettings } from './settings';
-export { BgpDecodeError, BgpError, type BgpErrorCode, ErrorCode, CeaseSubcode, OpenSubcode, UpdateSubcode, HeaderSubcode, describeNotification } from './errors';
+export { BgpMessageError, BgpError, type BgpErrorCode, ErrorCode, CeaseSubcode, OpenSubcode, UpdateSubcode, HeaderSubcode, describeNotification } from './errors';
 export type { SessionStatus, Negotiated } from './session';
 export type { RibRoute } from './rib';
 export {

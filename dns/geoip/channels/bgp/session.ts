@@ -9,7 +9,7 @@ import {
   Afi, AS_TRANS, CapabilityCode, decodeMessage, encodeMessage, messageLength, SAFI_UNICAST,
   type BgpMessage, type Capability, type OpenMessage,
 } from './codec';
-import { BgpDecodeError, CeaseSubcode, describeNotification, ErrorCode, OpenSubcode } from './errors';
+import { BgpMessageError, CeaseSubcode, describeNotification, ErrorCode, OpenSubcode } from './errors';
 import { transition, type BgpState, type FsmAction, type FsmEvent } from './fsm';
 import { AdjRibIn, type RibRoute } from './rib';
 import type { BgpPeerSettings, BgpSettings } from './settings';
@@ -268,7 +268,7 @@ export class BgpSession {
         this.handle(message);
       }
     } catch (e) {
-      if (!(e instanceof BgpDecodeError)) throw e;
+      if (!(e instanceof BgpMessageError)) throw e;
       this.lastError = e.message;
       this.fire({ type: 'MessageError', code: e.code, subcode: e.subcode, data: e.data });
       return;
@@ -307,8 +307,8 @@ export class BgpSession {
     }
   }
 
-  private checkOpen(m: OpenMessage): BgpDecodeError | undefined {
-    const openErr = (sub: number, why: string, data?: Uint8Array): BgpDecodeError => new BgpDecodeError(ErrorCode.OpenMessage, sub, why, data);
+  private checkOpen(m: OpenMessage): BgpMessageError | undefined {
+    const openErr = (sub: number, why: string, data?: Uint8Array): BgpMessageError => new BgpMessageError(ErrorCode.OpenMessage, sub, why, data);
     const as4Cap = m.capabilities.find((c) => c.code === CapabilityCode.FourOctetAs) as { asn: number } | undefined;
     const peerAs = as4Cap ? as4Cap.asn : m.myAs;
     if (peerAs !== this.peer.peerAs) {
