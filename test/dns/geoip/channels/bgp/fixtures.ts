@@ -6,7 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChannelRecord, ChannelSink } from '../../../../../dns/geoip/channels';
+import { createConnection, type Socket } from 'node:net';
+import {
+  decodeMessage, encodeMessage, messageLength, type BgpMessage, type Capability, type NotificationMessage,
+} from '../../../../../dns/geoip/channels/bgp';
 import { daemonDir, startDaemon, type Daemon } from '../../../../tools/daemon';
+import { waitFor } from '../../../../tools/wait';
 
 /** The RIS RIB dump of 2002 (TABLE_DUMP, 112,988 prefixes), relative to the compiled test. */
 export const BVIEW_2002 = join(__dirname, '../../../../../../../shared/data/mrt/ripe-bgpdump_bview.20020722.2337.gz');
@@ -130,7 +135,7 @@ export function birdConfig(o: BirdOptions): string {
   for (const n of o.neighbors) {
     const imp = n.importAll ? 'import all;' : 'import none;';
     const ap = n.addPathTx ? 'add paths tx;' : '';
-    c += `protocol bgp ${n.name} {\n local ${o.address} port ${o.port} as ${o.as};\n neighbor ${n.address} port ${n.port} as ${n.as};\n multihop;\n`;
+    c += `protocol bgp ${n.name} {\n local ${o.address} port ${o.port} as ${o.as};\n neighbor ${n.address} port ${n.port} as ${n.as};\n multihop;\n strict bind on;\n`;
     c += ` connect retry time 1;\n connect delay time 1;\n error wait time 1, 2;\n`;
     if (n.passive) c += ' passive on;\n';
     if (n.holdTimeSeconds) c += ` hold time ${n.holdTimeSeconds};\n keepalive time ${Math.max(1, Math.floor(n.holdTimeSeconds / 3))};\n`;
@@ -147,6 +152,8 @@ export interface Bird {
   readonly daemon: Daemon;
   /** Runs a `birdc` command and returns its output. */
   birdc(...args: string[]): string;
+  /** Replaces the configuration and has BIRD apply it (`birdc configure`). */
+  reconfigure(config: string): void;
   stop(): Promise<void>;
 }
 
@@ -161,7 +168,12 @@ export async function startBird(config: string): Promise<Bird> {
     ready: () => { try { return birdc('show', 'status').includes('Daemon is up'); } catch { return false; } },
     readyTimeoutMs: 60_000,
   });
-  return { daemon, birdc, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  const reconfigure = (text: string): void => {
+    writeFileSync(join(dir, 'bird.conf'), text);
+    const out = birdc('configure');
+    if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`birdc configure failed: ${out}`);
+  };
+  return { daemon, birdc, reconfigure, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** One GoBGP neighbour. */
@@ -201,4 +213,53 @@ export async function startGobgp(config: string, apiAddress: string): Promise<Go
     ready: () => { try { gobgp('global'); return true; } catch { return false; } },
   });
   return { daemon, gobgp, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** A hand-driven BGP speaker on a raw socket, for what real daemons never send. */
+export class RawSpeaker {
+  readonly received: BgpMessage[] = [];
+  closed = false;
+  private buf = Buffer.alloc(0);
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.buf = Buffer.concat([this.buf, c]);
+      for (;;) {
+        const len = messageLength(this.buf);
+        if (len === undefined || this.buf.length < len) break;
+        this.received.push(decodeMessage(this.buf).message);
+        this.buf = this.buf.subarray(len);
+      }
+    });
+    socket.on('close', () => { this.closed = true; });
+    socket.on('error', () => undefined);
+  }
+
+  /** Connects from `localAddress` to `host`:`port`. */
+  static async connect(host: string, port: number, localAddress: string): Promise<RawSpeaker> {
+    const s = createConnection({ host, port, localAddress });
+    await new Promise<void>((resolve, reject) => { s.once('connect', resolve); s.once('error', reject); });
+    return new RawSpeaker(s);
+  }
+
+  send(m: BgpMessage | Uint8Array): void {
+    this.socket.write(m instanceof Uint8Array ? m : encodeMessage(m));
+  }
+
+  /** Sends OPEN and KEEPALIVE and waits for the session to be Established from our side. */
+  async establish(as: number, bgpId: string, capabilities: readonly Capability[] = [{ code: 65, asn: as }, { code: 1, afi: 1, safi: 1 }, { code: 1, afi: 2, safi: 1 }]): Promise<void> {
+    this.send({ type: 1, version: 4, myAs: as > 0xffff ? 23456 : as, holdTimeSeconds: 90, bgpId, capabilities });
+    await waitFor('OPEN and KEEPALIVE from Meridian', () => this.received.some((m) => m.type === 1) && this.received.some((m) => m.type === 4));
+    this.send({ type: 4 });
+  }
+
+  /** The first NOTIFICATION received, once there is one. */
+  async notification(): Promise<NotificationMessage> {
+    await waitFor('a NOTIFICATION', () => this.received.some((m) => m.type === 3));
+    return this.received.find((m): m is NotificationMessage => m.type === 3)!;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
 }
