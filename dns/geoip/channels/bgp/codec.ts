@@ -14,13 +14,6 @@ export const MessageType = { Open: 1, Update: 2, Notification: 3, Keepalive: 4, 
 export const HEADER_LENGTH = 19;
 /** Largest message without the extended-message capability (RFC 4271 section 4.1); we never offer RFC 8654. */
 export const MAX_MESSAGE_LENGTH = 4096;
-/** AS_TRANS, the 2-byte stand-in for a 4-byte AS (RFC 6793 section 9). */
-export const AS_TRANS = 23456;
-
-/** Address families, IANA AFI / SAFI. */
-export const Afi = { Ipv4: 1, Ipv6: 2 } as const;
-/** Subsequent address family: unicast. */
-export const SAFI_UNICAST = 1;
 
 /** Capability codes (IANA). */
 export const CapabilityCode = {

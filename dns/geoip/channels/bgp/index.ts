@@ -5,8 +5,9 @@ export { BgpMessageError, BgpError, type BgpErrorCode, ErrorCode, CeaseSubcode, 
 export type { SessionStatus, Negotiated } from './session';
 export type { RibRoute } from './rib';
 export {
-  decodeMessage, encodeMessage, messageLength, MessageType, CapabilityCode, Afi, SAFI_UNICAST, AS_TRANS,
+  decodeMessage, encodeMessage, messageLength, MessageType, CapabilityCode,
   type BgpMessage, type OpenMessage, type UpdateMessage, type NotificationMessage, type RouteRefreshMessage, type Capability,
 } from './codec';
 export { decodeUpdate, encodeUpdate, endOfRib, type DecodedUpdate, type Nlri, type UpdateContext } from './update';
+export { AFI_IPV4, AFI_IPV6, SAFI_UNICAST, AS_TRANS } from './attributes';
 export { transition, type BgpState, type FsmEvent, type FsmAction } from './fsm';

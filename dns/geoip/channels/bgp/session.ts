@@ -5,10 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { RouteRecord, RoutingUpdate } from '../index';
-import {
-  Afi, AS_TRANS, CapabilityCode, decodeMessage, encodeMessage, messageLength, SAFI_UNICAST,
-  type BgpMessage, type Capability, type OpenMessage,
-} from './codec';
+import { AFI_IPV4, AFI_IPV6, AS_TRANS, SAFI_UNICAST } from './attributes';
+import { CapabilityCode, decodeMessage, encodeMessage, messageLength, type BgpMessage, type Capability, type OpenMessage } from './codec';
 import { BgpMessageError, CeaseSubcode, describeNotification, ErrorCode, OpenSubcode } from './errors';
 import { transition, type BgpState, type FsmAction, type FsmEvent } from './fsm';
 import { AdjRibIn, type RibRoute } from './rib';
@@ -179,7 +177,7 @@ export class BgpSession {
         clearTimeout(this.timers.gr);
         this.grPending = false;
         if (this.rib.stale > 0) {
-          this.awaitingEor = new Set([Afi.Ipv4, ...(this.negotiated?.ipv6 ? [Afi.Ipv6] : [])]);
+          this.awaitingEor = new Set([AFI_IPV4, ...(this.negotiated?.ipv6 ? [AFI_IPV6] : [])]);
           // Bound the wait for End-of-RIB by the restart time again (RFC 4724 section 4.2's "selection deferral").
           const seconds = this.negotiated?.restartTimeSeconds ?? 0;
           this.timers.stale = setTimeout(() => this.sweepStale(), Math.max(seconds, 1) * 1000);
@@ -202,8 +200,8 @@ export class BgpSession {
   private openMessage(): OpenMessage {
     const as = this.localAs();
     const caps: Capability[] = [
-      { code: CapabilityCode.Multiprotocol, afi: Afi.Ipv4, safi: SAFI_UNICAST },
-      { code: CapabilityCode.Multiprotocol, afi: Afi.Ipv6, safi: SAFI_UNICAST },
+      { code: CapabilityCode.Multiprotocol, afi: AFI_IPV4, safi: SAFI_UNICAST },
+      { code: CapabilityCode.Multiprotocol, afi: AFI_IPV6, safi: SAFI_UNICAST },
       { code: CapabilityCode.RouteRefresh },
       { code: CapabilityCode.FourOctetAs, asn: as },
     ];
@@ -212,7 +210,7 @@ export class BgpSession {
       caps.push({ code: CapabilityCode.GracefulRestart, restarting: false, restartTimeSeconds: 0, families: [] });
     }
     if (this.channel.addPathReceive) {
-      caps.push({ code: CapabilityCode.AddPath, families: [{ afi: Afi.Ipv4, safi: SAFI_UNICAST, sendReceive: 1 }, { afi: Afi.Ipv6, safi: SAFI_UNICAST, sendReceive: 1 }] });
+      caps.push({ code: CapabilityCode.AddPath, families: [{ afi: AFI_IPV4, safi: SAFI_UNICAST, sendReceive: 1 }, { afi: AFI_IPV6, safi: SAFI_UNICAST, sendReceive: 1 }] });
     }
     return {
       type: 1, version: 4, myAs: as > 0xffff ? AS_TRANS : as, holdTimeSeconds: this.holdTime(),
@@ -320,14 +318,14 @@ export class BgpSession {
     if (m.bgpId === '0.0.0.0') return openErr(OpenSubcode.BadBgpIdentifier, `peer ${this.peer.address} sent BGP identifier 0.0.0.0`);
     const mp = m.capabilities.filter((c) => c.code === CapabilityCode.Multiprotocol) as { afi: number; safi: number }[];
     // RFC 4760 section 8: without multiprotocol capabilities, only IPv4 unicast is exchanged.
-    const ipv6 = mp.some((c) => c.afi === Afi.Ipv6 && c.safi === SAFI_UNICAST);
+    const ipv6 = mp.some((c) => c.afi === AFI_IPV6 && c.safi === SAFI_UNICAST);
     const addPath = m.capabilities.find((c) => c.code === CapabilityCode.AddPath) as { families: { afi: number; safi: number; sendReceive: number }[] } | undefined;
     // RFC 7911 section 5: the peer sends path ids for a family if it offered to send and we to receive.
     const sends = (afi: number): boolean => this.channel.addPathReceive && !!addPath?.families.some((f) => f.afi === afi && f.safi === SAFI_UNICAST && (f.sendReceive & 2) !== 0);
     const gr = m.capabilities.find((c) => c.code === CapabilityCode.GracefulRestart) as { restartTimeSeconds: number } | undefined;
     const hold = Math.min(m.holdTimeSeconds, this.holdTime());
     this.negotiated = {
-      holdTimeSeconds: hold, peerBgpId: m.bgpId, as4: !!as4Cap, ipv6, addPathV4: sends(Afi.Ipv4), addPathV6: sends(Afi.Ipv6),
+      holdTimeSeconds: hold, peerBgpId: m.bgpId, as4: !!as4Cap, ipv6, addPathV4: sends(AFI_IPV4), addPathV6: sends(AFI_IPV6),
       routeRefresh: m.capabilities.some((c) => c.code === CapabilityCode.RouteRefresh),
       restartTimeSeconds: this.channel.gracefulRestart && gr ? gr.restartTimeSeconds : undefined,
     };
