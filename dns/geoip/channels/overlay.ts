@@ -40,8 +40,9 @@ export function loadOverlaySettings(input: unknown): OverlaySettings {
 }
 
 interface PrefixState {
-  /** Origin each peer announces. */
-  readonly byPeer: Map<string, number>;
+  /** Peers announcing the prefix, and the origin each announces (same index): arrays, since most prefixes have one or two. */
+  readonly peers: string[];
+  readonly origins: number[];
   /** Path of the latest announcement, for explanations. */
   asPath: readonly number[];
   /** The origin whose location the prefix has; undefined while a foreign more-specific is unconfirmed. */
@@ -50,10 +51,8 @@ interface PrefixState {
   original: number | undefined;
   /** When the prefix was first seen (ms). */
   readonly firstSeenAt: number;
-  /** Origins other than `stable` and when each was first seen (ms). */
-  readonly candidates: Map<number, number>;
-  /** Why `stable` changed last, for explanations. */
-  reHomedAt: number | undefined;
+  /** Origins other than `stable` and when each was first seen (ms); undefined when none (the usual case). */
+  candidates: Map<number, number> | undefined;
 }
 
 interface Parsed {
@@ -137,7 +136,9 @@ export class Overlay implements RoutingOverlay {
   private readonly peerPrefixes = new Map<string, Set<string>>();
   private readonly peerChannel = new Map<string, ChannelKind>();
   // Prefix lengths in use per family: the covering-prefix search only tries these.
-  private readonly lengths = { v4: new Set<number>(), v6: new Set<number>() };
+  private readonly lengths = { v4: [] as number[], v6: [] as number[] };
+  // When the first route arrived: until the confirmation time has passed, no prefix can be stable enough to be covered.
+  private firstAt: number | undefined;
 
   constructor(settings: unknown = {}) {
     this.settings = loadOverlaySettings(settings);
@@ -150,6 +151,7 @@ export class Overlay implements RoutingOverlay {
 
   apply(record: RoutingUpdate | PeerDown, channel: ChannelKind): void {
     const peer = record.peer;
+    this.firstAt ??= record.at;
     this.peerChannel.set(peer, channel);
     let mine = this.peerPrefixes.get(peer);
     if (!mine) this.peerPrefixes.set(peer, (mine = new Set()));
@@ -172,16 +174,17 @@ export class Overlay implements RoutingOverlay {
         // A more-specific from another origin than a prefix that was already stable: not trusted yet.
         const foreign = cover !== undefined && cover.stable !== undefined && cover.stable !== r.originAs;
         st = {
-          byPeer: new Map(), asPath: r.asPath, stable: foreign ? undefined : r.originAs, original: foreign ? undefined : r.originAs,
-          firstSeenAt: record.at, candidates: new Map(), reHomedAt: undefined,
+          peers: [], origins: [], asPath: r.asPath, stable: foreign ? undefined : r.originAs, original: foreign ? undefined : r.originAs,
+          firstSeenAt: record.at, candidates: undefined,
         };
-        if (foreign) st.candidates.set(r.originAs, record.at);
         this.prefixes.set(r.prefix, st);
-        (parsed.v6 ? this.lengths.v6 : this.lengths.v4).add(parsed.len);
+        const lengths = parsed.v6 ? this.lengths.v6 : this.lengths.v4;
+        if (!lengths.includes(parsed.len)) { lengths.push(parsed.len); lengths.sort((a, b) => b - a); }
       }
-      st.byPeer.set(peer, r.originAs);
+      const i = st.peers.indexOf(peer);
+      if (i < 0) { st.peers.push(peer); st.origins.push(r.originAs); } else st.origins[i] = r.originAs;
       st.asPath = r.asPath;
-      if (r.originAs !== st.stable && !st.candidates.has(r.originAs)) st.candidates.set(r.originAs, record.at);
+      if (r.originAs !== st.stable && !st.candidates?.has(r.originAs)) (st.candidates ??= new Map()).set(r.originAs, record.at);
     }
   }
 
@@ -191,16 +194,17 @@ export class Overlay implements RoutingOverlay {
     const hijacks: SuspectedHijack[] = [];
     // Settle confirmed origin changes first, so homes below see the current origins.
     for (const st of this.prefixes.values()) {
+      if (!st.candidates) continue;
       for (const [origin, since] of st.candidates) {
         const peers = this.peersWith(st, origin);
         if (peers.length === 0) { st.candidates.delete(origin); continue; }
         if (peers.length >= this.settings.reHomeMinPeers && now - since >= afterMs) {
-          if (st.stable !== undefined) st.reHomedAt = now;
           st.stable = origin;
           st.original ??= origin;
           st.candidates.delete(origin);
         }
       }
+      if (st.candidates.size === 0) st.candidates = undefined;
     }
     // Homes: address counts per location of each AS's own prefixes (those it was first stable with).
     const cov = new Map<string, Map<number, number>>();
@@ -228,7 +232,7 @@ export class Overlay implements RoutingOverlay {
       return h;
     };
     for (const [prefix, st] of this.prefixes) {
-      for (const [origin, since] of st.candidates) {
+      for (const [origin, since] of st.candidates ?? []) {
         hijacks.push({ prefix, oldOrigin: st.stable, newOrigin: origin, peers: this.peersWith(st, origin), firstSeenAt: since });
       }
       if (st.stable === undefined) continue;
@@ -237,7 +241,7 @@ export class Overlay implements RoutingOverlay {
       const home = homeOf(st.stable);
       if (!home) continue;
       const peers = this.peersWith(st, st.stable);
-      const channel = this.bestChannel(peers.length ? peers : [...st.byPeer.keys()]);
+      const channel = this.bestChannel(peers.length ? peers : st.peers);
       const where = `AS${st.stable}'s home ${home.location.country || '??'}/${home.location.continent || '??'} (${(home.share * 100).toFixed(0)}% of its addresses in the dataset)`;
       const reason = reHomed
         ? `re-homed: origin changed from AS${st.original} to AS${st.stable}, seen by ${peers.length} peer(s) for at least ${this.settings.reHomeAfterSeconds} s; located at ${where}; path ${st.asPath.join(' ')}`
@@ -250,12 +254,12 @@ export class Overlay implements RoutingOverlay {
   /** Peers announcing `prefix` and the origin each sees (for `/geo/lookup` explanations). */
   routesOf(prefix: string): { readonly peer: string; readonly originAs: number }[] {
     const st = this.prefixes.get(prefix);
-    return st ? [...st.byPeer].map(([peer, originAs]) => ({ peer, originAs })) : [];
+    return st ? st.peers.map((peer, i) => ({ peer, originAs: st.origins[i] })) : [];
   }
 
   private peersWith(st: PrefixState, origin: number): string[] {
     const out: string[] = [];
-    for (const [peer, o] of st.byPeer) if (o === origin) out.push(peer);
+    for (let i = 0; i < st.peers.length; i++) if (st.origins[i] === origin) out.push(st.peers[i]);
     return out.sort();
   }
 
@@ -269,8 +273,9 @@ export class Overlay implements RoutingOverlay {
   // The most specific held prefix covering `p` whose origin has been stable for at least the
   // confirmation time when `p` appears (a table arriving at once has no "earlier" prefix).
   private coveringState(p: Parsed, at: number): PrefixState | undefined {
-    const lens = [...(p.v6 ? this.lengths.v6 : this.lengths.v4)].filter((l) => l < p.len).sort((a, b) => b - a);
-    for (const l of lens) {
+    if (this.firstAt === undefined || at - this.firstAt < this.settings.reHomeAfterSeconds * 1000) return undefined;
+    for (const l of p.v6 ? this.lengths.v6 : this.lengths.v4) {
+      if (l >= p.len) continue;
       const st = this.prefixes.get(covering(p, l));
       if (st && st.stable !== undefined && at - st.firstSeenAt >= this.settings.reHomeAfterSeconds * 1000) return st;
     }
@@ -280,7 +285,10 @@ export class Overlay implements RoutingOverlay {
   private remove(prefix: string, peer: string): void {
     const st = this.prefixes.get(prefix);
     if (!st) return;
-    st.byPeer.delete(peer);
-    if (st.byPeer.size === 0) this.prefixes.delete(prefix);
+    const i = st.peers.indexOf(peer);
+    if (i < 0) return;
+    st.peers.splice(i, 1);
+    st.origins.splice(i, 1);
+    if (st.peers.length === 0) this.prefixes.delete(prefix);
   }
 }
