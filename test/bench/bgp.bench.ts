@@ -60,7 +60,7 @@ export async function benchBgp(o: { v4?: number; v6?: number; overlay?: boolean;
   const ask = async (what = 'status'): Promise<SpeakerStatus> => {
     last = undefined;
     child.send(what);
-    await waitFor('the speaker to report', () => last !== undefined, 10_000, 5);
+    await waitFor('the speaker to report', () => last !== undefined, 60_000, 5);
     return last!;
   };
   let bird: Awaited<ReturnType<typeof startBird>> | undefined;
