@@ -6,6 +6,7 @@ import type { CommandContext } from './commands/context';
 import { deleteCommand, DELETE_USAGE } from './commands/delete';
 import { emulatorsCommand, EMULATORS_USAGE } from './commands/emulators';
 import { getCommand, GET_USAGE } from './commands/get';
+import { mrtCommand, MRT_USAGE } from './commands/mrt';
 import { planCommand, PLAN_USAGE } from './commands/plan';
 import { serveCommand, SERVE_USAGE } from './commands/serve';
 import { upCommand, UP_USAGE } from './commands/up';
@@ -25,6 +26,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   delete: { run: deleteCommand, usage: DELETE_USAGE, summary: 'delete workloads' },
   regions: { run: (ctx) => getCommand({ ...ctx, argv: ['regions', ...ctx.argv] }), usage: GET_USAGE, summary: 'show the region catalog with health' },
   emulators: { run: (ctx) => emulatorsCommand(ctx.argv), usage: EMULATORS_USAGE, summary: 'run the three cloud emulators' },
+  mrt: { run: mrtCommand, usage: MRT_USAGE, summary: 'mrt dump FILE...: MRT archives as bgpdump -m prints them' },
 };
 
 /** Top-level usage. */
