@@ -14,3 +14,6 @@ export {
   type MrtReadOptions, type MrtReadStats,
 } from './reader';
 export { dumpMrt, type DumpResult, type DumpSink } from './dump';
+export { RoutingCollector, peerId, routeOf } from './routing';
+export { RisChannel, monthFolders, parseRisFileName, type RisChannelOptions, type RisEvent, type RisFile } from './poller';
+export { RisSettingsSchema, RisSettingsError, parseRisSettings, type RisSettings, type RisSettingsIssue } from './settings';

@@ -190,8 +190,8 @@ export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: Re
   return stats;
 }
 
-/** Called with each element. */
-export type ElementVisitor = (element: MrtElement) => void;
+/** Called with each element and the stream offset of the record it came from. */
+export type ElementVisitor = (element: MrtElement, recordOffset: number) => void;
 
 /**
  * Reads every element of `input`: records as `readRecords` does, RIB entries resolved against the
@@ -205,7 +205,7 @@ export async function readElements(input: AsyncIterable<Uint8Array>, onElement: 
   const stats = await readRecords(input, (record, offset) => {
     if (record.kind === 'peer-index') { peers = record.peers; return; }
     try {
-      visitElements(record, peers, onElement);
+      visitElements(record, peers, (e) => onElement(e, offset));
     } catch (e) {
       if (!(e instanceof MrtDecodeError)) throw e;
       extraErrors++;
