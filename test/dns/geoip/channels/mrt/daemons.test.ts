@@ -40,7 +40,7 @@ describe('RIB dumps written by routing daemons', function () {
       return `  route 10.${i >> 8}.${i & 255}.0/24 blackhole { ${[...path].reverse().map((a) => `bgp_path.prepend(${a});`).join(' ')} };`;
     });
     const v6 = Array.from({ length: 100 }, (_, i) => {
-      want.push(`2001:db8:${i === 0 ? '' : i.toString(16)}::/48 65002 ${64512 + i}`);
+      want.push(`2001:db8${i === 0 ? '' : `:${i.toString(16)}`}::/48 65002 ${64512 + i}`);
       return `  route 2001:db8:${i.toString(16)}::/48 blackhole { bgp_path.prepend(${64512 + i}); bgp_path.prepend(65002); };`;
     });
     writeFileSync(join(dir, 'bird.conf'), `router id 192.0.2.254;
