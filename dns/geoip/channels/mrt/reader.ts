@@ -5,7 +5,7 @@
  * stops it.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import unbzip2Stream from 'unbzip2-stream';
 import {
@@ -75,9 +75,17 @@ export async function* decompressed(input: AsyncIterable<Uint8Array>): AsyncGene
     return;
   }
   const src = Readable.from(source, { objectMode: false });
-  const out: Readable = kind === 'gzip'
-    ? src.pipe(createGunzip({ chunkSize: 256 * 1024 }))
-    : new Readable({ read() { /* driven by wrap() */ } }).wrap(src.pipe(unbzip2Stream()));
+  let out: Readable;
+  if (kind === 'gzip') {
+    out = src.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  } else {
+    // unbzip2-stream is a classic (through) stream: pipe it into a modern one to iterate it.
+    const bz = unbzip2Stream();
+    const pass = new PassThrough();
+    bz.on('error', (e: Error) => pass.destroy(e));
+    src.pipe(bz).pipe(pass);
+    out = pass;
+  }
   src.on('error', (e) => out.destroy(e));
   try {
     for await (const chunk of out) yield chunk as Uint8Array;
@@ -179,7 +187,7 @@ export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: Re
     }
   } catch (e) {
     if (!(e instanceof MrtDecodeError)) throw e;
-    report(new MrtDecodeError(e.code, base + held, e.message, { cause: e.cause }));
+    report(new MrtDecodeError(e.code, base + held, e.message.replace(/ \(at byte \d+\)$/, ''), { cause: e.cause }));
     stats.incomplete = true;
     return stats;
   }
