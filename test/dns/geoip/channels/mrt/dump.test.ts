@@ -65,6 +65,15 @@ describe('meridian mrt dump', function () {
     const r = await runToFile(process.execPath, [CLI, 'mrt', 'dump', '-'], cliOut, bz2);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(cliOut, 'utf8'), want);
+    // A file smaller than one bzip2 block (4,795 bytes of MRT) reads to its end too.
+    const small = mrtSamples().find((f) => f.includes('add_path')) as string;
+    const smallBz2 = join(dir, 'small.bz2');
+    writeFileSync(smallBz2, execFileSync('bzip2', ['-c'], { input: gunzipSync(readFileSync(small)) }));
+    await runToFile('bgpdump', ['-m', small], refFile);
+    const smallOut = new Collect();
+    const r2 = await dumpMrt([smallBz2], smallOut, new Collect());
+    assert.equal(r2.errors, 0);
+    assert.equal(smallOut.text, readFileSync(refFile, 'utf8'));
   });
 
   it('dumps several files in order and exits 1 with the reason when one is corrupt', async () => {
