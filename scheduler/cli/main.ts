@@ -7,6 +7,7 @@ import { deleteCommand, DELETE_USAGE } from './commands/delete';
 import { emulatorsCommand, EMULATORS_USAGE } from './commands/emulators';
 import { geoipCommand, GEOIP_USAGE } from './commands/geoip';
 import { getCommand, GET_USAGE } from './commands/get';
+import { mrtCommand, MRT_USAGE } from './commands/mrt';
 import { planCommand, PLAN_USAGE } from './commands/plan';
 import { resolveCommand, RESOLVE_USAGE } from './commands/resolve';
 import { serveCommand, SERVE_USAGE } from './commands/serve';
@@ -29,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   emulators: { run: (ctx) => emulatorsCommand(ctx.argv), usage: EMULATORS_USAGE, summary: 'run the three cloud emulators' },
   geoip: { run: geoipCommand, usage: GEOIP_USAGE, summary: 'build a signed-channel GeoIP package and print its TXT record' },
   resolve: { run: resolveCommand, usage: RESOLVE_USAGE, summary: 'ask a GeoDNS server what a client subnet gets (ECS)' },
+  mrt: { run: mrtCommand, usage: MRT_USAGE, summary: 'mrt dump FILE...: MRT archives as bgpdump -m prints them' },
 };
 
 /** Top-level usage. */

@@ -17,6 +17,7 @@ const BENCHES: ReadonlyArray<{ readonly name: string; readonly what: string; rea
   { name: 'convergence', what: 'convergence of 3,000 instances under the default rate limits' },
   { name: 'dns', what: 'dnsperf against Meridian and gdnsd, side by side' },
   { name: 'bgp', what: 'BIRD sends 1,000,000 routes to the BGP channel: ingest time, prefixes/s, RSS against BIRD\'s' },
+  { name: 'mrt', what: 'MRT elements per second: our parser and meridian mrt dump against bgpdump -m, gzip and bzip2' },
 ];
 
 function runOne(name: string, nodeFlags: readonly string[], args: readonly string[]): Promise<number> {

@@ -1,0 +1,5 @@
+/**
+ * The light entry the `meridian` CLI's GeoIP commands import: what they need from `dns/`, without
+ * the server (sockets, native addon, zones).
+ */
+export { dumpMrt, type DumpResult, type DumpSink } from './geoip/channels/mrt';

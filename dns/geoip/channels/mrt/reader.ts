@@ -1,0 +1,225 @@
+/**
+ * Streaming MRT reader: gzip, bzip2 or plain input, decompressed and framed record by record so
+ * no more than one record (bounded) is held at a time. A malformed record is reported and reading
+ * goes on with the next; only a corrupt compressed stream or a file that ends inside a record
+ * stops it.
+ */
+import { createReadStream } from 'node:fs';
+import { PassThrough, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import unbzip2Stream from 'unbzip2-stream';
+import {
+  decodeBody, maxBodyBytes, MRT_HEADER_BYTES, type MrtHeader, type MrtPeer, type MrtRecord,
+} from './codec';
+import { visitElements, type MrtElement } from './elements';
+import { MrtDecodeError } from './errors';
+
+/** The default bound on one record's body: a RIB record of thousands of peers fits many times over. */
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/** How to read. */
+export interface MrtReadOptions {
+  /** Records with a longer body are reported (`MRT_ERR_TOO_LONG`) and skipped without being held. */
+  readonly maxRecordBytes?: number;
+  /** Awaited after each decompressed chunk's records were visited: where a consumer applies backpressure. */
+  readonly afterChunk?: () => Promise<void> | void;
+}
+
+/** What a read saw. */
+export interface MrtReadStats {
+  /** Records decoded (including types this reader skips). */
+  records: number;
+  /** Records of a type or subtype the decoder does not read. */
+  unsupported: number;
+  /** Errors reported (per record, plus at most one that ended the stream). */
+  errors: number;
+  /** Decompressed bytes read. */
+  bytes: number;
+  /** True when the stream ended early: corrupt compression, or the file ends inside a record. */
+  incomplete: boolean;
+}
+
+/** Called with each record as it is decoded, and its offset in the decompressed stream. */
+export type RecordVisitor = (record: MrtRecord, offset: number) => void;
+/** Called with each error; reading continues after per-record errors. */
+export type ErrorVisitor = (error: MrtDecodeError) => void;
+
+/** The compression a stream's first bytes announce. */
+export function detectCompression(head: Uint8Array): 'gzip' | 'bzip2' | 'none' {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 3 && head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  return 'none';
+}
+
+async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield first;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done === true) return;
+    yield r.value;
+  }
+}
+
+/**
+ * The decompressed bytes of `input` (gzip or bzip2 recognised by their magic; anything else is
+ * read as is). A corrupt compressed stream rejects with `MRT_ERR_COMPRESSION`.
+ */
+export async function* decompressed(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const it = input[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) return;
+  const kind = detectCompression(first.value);
+  const source = prepend(first.value, it);
+  if (kind === 'none') {
+    yield* source;
+    return;
+  }
+  const src = Readable.from(source, { objectMode: false });
+  let out: Readable;
+  if (kind === 'gzip') {
+    out = src.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+  } else {
+    // unbzip2-stream is a classic (through) stream: pipe it into a modern one to iterate it.
+    const bz = unbzip2Stream();
+    const pass = new PassThrough();
+    bz.on('error', (e: Error) => pass.destroy(e));
+    src.pipe(bz).pipe(pass);
+    out = pass;
+  }
+  src.on('error', (e) => out.destroy(e));
+  try {
+    for await (const chunk of out) yield chunk as Uint8Array;
+  } catch (e) {
+    throw new MrtDecodeError('MRT_ERR_COMPRESSION', 0, `the ${kind} stream is corrupt: ${(e as Error).message}`, { cause: e });
+  } finally {
+    src.destroy();
+    out.destroy();
+  }
+}
+
+/** A file's bytes, or standard input for `-`. */
+export function openInput(path: string): AsyncIterable<Uint8Array> {
+  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
+}
+
+function u32(b: Uint8Array, o: number): number { return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0; }
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/**
+ * Reads every record of `input` (compressed or not), calling `onRecord` for each decoded record and
+ * `onError` for each one that failed. Holds at most one record beyond the current chunk. Resolves
+ * with what it saw; never rejects for bad data (a corrupt stream is reported through `onError`
+ * and marks the stats incomplete), only for I/O errors of `input` itself.
+ */
+export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: RecordVisitor, onError: ErrorVisitor,
+  options: MrtReadOptions = {}): Promise<MrtReadStats> {
+  const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const stats: MrtReadStats = { records: 0, unsupported: 0, errors: 0, bytes: 0, incomplete: false };
+  const report = (e: MrtDecodeError): void => { stats.errors++; onError(e); };
+  let parts: Uint8Array[] = [];
+  let held = 0;          // bytes in `parts`
+  let base = 0;          // stream offset of parts[0][0]
+  let skip = 0;          // bytes still to drop of a record too long to hold
+  let need = MRT_HEADER_BYTES;
+
+  const drain = (): void => {
+    let buf = concat(parts, held);
+    let o = 0;
+    for (;;) {
+      const left = buf.length - o;
+      if (left < MRT_HEADER_BYTES) { need = MRT_HEADER_BYTES; break; }
+      const header: MrtHeader = {
+        timestamp: u32(buf, o), type: (buf[o + 4] << 8) | buf[o + 5], subtype: (buf[o + 6] << 8) | buf[o + 7], length: u32(buf, o + 8),
+      };
+      const at = base + o;
+      const typeMax = maxBodyBytes(header);
+      if ((typeMax !== undefined && header.length > typeMax) || header.length > maxRecord) {
+        report(new MrtDecodeError('MRT_ERR_TOO_LONG', at, `record of type ${header.type}/${header.subtype} claims ${header.length} bytes, more than the ${Math.min(typeMax ?? maxRecord, maxRecord)} ${typeMax !== undefined && header.length > typeMax ? 'its type allows' : 'the reader holds'}; skipped`));
+        const inBuf = Math.min(left - MRT_HEADER_BYTES, header.length);
+        skip = header.length - inBuf;
+        o += MRT_HEADER_BYTES + inBuf;
+        if (skip > 0) break;
+        continue;
+      }
+      if (left < MRT_HEADER_BYTES + header.length) { need = MRT_HEADER_BYTES + header.length; break; }
+      const start = o + MRT_HEADER_BYTES;
+      o = start + header.length;
+      stats.records++;
+      let record: MrtRecord;
+      try {
+        record = decodeBody(header, buf, start);
+      } catch (e) {
+        if (!(e instanceof MrtDecodeError)) throw e;
+        report(new MrtDecodeError(e.code, at, `record of type ${header.type}/${header.subtype} at byte ${at}: ${e.message}`, { cause: e.cause ?? e }));
+        continue;
+      }
+      if (record.kind === 'unsupported') { stats.unsupported++; continue; }
+      onRecord(record, at);
+    }
+    base += o;
+    buf = buf.subarray(o);
+    parts = buf.length > 0 ? [buf] : [];
+    held = buf.length;
+  };
+
+  try {
+    for await (const raw of decompressed(input)) {
+      let chunk = raw;
+      stats.bytes += chunk.length;
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length);
+        skip -= n;
+        base += n;
+        chunk = chunk.subarray(n);
+        if (chunk.length === 0) continue;
+      }
+      parts.push(chunk);
+      held += chunk.length;
+      if (held >= need) drain();
+      if (options.afterChunk !== undefined) await options.afterChunk();
+    }
+  } catch (e) {
+    if (!(e instanceof MrtDecodeError)) throw e;
+    report(new MrtDecodeError(e.code, base + held, e.message.replace(/ \(at byte \d+\)$/, ''), { cause: e.cause }));
+    stats.incomplete = true;
+    return stats;
+  }
+  if (held > 0 || skip > 0) {
+    report(new MrtDecodeError('MRT_ERR_TRUNCATED', base, `the stream ends inside a record: ${skip > 0 ? `${skip} bytes of a skipped record` : `${held} bytes of ${need}`} missing`));
+    stats.incomplete = true;
+  }
+  return stats;
+}
+
+/** Called with each element and the stream offset of the record it came from. */
+export type ElementVisitor = (element: MrtElement, recordOffset: number) => void;
+
+/**
+ * Reads every element of `input`: records as `readRecords` does, RIB entries resolved against the
+ * last PEER_INDEX_TABLE. A record whose elements cannot be formed (a peer index out of range) is
+ * reported whole and none of its elements is visited.
+ */
+export async function readElements(input: AsyncIterable<Uint8Array>, onElement: ElementVisitor, onError: ErrorVisitor,
+  options: MrtReadOptions = {}): Promise<MrtReadStats> {
+  let peers: readonly MrtPeer[] | undefined;
+  let extraErrors = 0;
+  const stats = await readRecords(input, (record, offset) => {
+    if (record.kind === 'peer-index') { peers = record.peers; return; }
+    try {
+      visitElements(record, peers, (e) => onElement(e, offset));
+    } catch (e) {
+      if (!(e instanceof MrtDecodeError)) throw e;
+      extraErrors++;
+      onError(new MrtDecodeError(e.code, offset, `record at byte ${offset}: ${e.message}`, { cause: e }));
+    }
+  }, onError, options);
+  stats.errors += extraErrors;
+  return stats;
+}

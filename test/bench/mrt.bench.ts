@@ -1,0 +1,154 @@
+// MRT benchmark: elements per second of our parser (in process), of `meridian mrt dump` (a whole
+// process, as a user runs it) and of `bgpdump -m`, on the same files, gzip and bzip2, side by side.
+// With `--large`, also a RIB dump of 1,000,000 prefixes seen by 20 peers (`--prefixes N --peers N`)
+// parsed in bounded memory (`--only-large`: just that). Standalone: `node dist/test/bench/mrt.bench.js [--runs 3] [--large]`.
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { createGzip, gunzipSync } from 'node:zlib';
+import { encodeAttributes } from '../../dns/geoip/channels/bgp/attributes';
+import { encodeRecord, openInput, readElements, dumpMrt } from '../../dns/geoip/channels/mrt';
+import { mrtSamples } from '../dns/geoip/channels/mrt/samples';
+
+const CLI = resolve(__dirname, '../../scheduler/cli/main.js');
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Runs a command under /usr/bin/time with stdout discarded; returns CPU seconds, wall seconds and peak RSS (KiB). */
+async function timed(cmd: string, args: readonly string[], dir: string): Promise<{ cpu: number; wall: number; rssKiB: number }> {
+  const out = join(dir, 'time.out');
+  const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const [code] = await once(child, 'exit') as [number | null];
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}`);
+  const [wall, user, sys, rss] = readFileSync(out, 'utf8').trim().split(/\s+/).map(Number);
+  return { cpu: user + sys, wall, rssKiB: rss };
+}
+
+async function parseInProcess(file: string): Promise<{ elements: number; cpu: number; wall: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let elements = 0;
+  await readElements(openInput(file), () => { elements++; }, () => undefined);
+  const c = process.cpuUsage(c0);
+  return { elements, cpu: (c.user + c.system) / 1e6, wall: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+async function dumpInProcess(file: string): Promise<{ cpu: number; wall: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await dumpMrt([file], { write: () => true }, { write: () => true });
+  const c = process.cpuUsage(c0);
+  return { cpu: (c.user + c.system) / 1e6, wall: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+function rate(n: number, s: number): string {
+  return s > 0 ? `${Math.round(n / s).toLocaleString('en-US')}` : '-';
+}
+
+/** Writes a gzip RIB dump of `prefixes` IPv4 /24s each seen by `peers` peers, record by record. */
+async function writeLargeRib(path: string, prefixes: number, peers: number): Promise<void> {
+  const gz = createGzip({ level: 1 });
+  const out = createWriteStream(path);
+  gz.pipe(out);
+  const t = 1_700_000_000;
+  gz.write(encodeRecord({ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '',
+    peers: Array.from({ length: peers }, (_, i) => ({ bgpId: `10.0.0.${i + 1}`, address: `192.0.2.${i + 1}`, asn: 64500 + i })) }));
+  // One attribute block per peer, reused: the benchmark measures parsing, not generation.
+  const attrs = Array.from({ length: peers }, (_, p) => encodeAttributes({ origin: 0, asPath: [{ type: 2, asns: [64500 + p, 3356, 1299, 13335 + p] }],
+    nextHop: `192.0.2.${p + 1}`, communities: [(3356 << 16) | p] }, { as4: true, mrtRib: { afi: 1, safi: 1 } }));
+  const entryBytes = attrs.reduce((n, a) => n + 8 + a.length, 0);
+  for (let i = 0; i < prefixes; i++) {
+    const body = Buffer.alloc(4 + 4 + 2 + entryBytes);
+    body.writeUInt32BE(i, 0);
+    body[4] = 24; body[5] = 1 + (i >>> 16) % 223; body[6] = (i >>> 8) & 255; body[7] = i & 255;
+    body.writeUInt16BE(peers, 8);
+    let o = 10;
+    for (let p = 0; p < peers; p++) {
+      body.writeUInt16BE(p, o); body.writeUInt32BE(t, o + 2); body.writeUInt16BE(attrs[p].length, o + 6);
+      body.set(attrs[p], o + 8);
+      o += 8 + attrs[p].length;
+    }
+    const head = Buffer.alloc(12);
+    head.writeUInt32BE(t, 0); head.writeUInt16BE(13, 4); head.writeUInt16BE(2, 6); head.writeUInt32BE(body.length, 8);
+    if (!gz.write(Buffer.concat([head, body]))) await once(gz, 'drain');
+  }
+  gz.end();
+  await once(out, 'close');
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const arg = (name: string, dflt: number): number => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : dflt; };
+  const runs = arg('--runs', 3);
+  const dir = mkdtempSync(join(tmpdir(), 'meridian-mrt-bench-'));
+  try {
+    if (!argv.includes('--only-large')) await benchSamples(dir, runs);
+    if (argv.includes('--large') || argv.includes('--only-large')) await benchLarge(dir, arg('--prefixes', 1_000_000), arg('--peers', 20));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchSamples(dir: string, runs: number): Promise<void> {
+  const files: { name: string; path: string; compression: string }[] = [];
+  for (const f of mrtSamples()) {
+    files.push({ name: basename(f), path: f, compression: 'gzip' });
+    const bz2 = join(dir, basename(f).replace(/\.gz$/, '.bz2'));
+    writeFileSync(bz2, execFileSync('bzip2', ['-c'], { input: gunzipSync(readFileSync(f)), maxBuffer: 1 << 30 }));
+    files.push({ name: basename(bz2), path: bz2, compression: 'bzip2' });
+  }
+  process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${runs} runs each, medians; rates are elements per CPU-second (wall in brackets)\n\n`);
+  const header = ['file', 'elements', 'parser (in process)', 'dump (in process)', 'meridian mrt dump', 'bgpdump -m', 'mrt dump / bgpdump'];
+  const rows: string[][] = [];
+  let totalElements = 0;
+  const totals = { parse: 0, dump: 0, cli: 0, bgpdump: 0 };
+  for (const f of files) {
+    const p: { elements: number; cpu: number; wall: number }[] = [];
+    const d: { cpu: number; wall: number }[] = [];
+    const c: { cpu: number; wall: number }[] = [];
+    const b: { cpu: number; wall: number }[] = [];
+    for (let r = 0; r < runs; r++) {
+      p.push(await parseInProcess(f.path));
+      d.push(await dumpInProcess(f.path));
+      c.push(await timed(process.execPath, [CLI, 'mrt', 'dump', f.path], dir));
+      b.push(await timed('bgpdump', ['-m', f.path], dir));
+    }
+    const n = p[0].elements;
+    totalElements += n;
+    const m = (xs: { cpu: number; wall: number }[]): { cpu: number; wall: number } => ({ cpu: median(xs.map((x) => x.cpu)), wall: median(xs.map((x) => x.wall)) });
+    const [mp, md, mc, mb] = [m(p), m(d), m(c), m(b)];
+    totals.parse += mp.cpu; totals.dump += md.cpu; totals.cli += mc.cpu; totals.bgpdump += mb.cpu;
+    const cell = (x: { cpu: number; wall: number }): string => `${rate(n, x.cpu)} (${rate(n, x.wall)})`;
+    rows.push([f.name, String(n), cell(mp), cell(md), cell(mc), cell(mb), `${(mb.cpu / mc.cpu).toFixed(2)}x (in process ${(mb.cpu / md.cpu).toFixed(2)}x)`]);
+  }
+  rows.push(['all files', String(totalElements), rate(totalElements, totals.parse), rate(totalElements, totals.dump), rate(totalElements, totals.cli),
+    rate(totalElements, totals.bgpdump), `${(totals.bgpdump / totals.cli).toFixed(2)}x (in process ${(totals.bgpdump / totals.dump).toFixed(2)}x; parser ${(totals.bgpdump / totals.parse).toFixed(2)}x)`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]): string => cells.map((x, i) => x.padEnd(widths[i])).join('  ');
+  process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
+  const startup = await timed(process.execPath, [CLI, '--help'], dir);
+  process.stdout.write(`\nmeridian CLI start-up alone (--help): ${startup.cpu.toFixed(2)} CPU-s, ${startup.wall.toFixed(2)} s, ${Math.round(startup.rssKiB / 1024)} MiB\n`);
+  process.stdout.write(`goal: meridian mrt dump >= 3x bgpdump -m over all files: ${totals.bgpdump / totals.cli >= 3 ? 'met' : 'NOT met'} (${(totals.bgpdump / totals.cli).toFixed(2)}x)\n`);
+}
+
+async function benchLarge(dir: string, prefixes: number, peers: number): Promise<void> {
+  const big = join(dir, 'large-rib.gz');
+  const g0 = Date.now();
+  await writeLargeRib(big, prefixes, peers);
+  process.stdout.write(`\nlarge RIB: ${prefixes.toLocaleString('en-US')} prefixes x ${peers} peers written in ${((Date.now() - g0) / 1000).toFixed(0)} s\n`);
+  const script = `const m=require(${JSON.stringify(resolve(__dirname, '../../dns/geoip/channels/mrt'))});let n=0,e=0;` +
+    `m.readElements(m.openInput(${JSON.stringify(big)}),()=>{n++},()=>{e++}).then(()=>{process.exitCode=n===${prefixes * peers}&&e===0?0:3})`;
+  // timed() rejects unless the child saw every element and no error.
+  const t = await timed(process.execPath, ['-e', script], dir);
+  const elements = prefixes * peers;
+  process.stdout.write(`large RIB parse: ${elements.toLocaleString('en-US')} elements in ${t.wall.toFixed(1)} s (${t.cpu.toFixed(1)} CPU-s, ${rate(elements, t.cpu)}/CPU-s), peak RSS ${Math.round(t.rssKiB / 1024)} MiB\n`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
