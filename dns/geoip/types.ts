@@ -17,6 +17,14 @@ export interface GeoLocation {
  */
 export type GeoSource = 'dataset' | 'overlay' | 'cache' | 'static';
 
+/** The layers of a merged table, highest priority first (a range of a higher layer hides lower ones). */
+export const GEO_LAYERS = ['overlay', 'dataset', 'cache', 'static'] as const satisfies readonly GeoSource[];
+
+/** The channels that can produce a range, in the order of `CHANNEL_KINDS` (`dns/geoip/channels`). */
+export const GEO_CHANNELS = ['bgp', 'ris', 'signed', 'static'] as const;
+/** The channel that produced a range. */
+export type GeoChannelName = (typeof GEO_CHANNELS)[number];
+
 /** The answer to one lookup: the location plus the table entry that decided it. */
 export interface GeoMatch extends GeoLocation {
   /**
@@ -26,8 +34,10 @@ export interface GeoMatch extends GeoLocation {
   readonly prefix: string;
   /** The prefix length of `prefix`. */
   readonly prefixLength: number;
-  /** Which source decided the answer. */
+  /** Which layer decided the answer. */
   readonly source: GeoSource;
+  /** Which channel produced the range that decided. */
+  readonly channel: GeoChannelName;
 }
 
 /** A parsed IPv4 address: one unsigned 32-bit number. */
