@@ -234,8 +234,9 @@ export class GeoSupervisor {
     return this.channels.find((c) => c.kind === kind && this.stateOf(c) === 'up');
   }
 
+  // A failed channel's data leaves the table; a paused one's stays (it only stops receiving).
   private usable(channelName: string): boolean {
-    return !this.overrides.has(channelName);
+    return this.overrides.get(channelName) !== 'failed';
   }
 
   private async startChannel(c: GeoChannel): Promise<void> {
@@ -254,7 +255,7 @@ export class GeoSupervisor {
   }
 
   private onRecord(c: GeoChannel, r: ChannelRecord): void {
-    if (!this.running || !this.usable(c.name)) return;
+    if (!this.running || this.overrides.has(c.name)) return;
     try {
       if (r.kind === 'locations') {
         const current = this.pendingDataset ?? this.dataset;
