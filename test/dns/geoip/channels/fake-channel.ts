@@ -65,7 +65,7 @@ export class FakeOverlay implements RoutingOverlay {
 
   apply(record: RoutingUpdate | PeerDown, channel: ChannelKind): void {
     if (record.kind === 'peer-down') {
-      for (const [k, v] of this.routes) if (k.startsWith(`${record.peer}|`)) this.routes.delete(k) && void v;
+      for (const k of [...this.routes.keys()]) if (k.startsWith(`${record.peer}|`)) this.routes.delete(k);
       return;
     }
     for (const p of record.withdraw) this.routes.delete(`${record.peer}|${p}`);
