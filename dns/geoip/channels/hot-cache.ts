@@ -17,9 +17,9 @@ import { dirname } from 'node:path';
 import { GeoTable } from '../table';
 import {
   checkRecord, COORDINATE_UNITS_PER_DEGREE, decodeHeader, encodeHeader, encodeRecordFields, HOT_CACHE_HEADER_BYTES,
-  HOT_CACHE_RECORD_BYTES, HotCacheDecodeError, type HotCacheDecodeReason,
+  HOT_CACHE_RECORD_BYTES, HotCacheDecodeError, readWordLE, type HotCacheDecodeReason,
 } from './hot-cache-file';
-import { mixKey, PrefixLru, V4_KEY_TAG } from './prefix-lru';
+import { MAX_PREFIX_LRU_CAPACITY, mixKey, PrefixLru, V4_KEY_TAG } from './prefix-lru';
 
 /** Options of `HotPrefixCache.open`. */
 export interface HotPrefixCacheOptions {
@@ -151,7 +151,7 @@ export class HotPrefixCache {
   private lastError: string | undefined;
 
   private constructor(o: HotPrefixCacheOptions) {
-    checkOption('maxPrefixes', o.maxPrefixes, 1, 2 ** 26);
+    checkOption('maxPrefixes', o.maxPrefixes, 1, MAX_PREFIX_LRU_CAPACITY);
     checkOption('ttlHours', o.ttlHours, 1 / 3600, 24 * 365);
     checkOption('flushIntervalMs', o.flushIntervalMs, 1, 3_600_000);
     const ring = o.ringCapacity ?? DEFAULT_RING;
@@ -491,15 +491,15 @@ export class HotPrefixCache {
             continue;
           }
           // A time ahead of the clock (it was wrong, or moved back) counts as now.
-          const seen = Math.min(buf.readUInt32LE(o + 20), nowSeconds);
+          const seen = Math.min(readWordLE(buf, o + 20), nowSeconds);
           if (seen < cutoff) {
             expired++;
             continue;
           }
           if (seen > maxSeen) maxSeen = seen;
           const family = buf[o];
-          l.upsert(buf.readUInt32LE(o + 4), family === 4 ? V4_KEY_TAG : buf.readUInt32LE(o + 8),
-            buf.readInt32LE(o + 12), buf.readInt32LE(o + 16), buf.readUInt16LE(o + 2), seen);
+          l.upsert(readWordLE(buf, o + 4), family === 4 ? V4_KEY_TAG : readWordLE(buf, o + 8),
+            readWordLE(buf, o + 12) | 0, readWordLE(buf, o + 16) | 0, buf[o + 2] | (buf[o + 3] << 8), seen);
         }
         records += count;
       }
@@ -592,8 +592,44 @@ class LocationIds {
   }
 }
 
+// Sorts rows (hi, lo, value) by (hi, lo) in place with least-significant-digit radix passes of
+// 16 bits (stable, O(n) per pass, sequential memory traffic): `loBits`/`hiBits` say how many bits
+// of each key word take part. Returns the arrays holding the sorted rows.
+type Words = Uint32Array<ArrayBuffer>;
+function radixSortRows(hi: Words, lo: Words, value: Words, loBits: number, hiBits: number): [Words, Words, Words] {
+  const n = value.length;
+  let h = hi, l = lo, v = value;
+  let h2 = new Uint32Array(hiBits > 0 ? n : 0), l2 = new Uint32Array(n), v2 = new Uint32Array(n);
+  const counts = new Uint32Array(65536);
+  const passes: Array<[boolean, number]> = [];
+  for (let shift = 0; shift < loBits; shift += 16) passes.push([false, shift]);
+  for (let shift = 0; shift < hiBits; shift += 16) passes.push([true, shift]);
+  for (const [onHi, shift] of passes) {
+    const keys = onHi ? h : l;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(keys[i] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = counts[(keys[i] >>> shift) & 0xffff]++;
+      if (hiBits > 0) h2[at] = h[i];
+      l2[at] = l[i];
+      v2[at] = v[i];
+    }
+    [h, h2] = [h2, h];
+    [l, l2] = [l2, l];
+    [v, v2] = [v2, v];
+  }
+  return [h, l, v];
+}
+
 // The index as sorted, disjoint ranges: one per /24 or /48, adjacent ones with the same location
-// merged. Keys are sorted as numbers (typed-array sort) and looked up again in the index.
+// merged. One pass over the entries in id order (sequential reads) gives each its key and location
+// id; the rows are then radix-sorted by key.
 function buildTable(l: PrefixLru): GeoTable {
   let n4 = 0;
   let n6 = 0;
@@ -602,25 +638,34 @@ function buildTable(l: PrefixLru): GeoTable {
     if (l.keyB[id] === V4_KEY_TAG) n4++;
     else n6++;
   }
-  const v4Keys = new Uint32Array(n4);
-  const v6Keys = new Float64Array(n6);
+  const locations = new LocationIds(Math.max(1, n4 + n6));
+  const k4 = new Uint32Array(n4);
+  const loc4 = new Uint32Array(n4);
+  const k6hi = new Uint32Array(n6);
+  const k6lo = new Uint32Array(n6);
+  const loc6 = new Uint32Array(n6);
   for (let id = 0, i4 = 0, i6 = 0; id < l.idLimit; id++) {
     if (!l.isLive(id)) continue;
     const b = l.keyB[id];
-    if (b === V4_KEY_TAG) v4Keys[i4++] = l.keyA[id];
-    else v6Keys[i6++] = l.keyA[id] * 65536 + (b >>> 16);
+    const loc = locations.idOf(l.latE7[id], l.lonE7[id], l.country[id]);
+    if (b === V4_KEY_TAG) {
+      k4[i4] = l.keyA[id] >>> 8;
+      loc4[i4++] = loc;
+    } else {
+      k6hi[i6] = l.keyA[id];
+      k6lo[i6] = b >>> 16;
+      loc6[i6++] = loc;
+    }
   }
-  v4Keys.sort();
-  v6Keys.sort();
-  const locations = new LocationIds(Math.max(1, n4 + n6));
+  const [, s4, sLoc4] = radixSortRows(new Uint32Array(0), k4, loc4, 24, 0);
+  const [s6hi, s6lo, sLoc6] = radixSortRows(k6hi, k6lo, loc6, 16, 32);
 
   const v4Bounds = new Uint32Array(2 * n4);
   const v4Loc = new Uint32Array(n4);
   let r4 = 0;
   for (let k = 0; k < n4; k++) {
-    const a = v4Keys[k];
-    const id = l.find(a, V4_KEY_TAG);
-    const loc = locations.idOf(l.latE7[id], l.lonE7[id], l.country[id]);
+    const a = s4[k] * 256;
+    const loc = sLoc4[k];
     if (r4 > 0 && v4Loc[r4 - 1] === loc && v4Bounds[2 * r4 - 1] + 1 === a) {
       v4Bounds[2 * r4 - 1] = a + 255;
     } else {
@@ -634,10 +679,9 @@ function buildTable(l: PrefixLru): GeoTable {
   const v6Loc = new Uint32Array(n6);
   let r6 = 0;
   for (let k = 0; k < n6; k++) {
-    const a = Math.floor(v6Keys[k] / 65536);
-    const b = (v6Keys[k] % 65536) * 65536;
-    const id = l.find(a, b);
-    const loc = locations.idOf(l.latE7[id], l.lonE7[id], l.country[id]);
+    const a = s6hi[k];
+    const b = (s6lo[k] << 16) >>> 0;
+    const loc = sLoc6[k];
     const o = 8 * (r6 - 1);
     // The previous range ends at (endA, endB | 0xffff, ...): this /48 follows it directly when it
     // is the next value of the 48-bit prefix, carrying into the first word.

@@ -13,6 +13,12 @@
 export const V4_KEY_TAG = 1;
 // Marks a free entry; never a real second key word (IPv4's is 1, IPv6's has its low 16 bits clear).
 const FREE = 0xffffffff;
+// A hash slot holds id + 1 in its low 27 bits and the key hash's top 5 bits above them, so that a
+// probe past a slot of another key rarely needs to read that key (a cache miss per probe).
+const ID_BITS = 27;
+const ID_MASK = (1 << ID_BITS) - 1;
+/** The largest bound an index may have. */
+export const MAX_PREFIX_LRU_CAPACITY = 2 ** 26;
 
 /** 32-bit mix of a two-word key (murmur3's finalizer over the words combined). */
 export function mixKey(a: number, b: number): number {
@@ -52,8 +58,8 @@ export class PrefixLru {
   // Doubly linked list over entry ids, most recently seen at the head; -1 ends it.
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
-  // Open addressing with linear probing: id + 1 per slot, 0 for empty; at most half full.
-  private readonly slots: Int32Array;
+  // Open addressing with linear probing: fingerprint and id + 1 per slot, 0 for empty; at most half full.
+  private readonly slots: Uint32Array;
   private readonly mask: number;
   private head = -1;
   private tailId = -1;
@@ -62,10 +68,10 @@ export class PrefixLru {
   private highWater = 0;
   private freeList = -1;
 
-  /** An empty index for at most `capacity` entries (1 to 2^30). */
+  /** An empty index for at most `capacity` entries (1 to `MAX_PREFIX_LRU_CAPACITY`). */
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 2 ** 30) {
-      throw new RangeError(`PrefixLru capacity must be an integer from 1 to 2^30, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_PREFIX_LRU_CAPACITY) {
+      throw new RangeError(`PrefixLru capacity must be an integer from 1 to ${MAX_PREFIX_LRU_CAPACITY}, got ${capacity}`);
     }
     this.capacity = capacity;
     this.keyA = new Uint32Array(capacity);
@@ -78,7 +84,7 @@ export class PrefixLru {
     this.next = new Int32Array(capacity);
     let slots = 16;
     while (slots < 2 * capacity) slots *= 2;
-    this.slots = new Int32Array(slots);
+    this.slots = new Uint32Array(slots);
     this.mask = slots - 1;
   }
 
@@ -104,12 +110,8 @@ export class PrefixLru {
 
   /** The entry id of key `(a, b)`, or -1. */
   find(a: number, b: number): number {
-    const slots = this.slots;
-    for (let s = mixKey(a, b) & this.mask; ; s = (s + 1) & this.mask) {
-      const v = slots[s];
-      if (v === 0) return -1;
-      if (this.keyA[v - 1] === a && this.keyB[v - 1] === b) return v - 1;
-    }
+    const r = this.probe(a >>> 0, b >>> 0, mixKey(a >>> 0, b >>> 0));
+    return r >= 0 ? r : -1;
   }
 
   /**
@@ -119,18 +121,22 @@ export class PrefixLru {
   upsert(a: number, b: number, latE7: number, lonE7: number, country: number, seenSeconds: number): number {
     a >>>= 0;
     b >>>= 0;
-    let id = this.find(a, b);
+    const h = mixKey(a, b);
+    let id = this.probe(a, b, h);
     if (id >= 0) {
       this.unlink(id);
     } else {
       if (this.live === this.capacity) {
         this.remove(this.tailId);
         this.evictions++;
+        // The removal may have shifted this key's probe run: find its empty slot again.
+        id = this.probe(a, b, h);
       }
+      const slot = -1 - id;
       id = this.allocate();
       this.keyA[id] = a;
       this.keyB[id] = b;
-      this.insertSlot(id);
+      this.slots[slot] = (((h >>> ID_BITS) << ID_BITS) | (id + 1)) >>> 0;
       this.live++;
     }
     this.latE7[id] = latE7;
@@ -139,6 +145,20 @@ export class PrefixLru {
     this.seen[id] = seenSeconds;
     this.linkHead(id);
     return id;
+  }
+
+  // The id of key (a, b) with hash h, or -1 - (the empty slot where it would go).
+  private probe(a: number, b: number, h: number): number {
+    const slots = this.slots;
+    const fp = h >>> ID_BITS;
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const v = slots[s];
+      if (v === 0) return -1 - s;
+      if (v >>> ID_BITS === fp) {
+        const id = (v & ID_MASK) - 1;
+        if (this.keyA[id] === a && this.keyB[id] === b) return id;
+      }
+    }
   }
 
   /** Removes entry `id` (a live one). */
@@ -201,22 +221,17 @@ export class PrefixLru {
     else this.tailId = p;
   }
 
-  private insertSlot(id: number): void {
-    let s = mixKey(this.keyA[id], this.keyB[id]) & this.mask;
-    while (this.slots[s] !== 0) s = (s + 1) & this.mask;
-    this.slots[s] = id + 1;
-  }
-
   // Backward-shift deletion (Knuth 6.4, algorithm R): later entries of the probe run move up into
   // the hole unless their home slot lies cyclically after it, so no tombstones accumulate.
   private deleteSlot(id: number): void {
     const { slots, mask } = this;
     let i = mixKey(this.keyA[id], this.keyB[id]) & mask;
-    while (slots[i] !== id + 1) i = (i + 1) & mask;
+    while ((slots[i] & ID_MASK) !== id + 1) i = (i + 1) & mask;
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const v = slots[j];
       if (v === 0) break;
-      const home = mixKey(this.keyA[v - 1], this.keyB[v - 1]) & mask;
+      const other = (v & ID_MASK) - 1;
+      const home = mixKey(this.keyA[other], this.keyB[other]) & mask;
       // Move v into the hole at i unless home is cyclically in (i, j].
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
