@@ -21,6 +21,9 @@ import {
 } from './hot-cache-file';
 import { MAX_PREFIX_LRU_CAPACITY, mixKey, PrefixLru, V4_KEY_TAG } from './prefix-lru';
 
+/** The defaults the GeoDNS settings use: 2,000,000 prefixes, 72 hours, a write every second. */
+export const HOT_CACHE_DEFAULTS = Object.freeze({ maxPrefixes: 2_000_000, ttlHours: 72, flushIntervalMs: 1_000 });
+
 /** Options of `HotPrefixCache.open`. */
 export interface HotPrefixCacheOptions {
   /** The cache file; its directory is created when missing. */
@@ -173,8 +176,10 @@ export class HotPrefixCache {
     this.ringCountry = new Uint16Array(this.ringCapacity);
     // Drain early once the ring is half full, so a burst between two timer ticks is not dropped.
     this.earlyDrainAt = Math.max(1, this.ringCapacity >>> 1);
+    // The filter stays small enough for the L1 cache (32 KiB): a collision only costs a second
+    // ring slot for the same prefix, which the drain folds.
     let f = 16;
-    while (f < this.ringCapacity) f *= 2;
+    while (f < Math.min(this.ringCapacity, 8192)) f *= 2;
     this.filter = new Int32Array(f);
     this.filterMask = f - 1;
     this.pending = Buffer.allocUnsafe(HOT_CACHE_RECORD_BYTES * Math.min(this.ringCapacity, 4096));

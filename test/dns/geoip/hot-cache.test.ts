@@ -330,6 +330,33 @@ describe('The hot-prefix cache', function () {
       }), { numRuns: 60 });
   });
 
+  it('keeps entries in memory when a write fails and rewrites the whole file once writing works again', async () => {
+    const warnings: string[] = [];
+    let cache = await openCache({ minCompactRecords: 0, log: (m) => warnings.push(m) });
+    const ips = Array.from({ length: 5 }, (_, i) => fixtureV4(i));
+    const noteAll = (): void => { for (const ip of ips) cache.noteV4(ip, 12.5, 45.25, packCountry('KE')); };
+    noteAll();
+    await cache.flush();
+    // The directory goes away: appends still reach the open (now unlinked) file, the next
+    // compaction cannot create its temporary file.
+    rmSync(join(dir, 'cache'), { recursive: true, force: true });
+    for (let round = 0; round < 2; round++) {
+      noteAll();
+      await cache.flush();
+    }
+    assert.equal(cache.stats().writeFailures, 1);
+    assert.match(cache.stats().lastError ?? '', /hot-prefixes\.bin failed: .*ENOENT/);
+    assert.match(warnings.join('\n'), /rewriting the file at the next flush/);
+    assert.equal(cache.size(), 5, 'the entries stay in memory');
+    mkdirSync(join(dir, 'cache'));
+    await cache.flush();
+    assert.equal(cache.stats().lastError, undefined);
+    assert.equal(cache.stats().writeFailures, 1);
+    cache = await reopen(cache);
+    assert.equal(cache.size(), 5);
+    assert.equal(cache.getV4(ips[4])?.lon, 45.25);
+  });
+
   it('rejects bad options, naming the option', async () => {
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 0, ttlHours: 72, flushIntervalMs: 1000 }), /maxPrefixes must be a number from 1/);
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 10, ttlHours: Number.NaN, flushIntervalMs: 1000 }), /ttlHours/);
