@@ -28,8 +28,11 @@ export const GeoipConfigSchema = Type.Object({
   /** The hot-prefix cache: client /24s and /48s answered recently, with the location they got. */
   cache: Type.Object({
     enabled: Type.Boolean({ default: true }),
-    /** The cache file (survives restarts and SIGKILL). */
-    path: Type.String({ minLength: 1, default: '.meridian/dns/hot-prefixes.bin' }),
+    /**
+     * The cache file (survives restarts and SIGKILL). Absent: `hot-prefixes.bin` beside
+     * `snapshotPath`; with neither, the server keeps no cache.
+     */
+    path: Type.Optional(Type.String({ minLength: 1 })),
     maxPrefixes: Type.Integer({ minimum: 1, default: 2_000_000 }),
     ttlHours: Type.Number({ exclusiveMinimum: 0, default: 72 }),
     /** How often noted prefixes are written to the file in one batch (at most this much is lost on SIGKILL). */

@@ -16,7 +16,7 @@ export interface GeoServiceSettings {
   readonly healthCheckIntervalSeconds: number;
   readonly staticDataCreatedAt?: string;
   readonly cache: {
-    readonly enabled: boolean; readonly path: string; readonly maxPrefixes: number; readonly ttlHours: number;
+    readonly enabled: boolean; readonly path?: string; readonly maxPrefixes: number; readonly ttlHours: number;
     readonly flushIntervalMs: number; readonly mergeIntervalSeconds: number; readonly overridesDatasetAfterHours: number;
   };
   readonly bgp?: unknown;
@@ -72,9 +72,9 @@ export async function startGeoService(settings: GeoServiceSettings, staticTable:
   const routing = channels.some((c) => c.kind === 'bgp' || c.kind === 'ris');
   if (routing && !parts.overlay) throw new RangeError('geoip.bgp or geoip.ris is set but this server has no routing overlay');
   let cache: HotCache | undefined;
-  if (settings.cache.enabled && parts.openCache) {
+  if (settings.cache.enabled && settings.cache.path !== undefined && parts.openCache) {
     const c = settings.cache;
-    cache = await parts.openCache({ path: c.path, maxPrefixes: c.maxPrefixes, ttlHours: c.ttlHours, flushIntervalMs: c.flushIntervalMs, log });
+    cache = await parts.openCache({ path: settings.cache.path, maxPrefixes: c.maxPrefixes, ttlHours: c.ttlHours, flushIntervalMs: c.flushIntervalMs, log });
   }
   const holder = new GeoTableHolder(staticTable);
   let latest: PreparedGeoTable | undefined;

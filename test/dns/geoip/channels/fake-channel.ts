@@ -53,7 +53,12 @@ export class FakeChannel implements GeoChannel {
 
   /** Emits a dataset of `entries` with `serial`. */
   emitDataset(serial: number, entries: readonly GeoEntry[], validUntil?: number): void {
-    this.emit({ kind: 'locations', serial, createdAt: Date.now(), validUntil, table: GeoTable.fromEntries(entries, 'dataset') });
+    this.emitTable(serial, GeoTable.fromEntries(entries, 'dataset'), validUntil);
+  }
+
+  /** Emits `table` as the dataset with `serial`. */
+  emitTable(serial: number, table: GeoTable, validUntil?: number): void {
+    this.emit({ kind: 'locations', serial, createdAt: Date.now(), validUntil, table });
   }
 }
 
