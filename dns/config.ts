@@ -15,7 +15,7 @@ export type UdpTransport = (typeof UDP_TRANSPORTS)[number];
  */
 export const GeoipConfigSchema = Type.Object({
   /** Least time between two table swaps; updates arriving meanwhile are merged into the next one. */
-  minSwapIntervalSeconds: Type.Number({ minimum: 0, default: 10 }),
+  minSwapIntervalSeconds: Type.Number({ minimum: 0, default: 60 }),
   /** An update that would remove more than this share of the table's ranges is refused (the table stays). */
   maxDropPercent: Type.Number({ minimum: 0, maximum: 100, default: 25 }),
   /** How often channel health and the dataset's validity are checked, besides the channels' own reports. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Options of the sandbox's GeoDNS process. */
@@ -15,6 +15,11 @@ export interface SandboxDnsOptions {
   readonly token: string;
   /** Where the server keeps its last watch snapshot. */
   readonly snapshotPath: string;
+  /**
+   * The server's `geoip` settings (`GeoipConfigSchema` in `dns/config.ts`), written to its config
+   * file; default `sandboxGeoip(dir of snapshotPath)`.
+   */
+  readonly geoip?: Record<string, unknown>;
   /** How long to wait for the server to answer (default 30 s). */
   readonly readyTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -27,6 +32,18 @@ export interface SandboxDns {
   readonly adminPort: number | null;
   /** Sends SIGTERM and waits for the process to exit. Idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * The sandbox's GeoIP settings: no data channel (they need a router, RIS archives or a signed
+ * zone), swaps at most every 10 s, and the hot-prefix cache in the sandbox's data directory.
+ */
+export function sandboxGeoip(dataDir: string): Record<string, unknown> {
+  return {
+    minSwapIntervalSeconds: 10, maxDropPercent: 25, healthCheckIntervalSeconds: 5,
+    cache: { enabled: true, path: join(dataDir, 'dns-hot-prefixes.bin'), maxPrefixes: 2_000_000, ttlHours: 72, flushIntervalMs: 1000,
+      mergeIntervalSeconds: 60, overridesDatasetAfterHours: 24 },
+  };
 }
 
 /** The built GeoDNS entry script, beside this folder in `dist/`. */
@@ -50,7 +67,10 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxDns> {
   const log = opts.log ?? (() => undefined);
-  const child = spawn(process.execPath, [dnsEntry(), '--json', '--address', opts.host,
+  // Settings the flags do not cover go in a config file beside the snapshot.
+  const configPath = join(dirname(opts.snapshotPath), 'dns-config.json');
+  writeFileSync(configPath, `${JSON.stringify({ geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
+  const child = spawn(process.execPath, [dnsEntry(), '--json', '--config', configPath, '--address', opts.host,
     '--port', String(opts.port ?? 5300), '--admin-port', String(opts.adminPort ?? 8053),
     '--watch', opts.schedulerUrl, '--snapshot', opts.snapshotPath], {
     env: { ...process.env, MERIDIAN_API_TOKEN: opts.token },

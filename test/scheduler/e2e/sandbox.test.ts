@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../../../scheduler/sandbox';
 import { waitFor } from '../fakes';
 import { FAST_RESILIENCE, liveInstances, tempDataDir } from './helpers';
@@ -46,5 +47,9 @@ describe('meridian up (the sandbox)', function () {
     assert.ok(answer.every((ip) => webIps.has(ip)), `answers ${answer.join(', ')} are web instances' addresses (${[...webIps].join(', ')})`);
     const admin = await fetch(`http://127.0.0.1:${String(dns.adminPort)}/healthz`);
     assert.equal(admin.status, 200);
+    // The sandbox's GeoIP settings: no data channel, so geoip-lite's data drives; answers go to the hot-prefix cache file.
+    const geo = await (await fetch(`http://127.0.0.1:${String(dns.adminPort)}/geo/channels`)).json() as { driving: string; channels: { name: string }[] };
+    assert.deepEqual([geo.driving, geo.channels.map((c) => c.name)], ['static', ['static']]);
+    await waitFor('the hot-prefix cache file in the data directory', () => existsSync(join(dataDir!, 'dns-hot-prefixes.bin')), 10_000);
   });
 });
