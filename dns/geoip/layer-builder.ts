@@ -15,9 +15,9 @@ export interface GeoLayer {
 }
 
 /**
- * Merges layers into one table in a worker thread it keeps for its lifetime, so a rebuild never
- * stalls the serving thread: the worker copies the layers' columns, merges, validates and
- * indexes, and transfers the result; this side only wraps it. One build at a time (callers queue).
+ * Merges layers into one table in a worker thread, so a rebuild never stalls the serving thread:
+ * the worker copies the layers' columns, merges, validates and indexes, and transfers the result;
+ * this side only wraps it. The worker ends when no build is pending, giving its memory back.
  */
 export class LayerBuilder {
   private worker: Worker | undefined;
@@ -68,6 +68,8 @@ export class LayerBuilder {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
+      // Builds are minutes apart: an idle worker would only hold its heap (copies of every layer).
+      if (this.pending.size === 0) this.restart();
       if (r.ok) p.resolve(r.prepared);
       else p.reject(new GeoIpError(r.code, r.message));
     });
