@@ -40,19 +40,4 @@ export interface GeoMatch extends GeoLocation {
   readonly channel: GeoChannelName;
 }
 
-/** A parsed IPv4 address: one unsigned 32-bit number. */
-export interface ParsedIpv4 {
-  readonly version: 4;
-  /** The address as an unsigned 32-bit integer (network byte order value). */
-  readonly value: number;
-}
-
-/** A parsed IPv6 address: four unsigned 32-bit words, most significant first. */
-export interface ParsedIpv6 {
-  readonly version: 6;
-  /** The 128 bits as four big-endian u32 words. */
-  readonly words: readonly [number, number, number, number];
-}
-
-/** Either family. */
-export type ParsedIp = ParsedIpv4 | ParsedIpv6;
+export type { ParsedIp, ParsedIpv4, ParsedIpv6 } from '../ip';
