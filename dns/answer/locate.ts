@@ -72,11 +72,7 @@ export function locateV4(w: WorkloadAnswer, family: Family, table: GeoTable, ip:
   const prov = runs.provenance[r]!;
   if (recorder !== undefined && prov !== NO_PROVENANCE && sourcePrefix >= CACHE_V4_PREFIX) {
     const i = table.findV4(ip);
-    if (i >= 0) {
-      const id = table.locationIdOfV4(i);
-      const c = table.columns;
-      recorder.noteV4(ip, c.locationLat[id]!, c.locationLon[id]!, c.locationCountry[id]!);
-    }
+    if (i >= 0) table.noteV4(recorder, i, ip);
   }
   return pack(runs.decisions[r]!, widestPrefixWithin(ip, runs.starts[r]!, runs.ends[r]!), prov, via);
 }
@@ -91,10 +87,7 @@ export function locateV6(w: WorkloadAnswer, family: Family, table: GeoTable, w0:
   const i = table.findV6Words(w0, w1, w2, w3);
   if (i < 0) return pack(w.unknownDecision(family), sourcePrefix, NO_PROVENANCE, via);
   const id = table.locationIdOfV6(i);
-  if (recorder !== undefined && sourcePrefix >= CACHE_V6_PREFIX) {
-    const c = table.columns;
-    recorder.noteV6(w0, w1, c.locationLat[id]!, c.locationLon[id]!, c.locationCountry[id]!);
-  }
+  if (recorder !== undefined && sourcePrefix >= CACHE_V6_PREFIX) table.noteV6(recorder, i, w0, w1);
   return pack(w.decideLocationId(family, table, id), table.prefixLengthV6Words(i, w0, w1, w2, w3), table.provenanceOfV6(i), via);
 }
 

@@ -62,6 +62,9 @@ export class GeoTable {
   private readonly v6Bounds: Uint32Array;
   private readonly v6Loc: Uint32Array;
   private readonly v6Index: Uint32Array;
+  private readonly locLat: Float64Array;
+  private readonly locLon: Float64Array;
+  private readonly locCountry: Uint16Array;
   private readonly v4Prov: Uint8Array | undefined;
   private readonly v6Prov: Uint8Array | undefined;
   private readonly defaultProv: ProvenanceCode;
@@ -87,6 +90,9 @@ export class GeoTable {
     this.locationCount = data.locationLat.length;
     this.v4Index = prepared.v4Index;
     this.v6Index = prepared.v6Index;
+    this.locLat = data.locationLat;
+    this.locLon = data.locationLon;
+    this.locCountry = data.locationCountry;
     this.v4Prov = data.v4Provenance;
     this.v6Prov = data.v6Provenance;
     this.defaultProv = provenanceCode(data.source, defaultChannel(data.source));
@@ -245,6 +251,21 @@ export class GeoTable {
   /** The location of IPv4 range `rangeIndex` (a shared frozen object). */
   locationOfV4(rangeIndex: number): GeoLocation {
     return this.locationCache[this.v4Loc[rangeIndex]] ?? this.location(this.v4Loc[rangeIndex]);
+  }
+
+  /**
+   * Tells `recorder` the location of IPv4 range `rangeIndex` for client `ip` (the hot-prefix cache's
+   * hook). Reads the typed columns directly: allocation-free and monomorphic on the query path.
+   */
+  noteV4(recorder: { noteV4(ip: number, lat: number, lon: number, country: number): void }, rangeIndex: number, ip: number): void {
+    const id = this.v4Loc[rangeIndex];
+    recorder.noteV4(ip, this.locLat[id], this.locLon[id], this.locCountry[id]);
+  }
+
+  /** As `noteV4`, for IPv6 range `rangeIndex` and a client whose top 64 bits are `w0`, `w1`. */
+  noteV6(recorder: { noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void }, rangeIndex: number, w0: number, w1: number): void {
+    const id = this.v6Loc[rangeIndex];
+    recorder.noteV6(w0, w1, this.locLat[id], this.locLon[id], this.locCountry[id]);
   }
 
   /** Provenance code (layer and channel, see `provenance.ts`) of IPv4 range `rangeIndex`. Allocation-free. */
