@@ -5,6 +5,9 @@ import type { GeoLayerData } from './layers';
 import { GeoTable, type PreparedGeoTable } from './table';
 import type { GeoSource } from './types';
 
+// How long a worker with no build pending is kept for the next one.
+const IDLE_MS = 5_000;
+
 type Reply = { id: number; ok: true; prepared: PreparedGeoTable } | { id: number; ok: false; code: GeoIpErrorCode; message: string };
 
 /** A layer as the builder takes it: a table and what produced it. */
@@ -17,11 +20,12 @@ export interface GeoLayer {
 /**
  * Merges layers into one table in a worker thread, so a rebuild never stalls the serving thread:
  * the worker copies the layers' columns, merges, validates and indexes, and transfers the result;
- * this side only wraps it. The worker ends when no build is pending, giving its memory back.
+ * this side only wraps it. The worker ends once no build has been pending for 5 s, giving its memory back.
  */
 export class LayerBuilder {
   private worker: Worker | undefined;
   private next = 1;
+  private idle: NodeJS.Timeout | undefined;
   private readonly pending = new Map<number, { resolve: (t: PreparedGeoTable) => void; reject: (e: Error) => void }>();
 
   /**
@@ -55,11 +59,13 @@ export class LayerBuilder {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    clearTimeout(this.idle);
     this.failAll('the layer builder was closed');
     if (w) await w.terminate();
   }
 
   private ensure(): Worker {
+    clearTimeout(this.idle);
     if (this.worker) return this.worker;
     const worker = new Worker(join(__dirname, 'layers-worker.js'));
     // The worker only runs while a build is pending; it must not keep the process alive alone.
@@ -68,8 +74,13 @@ export class LayerBuilder {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
-      // Builds are minutes apart: an idle worker would only hold its heap (copies of every layer).
-      if (this.pending.size === 0) this.restart();
+      // Builds are usually minutes apart: a worker idle for a while would only hold its heap
+      // (copies of every layer), so it ends; a burst of builds reuses it.
+      if (this.pending.size === 0) {
+        clearTimeout(this.idle);
+        this.idle = setTimeout(() => { if (this.pending.size === 0) this.restart(); }, IDLE_MS);
+        this.idle.unref();
+      }
       if (r.ok) p.resolve(r.prepared);
       else p.reject(new GeoIpError(r.code, r.message));
     });

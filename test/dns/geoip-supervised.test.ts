@@ -32,7 +32,7 @@ function flipTable(parity: number): GeoEntry[] {
 }
 
 describe('GeoDNS with its GeoIP channels supervised', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let server: RunningDnsServer | undefined;
   let sup: GeoSupervisor | undefined;
   let service: GeoService | undefined;
@@ -104,7 +104,7 @@ describe('GeoDNS with its GeoIP channels supervised', function () {
       for (let serial = 1; serial <= 100; serial++) {
         const before = holder.generation;
         signed.emitDataset(serial, flipTable(serial % 2));
-        await waitFor(`swap ${serial}`, () => holder.generation > before, 10_000, 2);
+        await waitFor(`swap ${serial}`, () => holder.generation > before, 30_000, 2);
         // Let some queries meet every table.
         await new Promise((r) => setImmediate(r));
       }

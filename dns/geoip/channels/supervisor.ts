@@ -107,6 +107,7 @@ export class GeoSupervisor {
   private healthTimer: NodeJS.Timeout | undefined;
   private cacheTimer: NodeJS.Timeout | undefined;
   private planKey = '';
+  private cacheSizeAtBuild = -1;
   private running = false;
 
   /** Supervises `holder`; nothing runs before `start`. */
@@ -138,7 +139,9 @@ export class GeoSupervisor {
       return t;
     };
     this.healthTimer = every(this.options.healthCheckIntervalSeconds, () => this.checkPlan());
-    if (this.options.cache) this.cacheTimer = every(this.options.cacheMergeIntervalSeconds, () => this.request(false));
+    // Only a cache that changed is worth a rebuild (its size is the cheap sign of that).
+    const cache = this.options.cache;
+    if (cache) this.cacheTimer = every(this.options.cacheMergeIntervalSeconds, () => { if (cache.size() !== this.cacheSizeAtBuild) this.request(false); });
   }
 
   /** Stops the channels, the timers and the merge worker; the table in force stays. Idempotent. */
@@ -370,6 +373,7 @@ export class GeoSupervisor {
     const datasetLayer: GeoLayer = dataset
       ? { layer: 'dataset', channel: 'signed', table: dataset.update.table }
       : { layer: 'static', channel: 'static', table: this.options.staticTable };
+    const cacheSize = this.options.cache?.size() ?? -1;
     const cacheTable = this.options.cache?.table();
     const cacheLayer: GeoLayer | undefined = cacheTable && cacheTable.v4Count + cacheTable.v6Count > 0
       ? { layer: 'cache', channel: 'static', table: cacheTable } : undefined;
@@ -405,6 +409,7 @@ export class GeoSupervisor {
     }
     this.lastSwapAt = this.now();
     this.builtAt = this.lastSwapAt;
+    this.cacheSizeAtBuild = cacheSize;
     this.layers = layers.map((l) => ({ layer: l.layer, channel: l.channel, prefixes: l.table.v4Count + l.table.v6Count }));
     this.planKey = this.plan();
     try {

@@ -73,7 +73,7 @@ describe('Merging GeoIP layers by priority', function () {
             assert.deepEqual(got && [got.lat, got.lon], expected && [expected.lat, expected.lon], ip);
           }
         }
-      }), { numRuns: 300 });
+      }), { numRuns: 100 });
   });
 
   it('builds the merged table in a worker and hands back a table that answers like the inline merge', async () => {

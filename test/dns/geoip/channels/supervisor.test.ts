@@ -35,7 +35,7 @@ describe('GeoIP supervisor', function () {
     await s.start();
     assert.equal(holder.current.lookup('20.0.3.1')?.source, 'static');
     signed.emitDataset(1, blocks(100, 'FR', 48.85, 2.35));
-    await waitFor('the dataset to be swapped in', () => holder.current.lookup('20.0.3.1')?.source === 'dataset');
+    await waitFor('the dataset to be swapped in', () => holder.current.lookup('20.0.3.1')?.source === 'dataset', 20_000);
     assert.deepEqual([holder.current.lookup('20.0.3.1')?.country, holder.current.lookup('20.0.3.1')?.channel], ['FR', 'signed']);
     assert.equal(s.status().driving, 'signed');
   });
@@ -45,20 +45,20 @@ describe('GeoIP supervisor', function () {
     const { holder, sup: s } = make([signed]);
     await s.start();
     signed.emitDataset(1, blocks(100, 'FR', 48.85, 2.35));
-    await waitFor('the first dataset', () => holder.current.lookup('20.0.3.1')?.country === 'FR');
+    await waitFor('the first dataset', () => holder.current.lookup('20.0.3.1')?.country === 'FR', 20_000);
     const before = holder.current;
     const generation = holder.generation;
 
     signed.emitDataset(2, []);
-    await waitFor('the empty dataset to be refused', () => /serial 2 .*empty/.test(s.status().lastRefusal?.reason ?? ''));
+    await waitFor('the empty dataset to be refused', () => /serial 2 .*empty/.test(s.status().lastRefusal?.reason ?? ''), 20_000);
     signed.emitDataset(3, blocks(50, 'JP', 35.68, 139.69));
-    await waitFor('the halving dataset to be refused', () => /shrink the table from 100 to 50/.test(s.status().lastRefusal?.reason ?? ''));
+    await waitFor('the halving dataset to be refused', () => /shrink the table from 100 to 50/.test(s.status().lastRefusal?.reason ?? ''), 20_000);
     assert.equal(holder.current, before);
     assert.equal(holder.generation, generation);
     assert.equal(holder.current.lookup('20.0.3.1')?.country, 'FR');
     // A refused dataset is not retried; a good one still passes (a share below the limit may go).
     signed.emitDataset(4, blocks(80, 'DE', 52.52, 13.4));
-    await waitFor('the next good dataset', () => holder.current.lookup('20.0.3.1')?.country === 'DE');
+    await waitFor('the next good dataset', () => holder.current.lookup('20.0.3.1')?.country === 'DE', 20_000);
     assert.equal(holder.current.v4Count, 80);
   });
 
@@ -67,9 +67,9 @@ describe('GeoIP supervisor', function () {
     const { holder, sup: s } = make([signed]);
     await s.start();
     signed.emitDataset(5, blocks(100, 'FR', 48.85, 2.35));
-    await waitFor('serial 5', () => holder.current.lookup('20.0.0.1')?.country === 'FR');
+    await waitFor('serial 5', () => holder.current.lookup('20.0.0.1')?.country === 'FR', 20_000);
     signed.emitDataset(4, blocks(100, 'JP', 35.68, 139.69));
-    await waitFor('serial 4 to be refused', () => /serial 4 .*not newer than serial 5/.test(s.status().lastRefusal?.reason ?? ''));
+    await waitFor('serial 4 to be refused', () => /serial 4 .*not newer than serial 5/.test(s.status().lastRefusal?.reason ?? ''), 20_000);
     assert.equal(holder.current.lookup('20.0.0.1')?.country, 'FR');
   });
 
@@ -115,7 +115,7 @@ describe('GeoIP supervisor', function () {
     await s.start();
     bgp.emit({ kind: 'routing', peer: 'bgp:192.0.2.1', at: Date.now(), full: false, withdraw: [], announce: [{ prefix: '20.0.1.0/24', originAs: 64500, asPath: [64500] }] });
     ris.emit({ kind: 'routing', peer: 'rrc00:192.0.2.9', at: Date.now(), full: false, withdraw: [], announce: [{ prefix: '20.0.2.0/24', originAs: 64501, asPath: [64501] }] });
-    await waitFor('both overlay entries', () => holder.current.lookup('20.0.2.1')?.source === 'overlay' && holder.current.lookup('20.0.1.1')?.source === 'overlay');
+    await waitFor('both overlay entries', () => holder.current.lookup('20.0.2.1')?.source === 'overlay' && holder.current.lookup('20.0.1.1')?.source === 'overlay', 20_000);
     assert.deepEqual([holder.current.lookup('20.0.1.1')?.country, holder.current.lookup('20.0.1.1')?.channel], ['JP', 'bgp']);
     assert.deepEqual([holder.current.lookup('20.0.2.1')?.country, holder.current.lookup('20.0.2.1')?.channel], ['DE', 'ris']);
     assert.deepEqual(s.status().layers.map((l) => `${l.layer}/${l.channel}:${l.prefixes}`), ['overlay/bgp:1', 'overlay/ris:1', 'static/static:100']);
@@ -130,7 +130,7 @@ describe('GeoIP supervisor', function () {
     const { holder, sup: s } = make([signed]);
     await s.start();
     signed.emitDataset(1, blocks(100, 'FR', 48.85, 2.35));
-    await waitFor('the dataset', () => holder.current.lookup('20.0.0.1')?.country === 'FR');
+    await waitFor('the dataset', () => holder.current.lookup('20.0.0.1')?.country === 'FR', 20_000);
     await s.act('signed', 'pause');
     assert.equal(signed.running, false);
     assert.equal(s.status().channels[0]!.state, 'paused');
