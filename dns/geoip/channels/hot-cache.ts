@@ -174,8 +174,9 @@ export class HotPrefixCache {
     this.ringLat = new Int32Array(this.ringCapacity);
     this.ringLon = new Int32Array(this.ringCapacity);
     this.ringCountry = new Uint16Array(this.ringCapacity);
-    // Drain early once the ring is half full, so a burst between two timer ticks is not dropped.
-    this.earlyDrainAt = Math.max(1, this.ringCapacity >>> 1);
+    // Drain early once the ring is half full (or holds 8,192 prefixes), so that a burst between two
+    // ticks is not dropped and no single drain holds the serving thread for more than a few ms.
+    this.earlyDrainAt = Math.max(1, Math.min(this.ringCapacity >>> 1, 8192));
     // The filter stays small enough for the L1 cache (32 KiB): a collision only costs a second
     // ring slot for the same prefix, which the drain folds.
     let f = 16;
