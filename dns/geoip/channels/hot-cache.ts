@@ -58,7 +58,7 @@ export interface HotCacheLoadReport {
   readonly tornBytes: number;
   /** The header was not this format's: nothing was read, the file was kept as `<path>.bad`. */
   readonly badHeader: string | undefined;
-  /** The file was rewritten after loading (damage, or past the compaction threshold). */
+  /** The file was to be rewritten after loading (damage, or past the compaction threshold); a failed rewrite is in `warnings` and retried. */
   readonly rewritten: boolean;
   /** Wall time of the load, ms. */
   readonly loadMs: number;
@@ -190,9 +190,10 @@ export class HotPrefixCache {
 
   /**
    * Opens (or creates) the cache file and loads it; resolves once every valid entry is in memory.
-   * A damaged file never fails this: what is valid is loaded and the rest reported in `loadReport`.
-   * Rejects with `RangeError` on bad options and with the file system's error when the file cannot
-   * be created or written at all (nothing is left open then).
+   * A damaged file never fails this: what is valid is loaded and the rest reported in `loadReport`;
+   * a rewrite that fails is reported and retried at each flush. Rejects with `RangeError` on bad
+   * options and with the file system's error when the file cannot be opened or created at all
+   * (nothing is left open then).
    */
   static async open(o: HotPrefixCacheOptions): Promise<HotPrefixCache> {
     const cache = new HotPrefixCache(o);
@@ -477,8 +478,12 @@ export class HotPrefixCache {
       }
     }
     if (badHeader !== undefined) {
-      await copyFile(this.path, `${this.path}.bad`);
-      warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); kept it as ${this.path}.bad and started empty`);
+      try {
+        await copyFile(this.path, `${this.path}.bad`);
+        warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); kept it as ${this.path}.bad and started empty`);
+      } catch (err) {
+        warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); started empty, and could not keep it as ${this.path}.bad: ${(err as Error).message}`);
+      }
     } else if (size > HOT_CACHE_HEADER_BYTES) {
       const body = size - HOT_CACHE_HEADER_BYTES;
       const whole = Math.floor(body / HOT_CACHE_RECORD_BYTES);
@@ -522,7 +527,17 @@ export class HotPrefixCache {
     // record): rewrite from what loaded. Likewise a file that is mostly superseded records.
     const rewrite = badHeader !== undefined || tornBytes > 0 || Object.keys(dropped).length > 0 || size < HOT_CACHE_HEADER_BYTES
       || records > Math.max(2 * this.lru.count, this.minCompactRecords);
-    if (rewrite) await this.compact();
+    if (rewrite) {
+      try {
+        await this.compact();
+      } catch (err) {
+        // What loaded stays in memory; until a rewrite succeeds nothing is appended after the damage.
+        this.rewriteNeeded = true;
+        this.writeFailures++;
+        this.lastError = `rewriting ${this.path} failed: ${(err as Error).message}`;
+        warnings.push(`${this.lastError}; serving what loaded and rewriting the file at the next flush`);
+      }
+    }
     for (const w of warnings) this.log(`hot-prefix cache: ${w}`);
     this.loadReport = {
       records, loaded: this.lru.count, expired, dropped, tornBytes, badHeader, rewritten: rewrite,

@@ -357,6 +357,30 @@ describe('The hot-prefix cache', function () {
     assert.equal(cache.getV4(ips[4])?.lon, 45.25);
   });
 
+  it('serves what a damaged file held even when the file cannot be rewritten, and rewrites it once it can', async () => {
+    let cache = await openCache();
+    for (let i = 0; i < 20; i++) cache.noteV4(fixtureV4(i), 1, 2, packCountry('CL'));
+    await cache.close();
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.alloc(5)]));
+    // A directory where the rewrite's temporary file must go makes the rewrite fail.
+    mkdirSync(`${path}.tmp`);
+    cache = await openCache();
+    assert.equal(cache.size(), 20);
+    assert.equal(cache.loadReport.tornBytes, 5);
+    assert.match(cache.loadReport.warnings.join('\n'), /rewriting .* failed: .*; serving what loaded/);
+    assert.equal(cache.stats().writeFailures, 1);
+    cache.noteV4(fixtureV4(20), 1, 2, packCountry('CL'));
+    await cache.flush();
+    assert.equal(cache.stats().writeFailures, 2, 'nothing is appended after the torn record while the rewrite fails');
+    assert.equal(statSync(path).size % HOT_CACHE_RECORD_BYTES, (HOT_CACHE_HEADER_BYTES + 5) % HOT_CACHE_RECORD_BYTES);
+    rmSync(`${path}.tmp`, { recursive: true });
+    await cache.flush();
+    assert.equal(cache.stats().lastError, undefined);
+    cache = await reopen(cache);
+    assert.equal(cache.size(), 21);
+    assert.deepEqual(cache.loadReport.warnings, []);
+  });
+
   it('rejects bad options, naming the option', async () => {
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 0, ttlHours: 72, flushIntervalMs: 1000 }), /maxPrefixes must be a number from 1/);
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 10, ttlHours: Number.NaN, flushIntervalMs: 1000 }), /ttlHours/);
