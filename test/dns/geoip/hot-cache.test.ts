@@ -381,6 +381,48 @@ describe('The hot-prefix cache', function () {
     assert.deepEqual(cache.loadReport.warnings, []);
   });
 
+  it('holds, across notes, clock jumps, compactions and reopens, the most recently seen prefixes younger than 72 hours', async () => {
+    const bound = 4;
+    const ttlSeconds = 72 * 3600;
+    let run = 0;
+    const keyOf = (k: number): { get: (c: HotPrefixCache) => { lat: number } | undefined; note: (c: HotPrefixCache, loc: number) => void } => (k < 6
+      ? { get: (c) => c.getV4(fixtureV4(k)), note: (c, loc) => c.noteV4(fixtureV4(k), loc, -loc, 0) }
+      : { get: (c) => c.getV6(...fixtureV6(k)), note: (c, loc) => c.noteV6(...fixtureV6(k), loc, -loc, 0) });
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('note' as const), key: fc.integer({ min: 0, max: 11 }), locs: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 2 }), hours: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('reopen' as const), key: fc.constant(0), locs: fc.constant([]), hours: fc.integer({ min: 0, max: 40 }) }),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+      path = join(dir, `model-${run++}.bin`);
+      clock = T0;
+      const options = { maxPrefixes: bound, minCompactRecords: 0 };
+      let cache = await openCache(options);
+      // The model: every key with its last location and time, least recently seen first.
+      const history = new Map<number, { loc: number; seen: number }>();
+      let cutoff = Math.floor(clock / 1000) - ttlSeconds;
+      try {
+        for (const o of ops) {
+          clock += o.hours * HOUR_MS + 1000;
+          const stamp = Math.floor(clock / 1000);
+          if (o.kind === 'note') {
+            for (const loc of o.locs) keyOf(o.key).note(cache, loc);
+            await cache.flush();
+            history.delete(o.key);
+            history.set(o.key, { loc: o.locs[o.locs.length - 1], seen: stamp });
+          } else {
+            cache = await reopen(cache, options);
+          }
+          cutoff = stamp - ttlSeconds;
+          const held = new Map([...history].slice(-bound).filter(([, e]) => e.seen >= cutoff));
+          for (let k = 0; k < 12; k++) assert.equal(keyOf(k).get(cache)?.lat, held.get(k)?.loc, `key ${k} after ${JSON.stringify(o)}`);
+          assert.equal(cache.size(), held.size);
+        }
+      } finally {
+        await cache.close();
+      }
+    }), { numRuns: 40 });
+  });
+
   it('rejects bad options, naming the option', async () => {
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 0, ttlHours: 72, flushIntervalMs: 1000 }), /maxPrefixes must be a number from 1/);
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 10, ttlHours: Number.NaN, flushIntervalMs: 1000 }), /ttlHours/);
