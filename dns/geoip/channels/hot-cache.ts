@@ -177,10 +177,10 @@ export class HotPrefixCache {
     // Drain early once the ring is half full (or holds 8,192 prefixes), so that a burst between two
     // ticks is not dropped and no single drain holds the serving thread for more than a few ms.
     this.earlyDrainAt = Math.max(1, Math.min(this.ringCapacity >>> 1, 8192));
-    // The filter stays small enough for the L1 cache (32 KiB): a collision only costs a second
-    // ring slot for the same prefix, which the drain folds.
+    // As many filter slots as ring slots: two prefixes that collide in the filter and alternate
+    // take a new ring slot at each note (the drain folds them, but the ring fills sooner).
     let f = 16;
-    while (f < Math.min(this.ringCapacity, 8192)) f *= 2;
+    while (f < this.ringCapacity) f *= 2;
     this.filter = new Int32Array(f);
     this.filterMask = f - 1;
     this.pending = Buffer.allocUnsafe(HOT_CACHE_RECORD_BYTES * Math.min(this.ringCapacity, 4096));
