@@ -58,7 +58,7 @@ export interface HotCacheLoadReport {
   readonly tornBytes: number;
   /** The header was not this format's: nothing was read, the file was kept as `<path>.bad`. */
   readonly badHeader: string | undefined;
-  /** The file was rewritten after loading (damage, or past the compaction threshold). */
+  /** The file was to be rewritten after loading (damage, or past the compaction threshold); a failed rewrite is in `warnings` and retried. */
   readonly rewritten: boolean;
   /** Wall time of the load, ms. */
   readonly loadMs: number;
@@ -174,12 +174,13 @@ export class HotPrefixCache {
     this.ringLat = new Int32Array(this.ringCapacity);
     this.ringLon = new Int32Array(this.ringCapacity);
     this.ringCountry = new Uint16Array(this.ringCapacity);
-    // Drain early once the ring is half full, so a burst between two timer ticks is not dropped.
-    this.earlyDrainAt = Math.max(1, this.ringCapacity >>> 1);
-    // The filter stays small enough for the L1 cache (32 KiB): a collision only costs a second
-    // ring slot for the same prefix, which the drain folds.
+    // Drain early once the ring is half full (or holds 8,192 prefixes), so that a burst between two
+    // ticks is not dropped and no single drain holds the serving thread for more than a few ms.
+    this.earlyDrainAt = Math.max(1, Math.min(this.ringCapacity >>> 1, 8192));
+    // As many filter slots as ring slots: two prefixes that collide in the filter and alternate
+    // take a new ring slot at each note (the drain folds them, but the ring fills sooner).
     let f = 16;
-    while (f < Math.min(this.ringCapacity, 8192)) f *= 2;
+    while (f < this.ringCapacity) f *= 2;
     this.filter = new Int32Array(f);
     this.filterMask = f - 1;
     this.pending = Buffer.allocUnsafe(HOT_CACHE_RECORD_BYTES * Math.min(this.ringCapacity, 4096));
@@ -189,9 +190,10 @@ export class HotPrefixCache {
 
   /**
    * Opens (or creates) the cache file and loads it; resolves once every valid entry is in memory.
-   * A damaged file never fails this: what is valid is loaded and the rest reported in `loadReport`.
-   * Rejects with `RangeError` on bad options and with the file system's error when the file cannot
-   * be created or written at all (nothing is left open then).
+   * A damaged file never fails this: what is valid is loaded and the rest reported in `loadReport`;
+   * a rewrite that fails is reported and retried at each flush. Rejects with `RangeError` on bad
+   * options and with the file system's error when the file cannot be opened or created at all
+   * (nothing is left open then).
    */
   static async open(o: HotPrefixCacheOptions): Promise<HotPrefixCache> {
     const cache = new HotPrefixCache(o);
@@ -476,8 +478,12 @@ export class HotPrefixCache {
       }
     }
     if (badHeader !== undefined) {
-      await copyFile(this.path, `${this.path}.bad`);
-      warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); kept it as ${this.path}.bad and started empty`);
+      try {
+        await copyFile(this.path, `${this.path}.bad`);
+        warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); kept it as ${this.path}.bad and started empty`);
+      } catch (err) {
+        warnings.push(`${this.path} is not a hot-prefix cache file (${badHeader}); started empty, and could not keep it as ${this.path}.bad: ${(err as Error).message}`);
+      }
     } else if (size > HOT_CACHE_HEADER_BYTES) {
       const body = size - HOT_CACHE_HEADER_BYTES;
       const whole = Math.floor(body / HOT_CACHE_RECORD_BYTES);
@@ -521,7 +527,17 @@ export class HotPrefixCache {
     // record): rewrite from what loaded. Likewise a file that is mostly superseded records.
     const rewrite = badHeader !== undefined || tornBytes > 0 || Object.keys(dropped).length > 0 || size < HOT_CACHE_HEADER_BYTES
       || records > Math.max(2 * this.lru.count, this.minCompactRecords);
-    if (rewrite) await this.compact();
+    if (rewrite) {
+      try {
+        await this.compact();
+      } catch (err) {
+        // What loaded stays in memory; until a rewrite succeeds nothing is appended after the damage.
+        this.rewriteNeeded = true;
+        this.writeFailures++;
+        this.lastError = `rewriting ${this.path} failed: ${(err as Error).message}`;
+        warnings.push(`${this.lastError}; serving what loaded and rewriting the file at the next flush`);
+      }
+    }
     for (const w of warnings) this.log(`hot-prefix cache: ${w}`);
     this.loadReport = {
       records, loaded: this.lru.count, expired, dropped, tornBytes, badHeader, rewritten: rewrite,

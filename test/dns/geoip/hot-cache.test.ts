@@ -357,6 +357,72 @@ describe('The hot-prefix cache', function () {
     assert.equal(cache.getV4(ips[4])?.lon, 45.25);
   });
 
+  it('serves what a damaged file held even when the file cannot be rewritten, and rewrites it once it can', async () => {
+    let cache = await openCache();
+    for (let i = 0; i < 20; i++) cache.noteV4(fixtureV4(i), 1, 2, packCountry('CL'));
+    await cache.close();
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.alloc(5)]));
+    // A directory where the rewrite's temporary file must go makes the rewrite fail.
+    mkdirSync(`${path}.tmp`);
+    cache = await openCache();
+    assert.equal(cache.size(), 20);
+    assert.equal(cache.loadReport.tornBytes, 5);
+    assert.match(cache.loadReport.warnings.join('\n'), /rewriting .* failed: .*; serving what loaded/);
+    assert.equal(cache.stats().writeFailures, 1);
+    cache.noteV4(fixtureV4(20), 1, 2, packCountry('CL'));
+    await cache.flush();
+    assert.equal(cache.stats().writeFailures, 2, 'nothing is appended after the torn record while the rewrite fails');
+    assert.equal(statSync(path).size % HOT_CACHE_RECORD_BYTES, (HOT_CACHE_HEADER_BYTES + 5) % HOT_CACHE_RECORD_BYTES);
+    rmSync(`${path}.tmp`, { recursive: true });
+    await cache.flush();
+    assert.equal(cache.stats().lastError, undefined);
+    cache = await reopen(cache);
+    assert.equal(cache.size(), 21);
+    assert.deepEqual(cache.loadReport.warnings, []);
+  });
+
+  it('holds, across notes, clock jumps, compactions and reopens, the most recently seen prefixes younger than 72 hours', async () => {
+    const bound = 4;
+    const ttlSeconds = 72 * 3600;
+    let run = 0;
+    const keyOf = (k: number): { get: (c: HotPrefixCache) => { lat: number } | undefined; note: (c: HotPrefixCache, loc: number) => void } => (k < 6
+      ? { get: (c) => c.getV4(fixtureV4(k)), note: (c, loc) => c.noteV4(fixtureV4(k), loc, -loc, 0) }
+      : { get: (c) => c.getV6(...fixtureV6(k)), note: (c, loc) => c.noteV6(...fixtureV6(k), loc, -loc, 0) });
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('note' as const), key: fc.integer({ min: 0, max: 11 }), locs: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 2 }), hours: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ kind: fc.constant('reopen' as const), key: fc.constant(0), locs: fc.constant([]), hours: fc.integer({ min: 0, max: 40 }) }),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+      path = join(dir, `model-${run++}.bin`);
+      clock = T0;
+      const options = { maxPrefixes: bound, minCompactRecords: 0 };
+      let cache = await openCache(options);
+      // The model: every key with its last location and time, least recently seen first.
+      const history = new Map<number, { loc: number; seen: number }>();
+      let cutoff = Math.floor(clock / 1000) - ttlSeconds;
+      try {
+        for (const o of ops) {
+          clock += o.hours * HOUR_MS + 1000;
+          const stamp = Math.floor(clock / 1000);
+          if (o.kind === 'note') {
+            for (const loc of o.locs) keyOf(o.key).note(cache, loc);
+            await cache.flush();
+            history.delete(o.key);
+            history.set(o.key, { loc: o.locs[o.locs.length - 1], seen: stamp });
+          } else {
+            cache = await reopen(cache, options);
+          }
+          cutoff = stamp - ttlSeconds;
+          const held = new Map([...history].slice(-bound).filter(([, e]) => e.seen >= cutoff));
+          for (let k = 0; k < 12; k++) assert.equal(keyOf(k).get(cache)?.lat, held.get(k)?.loc, `key ${k} after ${JSON.stringify(o)}`);
+          assert.equal(cache.size(), held.size);
+        }
+      } finally {
+        await cache.close();
+      }
+    }), { numRuns: 40 });
+  });
+
   it('rejects bad options, naming the option', async () => {
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 0, ttlHours: 72, flushIntervalMs: 1000 }), /maxPrefixes must be a number from 1/);
     await assert.rejects(HotPrefixCache.open({ path, maxPrefixes: 10, ttlHours: Number.NaN, flushIntervalMs: 1000 }), /ttlHours/);
