@@ -10,6 +10,51 @@ import { DEFAULT_COOKIES } from './server/cookies';
 export const UDP_TRANSPORTS = ['batched', 'dgram'] as const;
 export type UdpTransport = (typeof UDP_TRANSPORTS)[number];
 
+/**
+ * The `geoip` section: how the table is kept current. Each data channel's own settings live in
+ * its sub-object (`bgp`, `ris`, `signed`), validated by that channel's schema when it is created;
+ * a channel runs when its sub-object is present.
+ */
+export const GeoipConfigSchema = Type.Object({
+  /** Least time between two table swaps; updates arriving meanwhile are merged into the next one. */
+  minSwapIntervalSeconds: Type.Number({ minimum: 0, default: 60 }),
+  /** An update that would remove more than this share of the table's ranges is refused (the table stays). */
+  maxDropPercent: Type.Number({ minimum: 0, maximum: 100, default: 25 }),
+  /** How often channel health and the dataset's validity are checked, besides the channels' own reports. */
+  healthCheckIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 5 }),
+  /**
+   * When geoip-lite's shipped data was made (ISO 8601). Absent: unknown, taken as older than any
+   * cache entry, so the hot-prefix cache answers over it.
+   */
+  staticDataCreatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  /** The hot-prefix cache: client /24s and /48s answered recently, with the location they got. */
+  cache: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    /**
+     * The cache file (survives restarts and SIGKILL). Absent: `hot-prefixes.bin` beside
+     * `snapshotPath`; with neither, the server keeps no cache.
+     */
+    path: Type.Optional(Type.String({ minLength: 1 })),
+    maxPrefixes: Type.Integer({ minimum: 1, default: 2_000_000 }),
+    ttlHours: Type.Number({ exclusiveMinimum: 0, default: 72 }),
+    /** How often noted prefixes are written to the file in one batch (at most this much is lost on SIGKILL). */
+    flushIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+    /** How often the cache's entries are merged into the table. */
+    mergeIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),
+    /** A dataset older than this loses to the cache (which then sits above it). */
+    overridesDatasetAfterHours: Type.Number({ exclusiveMinimum: 0, default: 24 }),
+  }, { additionalProperties: false, default: {} }),
+  /** The live BGP channel's settings (peers, ...): see `dns/geoip/channels/bgp`. */
+  bgp: Type.Optional(Type.Unknown()),
+  /** The RIPE RIS (MRT) channel's settings: see `dns/geoip/channels/mrt`. */
+  ris: Type.Optional(Type.Unknown()),
+  /** The signed-package channel's settings (zone, trust anchor): see `dns/geoip/channels/signed`. */
+  signed: Type.Optional(Type.Unknown()),
+}, { additionalProperties: false, default: {} });
+
+/** The validated `geoip` section. */
+export type GeoipConfig = Static<typeof GeoipConfigSchema>;
+
 /** Schema of the GeoDNS server's settings (file or CLI): one source for types, defaults and validation. */
 export const DnsConfigSchema = Type.Object({
   address: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -74,6 +119,8 @@ export const DnsConfigSchema = Type.Object({
     ipv6PrefixLength: Type.Integer({ minimum: 16, maximum: 128, default: 56 }),
     exemptLoopback: Type.Boolean({ default: true }),
   }, { additionalProperties: false, default: {} }),
+  /** GeoIP data: channels, supervisor and hot-prefix cache (see `GeoipConfigSchema`). */
+  geoip: GeoipConfigSchema,
 }, { additionalProperties: false });
 
 /** The server's validated, frozen settings. */

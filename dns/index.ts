@@ -1,6 +1,7 @@
 /** The authoritative GeoDNS server: start it, feed it workloads, stop it. */
 import { GeoTable, GeoTableHolder } from './geoip';
-import { createAdminServer, listenAdmin } from './admin/http';
+import { createAdminServer, type GeoChannelsControl, listenAdmin } from './admin/http';
+import type { LocationRecorder } from './answer/locate';
 import { WorkloadStore } from './answer/store';
 import { FAIL_OPEN } from './answer/select';
 import { QueryHandler } from './server/handler';
@@ -70,6 +71,10 @@ export interface DnsServerOptions {
   readonly reusePort?: boolean;
   /** GeoIP table or holder (default: geoip-lite's data, loaded once per process). */
   readonly geo?: GeoTable | GeoTableHolder;
+  /** The GeoIP channels' supervisor, for `/geo/channels` and its actions (it owns `geo`'s swaps). */
+  readonly channels?: GeoChannelsControl;
+  /** Told the location each client prefix was answered with (the hot-prefix cache). */
+  readonly recorder?: LocationRecorder;
   /** Log sink (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -132,7 +137,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   const cookieOptions = { ...DEFAULT_COOKIES, ...options.cookies };
   const cookies = cookieOptions.enabled ? new CookieSecrets(cookieOptions) : undefined;
   const handler = new QueryHandler(zones, store, geo, metrics, { maxUdpPayload: options.maxUdpPayload ?? MAX_UDP_EDNS,
-    identity: { ...defaultIdentity(), ...options.identity }, cookies });
+    identity: { ...defaultIdentity(), ...options.identity }, cookies, recorder: options.recorder });
   const rrl = new ResponseRateLimiter(options.rrl === false ? { ...DEFAULT_RRL, enabled: false } : { ...DEFAULT_RRL, ...options.rrl });
   const address = options.address ?? '127.0.0.1';
   const warm = (): void => {
@@ -176,7 +181,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     watch.start();
   }
   let adminPort: number | undefined;
-  const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, handler, metrics, watchStatus: () => watch?.getStatus(), guard });
+  const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, metrics, watchStatus: () => watch?.getStatus(), guard,
+    channels: options.channels });
   if (admin) {
     try {
       adminPort = await listenAdmin(admin, options.adminAddress ?? '127.0.0.1', typeof options.adminPort === 'number' ? options.adminPort : 8053);

@@ -6,10 +6,36 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { loadGeoipLite } from './geoip';
+import { loadGeoipLite, type PreparedGeoTable } from './geoip';
+import { HotPrefixCache } from './geoip/channels/hot-cache';
+import { startGeoService, type GeoService, type GeoServiceParts } from './geoip/channels/service';
 import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
+import type { ClusterGeo } from './cluster';
+
+/**
+ * The GeoIP parts this server is built with. A channel kind is configurable (`geoip.bgp`,
+ * `geoip.ris`, `geoip.signed`) once its factory is listed here, and the routing channels need the
+ * overlay.
+ */
+export const GEO_PARTS: GeoServiceParts = {
+  channels: {},
+  openCache: (o) => HotPrefixCache.open(o),
+};
+
+// Loads geoip-lite's data (in a worker thread), opens the cache and starts the channels and their
+// supervisor: once per host.
+async function startGeo(config: DnsConfig, log: (line: string) => void): Promise<{ service: GeoService; cluster: ClusterGeo }> {
+  const listeners: ((t: PreparedGeoTable) => void)[] = [];
+  const path = config.geoip.cache.path ?? (config.snapshotPath ? join(dirname(config.snapshotPath), 'hot-prefixes.bin') : undefined);
+  const service = await startGeoService({ ...config.geoip, cache: { ...config.geoip.cache, path } }, await loadGeoipLite(), GEO_PARTS, { log, onTable: (t) => { for (const l of listeners) l(t); } });
+  const cluster: ClusterGeo = {
+    columns: () => service.columns(), subscribe: (l) => { listeners.push(l); }, control: service.supervisor, close: () => service.close(),
+  };
+  return { service, cluster };
+}
 
 /** Usage of `meridian-dns`. */
 export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
@@ -97,10 +123,16 @@ async function main(argv: readonly string[]): Promise<number> {
     process.env.MERIDIAN_DNS_COOKIE_SECRET = randomBytes(16).toString('hex');
   }
   const options = dnsOptionsFromConfig(config);
-  // Only processes that answer load the table (not a cluster's primary); building it in a worker
-  // thread leaves its garbage there, so the serving heap stays small.
-  const serve = async (o: typeof options) => startDnsServer({ ...o, geo: await loadGeoipLite() });
-  const server = workers > 1 ? await startDnsCluster(options, serve, workers) : await serve(options);
+  const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+  let server: Awaited<ReturnType<typeof startDnsCluster>>;
+  if (workers > 1) {
+    // The primary runs the GeoIP service once and hands each table to the workers.
+    server = await startDnsCluster(options, startDnsServer, workers, async () => (await startGeo(config, log)).cluster);
+  } else {
+    const { service } = await startGeo(config, log);
+    const single = await startDnsServer({ ...options, geo: service.holder, channels: service.supervisor, recorder: service.recorder, log });
+    server = { ...single, close: async () => { await single.close(); await service.close(); } };
+  }
   // In a cluster worker the primary speaks for the group.
   if (!('workers' in server) && workers > 1) return -1;
   const ready = { address: config.address, port: server.port, adminPort: 'adminPort' in server ? server.adminPort ?? null : (config.admin.enabled ? config.admin.port : null) };

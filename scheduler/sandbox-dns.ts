@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** Options of the sandbox's GeoDNS process. */
@@ -15,6 +15,11 @@ export interface SandboxDnsOptions {
   readonly token: string;
   /** Where the server keeps its last watch snapshot. */
   readonly snapshotPath: string;
+  /**
+   * The server's `geoip` settings (`GeoipConfigSchema` in `dns/config.ts`), written to its config
+   * file; default `sandboxGeoip(dir of snapshotPath)`.
+   */
+  readonly geoip?: Record<string, unknown>;
   /** How long to wait for the server to answer (default 30 s). */
   readonly readyTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -39,6 +44,18 @@ const MAX_BACKOFF_MS = 30_000;
 /** A process that served this long before it died restarts after the shortest delay again. */
 const STABLE_AFTER_MS = 60_000;
 
+/**
+ * The sandbox's GeoIP settings: no data channel (they need a router, RIS archives or a signed
+ * zone), swaps at most every 10 s, and the hot-prefix cache in the sandbox's data directory.
+ */
+export function sandboxGeoip(dataDir: string): Record<string, unknown> {
+  return {
+    minSwapIntervalSeconds: 10, maxDropPercent: 25, healthCheckIntervalSeconds: 5,
+    cache: { enabled: true, path: join(dataDir, 'dns-hot-prefixes.bin'), maxPrefixes: 2_000_000, ttlHours: 72, flushIntervalMs: 1000,
+      mergeIntervalSeconds: 60, overridesDatasetAfterHours: 24 },
+  };
+}
+
 /** The built GeoDNS entry script, beside this folder in `dist/`. */
 function dnsEntry(): string {
   const entry = resolve(__dirname, '..', 'dns', 'main.js');
@@ -56,8 +73,9 @@ function exited(child: ChildProcess): Promise<void> {
 interface Ready { readonly address: string; readonly port: number; readonly adminPort: number | null }
 
 /** Spawns one GeoDNS process and resolves once it answers; rejects (with the process stopped) otherwise. */
-async function spawnDns(opts: SandboxDnsOptions, port: number, adminPort: number | 'off', log: (line: string) => void): Promise<{ child: ChildProcess; ready: Ready }> {
-  const child = spawn(process.execPath, [dnsEntry(), '--json', '--address', opts.host,
+async function spawnDns(opts: SandboxDnsOptions, configPath: string, port: number, adminPort: number | 'off',
+  log: (line: string) => void): Promise<{ child: ChildProcess; ready: Ready }> {
+  const child = spawn(process.execPath, [dnsEntry(), '--json', '--config', configPath, '--address', opts.host,
     '--port', String(port), '--admin-port', String(adminPort),
     '--watch', opts.schedulerUrl, '--snapshot', opts.snapshotPath], {
     env: { ...process.env, MERIDIAN_API_TOKEN: opts.token },
@@ -104,7 +122,10 @@ async function spawnDns(opts: SandboxDnsOptions, port: number, adminPort: number
  */
 export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxDns> {
   const log = opts.log ?? (() => undefined);
-  const first = await spawnDns(opts, opts.port ?? 5300, opts.adminPort ?? 8053, log);
+  // Settings the flags do not cover go in a config file beside the snapshot.
+  const configPath = join(dirname(opts.snapshotPath), 'dns-config.json');
+  writeFileSync(configPath, `${JSON.stringify({ geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
+  const first = await spawnDns(opts, configPath, opts.port ?? 5300, opts.adminPort ?? 8053, log);
   const { ready } = first;
   let child: ChildProcess | undefined = first.child;
   let stopping = false;
@@ -128,7 +149,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     timer = setTimeout(() => {
       timer = undefined;
-      pending = spawnDns(opts, ready.port, ready.adminPort ?? 'off', log).then(({ child: c }) => {
+      pending = spawnDns(opts, configPath, ready.port, ready.adminPort ?? 'off', log).then(({ child: c }) => {
         if (stopping) { c.kill('SIGTERM'); return exited(c); }
         child = c;
         restarts++;

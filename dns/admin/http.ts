@@ -1,25 +1,47 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GeoTableHolder } from '../geoip';
-import { tryParseIp } from '../geoip';
+import type { GeoTable, GeoTableHolder } from '../geoip';
+import { mappedV4, tryParseIp } from '../geoip';
 import type { WorkloadStore } from '../answer/store';
 import { distanceKm, FAIL_OPEN, type Family, NO_ADDRESSES } from '../answer/select';
-import type { QueryHandler } from '../server/handler';
+import { decisionOf, LOCATION_VIA, locateV4, locateV6, scopeOf } from '../answer/locate';
 import type { DnsMetrics } from '../server/metrics';
 import type { WatchStatus } from '../watch/client';
 import type { StateGuard } from '../watch/guard';
 import { handleStateRoute } from './state';
-import { ipv6ToBytes } from '../wire/ip';
+import type { GeoChannelsStatus } from '../geoip/channels/supervisor';
+
+/** What the admin API may do to the GeoIP channels (the supervisor implements it). */
+export interface GeoChannelsControl {
+  status(): GeoChannelsStatus;
+  /**
+   * Pauses, resumes or fails the named channel (failing drops its data from the table). Rejects
+   * with `RangeError` naming the channel when there is none of that name.
+   */
+  act(name: string, action: 'pause' | 'resume' | 'fail'): Promise<void>;
+}
 
 /** What the admin API reads. */
 export interface AdminContext {
   readonly geo: GeoTableHolder;
   readonly store: WorkloadStore;
-  readonly handler: QueryHandler;
   readonly metrics: DnsMetrics;
   readonly watchStatus: () => WatchStatus | undefined;
   /** The guard over the scheduler's state (held states, confirmation). */
   readonly guard: StateGuard;
+  /** The channels' supervisor; absent when the table is geoip-lite's alone. */
+  readonly channels?: GeoChannelsControl;
+}
+
+/** The channels status of a server without a supervisor: the one static table. */
+function staticStatus(geo: GeoTableHolder): GeoChannelsStatus {
+  const t: GeoTable = geo.current;
+  return {
+    channels: [], driving: 'static',
+    layers: [{ layer: t.source, channel: 'static', prefixes: t.v4Count + t.v6Count }],
+    table: { v4Ranges: t.v4Count, v6Ranges: t.v6Count, generation: geo.generation, builtAt: null },
+    lastRefusal: null,
+  };
 }
 
 /** One workload's answer for a looked-up address. */
@@ -43,18 +65,21 @@ export function explainLookup(ctx: AdminContext, ip: string): Record<string, unk
   const parsed = tryParseIp(ip);
   if (!parsed) throw new RangeError(`ip '${ip}' is not an IPv4 or IPv6 address`);
   const match = table.lookup(ip);
+  const v4 = parsed.version === 4 ? parsed.value : mappedV4(parsed.words);
   const workloads: LookupWorkloadAnswer[] = [];
   for (const w of ctx.store.answers()) {
     for (const family of [4, 6] as Family[]) {
-      const r = parsed.version === 4
-        ? ctx.handler.decideV4(w, family, table, parsed.value)
-        : ctx.handler.decideV6(w, family, table, ipv6ToBytes(ip), 128);
-      const region = r.decision >= 0 ? w.endpoints.regions[r.decision] : undefined;
+      // The same path as a query with this address as its ECS, so the scope is what a query would get.
+      const r = v4 >= 0 || parsed.version === 4
+        ? locateV4(w, family, table, v4, 32, LOCATION_VIA.ECS, undefined)
+        : locateV6(w, family, table, parsed.words[0], parsed.words[1], parsed.words[2], parsed.words[3], 128, LOCATION_VIA.ECS, undefined);
+      const decision = decisionOf(r);
+      const region = decision >= 0 ? w.endpoints.regions[decision] : undefined;
       workloads.push({
         workload: w.endpoints.name, name: w.fqdn, family: family === 4 ? 'A' : 'AAAA',
         cloud: region?.cloud, region: region?.region,
-        outcome: r.decision === FAIL_OPEN ? 'fail-open' : r.decision === NO_ADDRESSES ? 'nodata' : 'region',
-        scopePrefixLength: r.scope,
+        outcome: decision === FAIL_OPEN ? 'fail-open' : decision === NO_ADDRESSES ? 'nodata' : 'region',
+        scopePrefixLength: scopeOf(r),
         distanceKm: match && region ? Math.round(distanceKm(match, region)) : undefined,
       });
     }
@@ -65,6 +90,8 @@ export function explainLookup(ctx: AdminContext, ip: string): Record<string, unk
     prefix: match?.prefix ?? null,
     prefixLength: match?.prefixLength ?? null,
     source: match?.source ?? null,
+    layer: match?.source ?? null,
+    channel: match?.channel ?? null,
     tableSource: table.source,
     workloads,
   };
@@ -76,11 +103,42 @@ function send(res: http.ServerResponse, status: number, body: unknown, type = 'a
   res.end(text);
 }
 
-/** The admin HTTP server (`/geo/lookup?ip=`, `/metrics`, `/healthz`), not yet listening. */
+const CHANNEL_ACTION = /^\/geo\/channels\/([^/]+)\/(pause|resume|fail)$/;
+
+// POST /geo/channels/{name}/pause|resume|fail: 204 when done, 404 for an unknown channel.
+function channelAction(ctx: AdminContext, pathname: string, res: http.ServerResponse): void {
+  const m = CHANNEL_ACTION.exec(pathname);
+  if (!m) {
+    send(res, 404, { error: `no route POST ${pathname}`, code: 'DNS_ERR_ADMIN_NOT_FOUND' });
+    return;
+  }
+  const name = decodeURIComponent(m[1]!);
+  if (!ctx.channels) {
+    send(res, 404, { error: `no channel '${name}': this server runs no GeoIP channels`, code: 'DNS_ERR_ADMIN_NO_CHANNEL' });
+    return;
+  }
+  ctx.channels.act(name, m[2] as 'pause' | 'resume' | 'fail').then(() => {
+    send(res, 200, ctx.channels!.status());
+  }, (e: unknown) => {
+    if (e instanceof RangeError) send(res, 404, { error: e.message, code: 'DNS_ERR_ADMIN_NO_CHANNEL' });
+    else send(res, 500, { error: (e as Error).message, code: 'DNS_ERR_ADMIN_INTERNAL' });
+  });
+}
+
+/**
+ * The admin HTTP server, not yet listening: `GET /geo/lookup?ip=`, `GET /geo/channels`,
+ * `POST /geo/channels/{name}/pause|resume|fail`, `GET /metrics`, `GET /healthz`.
+ */
 export function createAdminServer(ctx: AdminContext): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     if (handleStateRoute(ctx, req.method ?? 'GET', url.pathname, (status, body) => send(res, status, body))) return;
+    if (req.method === 'POST') {
+      // The body, if any, is not read: the action is all in the path.
+      req.resume();
+      channelAction(ctx, url.pathname, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, { error: 'method not allowed', code: 'DNS_ERR_ADMIN_METHOD' });
       return;
@@ -90,6 +148,9 @@ export function createAdminServer(ctx: AdminContext): http.Server {
         case '/healthz':
           send(res, 200, { status: 'ok', workloads: ctx.store.answers().length, revision: ctx.store.revision,
             ignored: [...ctx.store.ignored.values()], watch: ctx.watchStatus() ?? null, geoSource: ctx.geo.current.source });
+          return;
+        case '/geo/channels':
+          send(res, 200, ctx.channels ? ctx.channels.status() : staticStatus(ctx.geo));
           return;
         case '/metrics':
           send(res, 200, ctx.metrics.render(ctx.store), 'text/plain; version=0.0.4');

@@ -1,4 +1,4 @@
-import type { GeoLocation, GeoTable } from '../geoip';
+import { type GeoLocation, type GeoTable, NO_PROVENANCE, PROVENANCE_CODES } from '../geoip';
 import { CLASS_IN, QTYPE } from '../wire/constants';
 import { ipv4ToBytes, ipv6ToBytes } from '../wire/ip';
 import { encodeName, normalizeName } from '../wire/name';
@@ -18,13 +18,16 @@ export interface AnswerLimits {
 /**
  * Per family: every IPv4 address mapped to a decision, as sorted runs of equal decisions over the
  * whole IPv4 space (gaps in the table count as "unknown location"). Adjacent table entries with the
- * same decision are merged, which gives the gdnsd-style widest ECS scope.
+ * same decision and the same provenance (layer and channel) are merged, which gives the
+ * gdnsd-style widest ECS scope while each answer still knows what decided it.
  */
-interface DecisionRuns {
+export interface DecisionRuns {
   readonly table: GeoTable;
   readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   readonly decisions: Int16Array;
+  /** Provenance code of each run (`NO_PROVENANCE` for gaps). */
+  readonly provenance: Uint8Array;
 }
 
 interface FamilyState {
@@ -69,7 +72,10 @@ export class WorkloadAnswer {
   readonly hash: number;
   /** Clamped TTL of the answers. */
   readonly ttl: number;
-  /** Answers given per region (index = region; the last slot counts fail-open answers). */
+  /**
+   * Answers given per region and provenance: index `slot * PROVENANCE_CODES + code`, where slot is
+   * the region (the last slot counts fail-open answers) and code what decided (see `geoip`).
+   */
   readonly regionCounts: Float64Array;
   private readonly families: Record<Family, FamilyState>;
 
@@ -80,7 +86,7 @@ export class WorkloadAnswer {
     this.wireName = Buffer.from(wire.subarray(0, encodeName(this.fqdn, wire, 0)));
     this.hash = hashWireName(this.wireName);
     this.ttl = Math.min(limits.ttlMaxSeconds, Math.max(limits.ttlMinSeconds, endpoints.dns.ttl));
-    this.regionCounts = new Float64Array(endpoints.regions.length + 1);
+    this.regionCounts = new Float64Array((endpoints.regions.length + 1) * PROVENANCE_CODES);
     const build = (family: Family): FamilyState => {
       const answers: (Buffer | undefined)[] = [];
       const answerCounts: number[] = [];
@@ -168,10 +174,10 @@ export class WorkloadAnswer {
     return f.answerCounts[decision === FAIL_OPEN ? this.endpoints.regions.length : decision] ?? 0;
   }
 
-  /** Counts one answer given with `decision` (metrics). */
-  count(decision: number): void {
-    if (decision >= 0) this.regionCounts[decision]!++;
-    else if (decision === FAIL_OPEN) this.regionCounts[this.endpoints.regions.length]!++;
+  /** Counts one answer given with `decision`, decided by provenance `code` (metrics). */
+  count(decision: number, code: number): void {
+    if (decision >= 0) this.regionCounts[decision * PROVENANCE_CODES + code]!++;
+    else if (decision === FAIL_OPEN) this.regionCounts[this.endpoints.regions.length * PROVENANCE_CODES + code]!++;
   }
 
   /** Region label of a decision for metrics and the admin API (`cloud:region`, `fail-open`, `none`). */
@@ -186,6 +192,7 @@ export class WorkloadAnswer {
     const starts: number[] = [];
     const ends: number[] = [];
     const decisions: number[] = [];
+    const provs: number[] = [];
     const unknown = this.unknownDecision(family);
     // Make sure the per-location cache belongs to this table, then read it directly in the loop.
     this.decideLocationId(family, table, 0);
@@ -198,12 +205,17 @@ export class WorkloadAnswer {
     let runStart = 0;
     let runEnd = -1;
     let runDecision = unknown;
+    let runProv = NO_PROVENANCE;
     let cursor = 0;
+    const emit = (): void => {
+      if (runEnd >= runStart) { starts.push(runStart); ends.push(runEnd); decisions.push(runDecision); provs.push(runProv); }
+    };
     const n = table.v4Count;
     for (let i = 0; i < n; i++) {
       const s = table.v4RangeStart(i);
       const e = table.v4RangeEnd(i);
       const id = table.locationIdOfV4(i);
+      const p = table.provenanceOfV4(i);
       let d = byLoc[id]!;
       if (d === NOT_COMPUTED) {
         d = chooser.choose(lat[id]!, lon[id]!);
@@ -211,32 +223,37 @@ export class WorkloadAnswer {
       }
       // A gap before this range is "unknown location".
       if (s > cursor) {
-        if (runDecision !== unknown) {
-          if (runEnd >= runStart) { starts.push(runStart); ends.push(runEnd); decisions.push(runDecision); }
+        if (runDecision !== unknown || runProv !== NO_PROVENANCE) {
+          emit();
           runStart = cursor;
           runDecision = unknown;
+          runProv = NO_PROVENANCE;
         }
         runEnd = s - 1;
       }
-      if (d !== runDecision) {
-        if (runEnd >= runStart) { starts.push(runStart); ends.push(runEnd); decisions.push(runDecision); }
+      if (d !== runDecision || p !== runProv) {
+        emit();
         runStart = s;
         runDecision = d;
+        runProv = p;
       }
       runEnd = e;
       cursor = e + 1;
     }
     if (cursor <= 0xffffffff) {
-      if (runDecision !== unknown) {
-        if (runEnd >= runStart) { starts.push(runStart); ends.push(runEnd); decisions.push(runDecision); }
+      if (runDecision !== unknown || runProv !== NO_PROVENANCE) {
+        emit();
         runStart = cursor;
         runDecision = unknown;
+        runProv = NO_PROVENANCE;
       }
       runEnd = 0xffffffff;
     }
     starts.push(runStart);
     ends.push(runEnd);
     decisions.push(runDecision);
-    return { table, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), decisions: Int16Array.from(decisions) };
+    provs.push(runProv);
+    return { table, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), decisions: Int16Array.from(decisions),
+      provenance: Uint8Array.from(provs) };
   }
 }

@@ -21,6 +21,13 @@ export interface GeoTableData {
   readonly v6Bounds: Uint32Array;
   /** Location index of each IPv6 range. */
   readonly v6Locations: Uint32Array;
+  /**
+   * Provenance code (`provenanceCode(layer, channel)`) of each IPv4 range, for a table merged from
+   * layers; absent: every range comes from `source` and its usual channel.
+   */
+  readonly v4Provenance?: Uint8Array;
+  /** Provenance code of each IPv6 range, as `v4Provenance`. */
+  readonly v6Provenance?: Uint8Array;
 }
 
 /** Packs an ISO alpha-2 code into a u16 (0 for ''). */

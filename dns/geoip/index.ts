@@ -3,7 +3,13 @@ export {
   GeoTable, GeoTableHolder, makeLocation, prepareGeoTable, continentOf, parseIp, tryParseIp, widestPrefixWithin,
   widestPrefixWithinV6, type GeoEntry, type GeoTableData, type PreparedGeoTable,
 } from './table';
-export type { GeoLocation, GeoMatch, GeoSource, ParsedIp, ParsedIpv4, ParsedIpv6 } from './types';
+export type { GeoChannelName, GeoLocation, GeoMatch, GeoSource, ParsedIp, ParsedIpv4, ParsedIpv6 } from './types';
+export { GEO_CHANNELS, GEO_LAYERS } from './types';
+export {
+  channelOf, defaultChannel, layerOf, NO_PROVENANCE, PROVENANCE_CODES, provenanceCode, type ProvenanceCode,
+} from './provenance';
+export { mergeLayers, type GeoLayerData } from './layers';
+export { LayerBuilder, type GeoLayer } from './layer-builder';
 export { GeoIpError, type GeoIpErrorCode } from './errors';
 export { geoipLiteDataDir, readGeoipLite, type GeoipLiteOptions } from './geoip-lite';
 export { loadGeoipLite, type LoadOptions } from './loader';

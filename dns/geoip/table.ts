@@ -6,7 +6,8 @@ import {
 } from './ip';
 import { packCountry, unpackCountry, type GeoTableData } from './columns';
 import { normalizeRanges, type RangeRecord } from './ranges';
-import type { GeoLocation, GeoMatch, GeoSource } from './types';
+import { channelOf, defaultChannel, layerOf, provenanceCode, type ProvenanceCode } from './provenance';
+import type { GeoChannelName, GeoLocation, GeoMatch, GeoSource } from './types';
 
 export type { GeoLocation, GeoMatch, GeoSource, ParsedIp, ParsedIpv4, ParsedIpv6 } from './types';
 export { continentOf } from './continents';
@@ -61,6 +62,12 @@ export class GeoTable {
   private readonly v6Bounds: Uint32Array;
   private readonly v6Loc: Uint32Array;
   private readonly v6Index: Uint32Array;
+  private readonly locLat: Float64Array;
+  private readonly locLon: Float64Array;
+  private readonly locCountry: Uint16Array;
+  private readonly v4Prov: Uint8Array | undefined;
+  private readonly v6Prov: Uint8Array | undefined;
+  private readonly defaultProv: ProvenanceCode;
   // Location objects are made on first use and then shared, so wrapping a table costs no
   // per-location work (a swap stays O(1) on the serving thread).
   private readonly locationCache: (GeoLocation | undefined)[];
@@ -83,6 +90,12 @@ export class GeoTable {
     this.locationCount = data.locationLat.length;
     this.v4Index = prepared.v4Index;
     this.v6Index = prepared.v6Index;
+    this.locLat = data.locationLat;
+    this.locLon = data.locationLon;
+    this.locCountry = data.locationCountry;
+    this.v4Prov = data.v4Provenance;
+    this.v6Prov = data.v6Provenance;
+    this.defaultProv = provenanceCode(data.source, defaultChannel(data.source));
     this.locationCache = new Array<GeoLocation | undefined>(this.locationCount);
   }
 
@@ -191,9 +204,11 @@ export class GeoTable {
     const loc = this.location(this.v4Loc[i]);
     const len = widestPrefixWithin(ip, this.v4Bounds[2 * i], this.v4Bounds[2 * i + 1]);
     const base = len === 0 ? 0 : (ip >>> 0) - ((ip >>> 0) % 2 ** (32 - len));
+    const code = this.provenanceOfV4(i);
     return {
       lat: loc.lat, lon: loc.lon, country: loc.country, continent: loc.continent,
-      prefix: `${formatIpv4(base)}/${len}`, prefixLength: len, source: this.source,
+      prefix: `${formatIpv4(base)}/${len}`, prefixLength: len,
+      source: layerOf(code) as GeoSource, channel: channelOf(code) as GeoChannelName,
     };
   }
 
@@ -208,9 +223,11 @@ export class GeoTable {
       const bits = Math.max(0, Math.min(32, len - 32 * w));
       base[w] = bits === 0 ? 0 : bits === 32 ? words[w] : (words[w] & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0;
     }
+    const code = this.provenanceOfV6(i);
     return {
       lat: loc.lat, lon: loc.lon, country: loc.country, continent: loc.continent,
-      prefix: `${formatIpv6(base)}/${len}`, prefixLength: len, source: this.source,
+      prefix: `${formatIpv6(base)}/${len}`, prefixLength: len,
+      source: layerOf(code) as GeoSource, channel: channelOf(code) as GeoChannelName,
     };
   }
 
@@ -234,6 +251,31 @@ export class GeoTable {
   /** The location of IPv4 range `rangeIndex` (a shared frozen object). */
   locationOfV4(rangeIndex: number): GeoLocation {
     return this.locationCache[this.v4Loc[rangeIndex]] ?? this.location(this.v4Loc[rangeIndex]);
+  }
+
+  /**
+   * Tells `recorder` the location of IPv4 range `rangeIndex` for client `ip` (the hot-prefix cache's
+   * hook). Reads the typed columns directly: allocation-free and monomorphic on the query path.
+   */
+  noteV4(recorder: { noteV4(ip: number, lat: number, lon: number, country: number): void }, rangeIndex: number, ip: number): void {
+    const id = this.v4Loc[rangeIndex];
+    recorder.noteV4(ip, this.locLat[id], this.locLon[id], this.locCountry[id]);
+  }
+
+  /** As `noteV4`, for IPv6 range `rangeIndex` and a client whose top 64 bits are `w0`, `w1`. */
+  noteV6(recorder: { noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void }, rangeIndex: number, w0: number, w1: number): void {
+    const id = this.v6Loc[rangeIndex];
+    recorder.noteV6(w0, w1, this.locLat[id], this.locLon[id], this.locCountry[id]);
+  }
+
+  /** Provenance code (layer and channel, see `provenance.ts`) of IPv4 range `rangeIndex`. Allocation-free. */
+  provenanceOfV4(rangeIndex: number): ProvenanceCode {
+    return this.v4Prov === undefined ? this.defaultProv : this.v4Prov[rangeIndex];
+  }
+
+  /** Provenance code of IPv6 range `rangeIndex`. Allocation-free. */
+  provenanceOfV6(rangeIndex: number): ProvenanceCode {
+    return this.v6Prov === undefined ? this.defaultProv : this.v6Prov[rangeIndex];
   }
 
   /** Location index (into `locations`) of IPv4 range `rangeIndex`. */
@@ -355,7 +397,8 @@ export class GeoTable {
     const d = this.data;
     return d.v4Bounds.byteLength + d.v4Locations.byteLength + this.v4Index.byteLength
       + d.v6Bounds.byteLength + d.v6Locations.byteLength + this.v6Index.byteLength
-      + d.locationLat.byteLength + d.locationLon.byteLength + d.locationCountry.byteLength;
+      + d.locationLat.byteLength + d.locationLon.byteLength + d.locationCountry.byteLength
+      + (d.v4Provenance?.byteLength ?? 0) + (d.v6Provenance?.byteLength ?? 0);
   }
 }
 
@@ -451,6 +494,9 @@ function validate(data: GeoTableData): void {
   const { v4Bounds, v4Locations, v6Bounds, v6Locations } = data;
   if (v4Bounds.length !== 2 * v4Locations.length || v6Bounds.length !== 8 * v6Locations.length) {
     throw new GeoIpError('GEOIP_BAD_DATA', 'bounds and location columns disagree in length');
+  }
+  if ((data.v4Provenance && data.v4Provenance.length !== v4Locations.length) || (data.v6Provenance && data.v6Provenance.length !== v6Locations.length)) {
+    throw new GeoIpError('GEOIP_BAD_DATA', 'provenance and location columns disagree in length');
   }
   let prevEnd = -1;
   for (let i = 0; i < v4Locations.length; i++) {

@@ -17,6 +17,14 @@ export interface GeoLocation {
  */
 export type GeoSource = 'dataset' | 'overlay' | 'cache' | 'static';
 
+/** The layers of a merged table, highest priority first (a range of a higher layer hides lower ones). */
+export const GEO_LAYERS = ['overlay', 'dataset', 'cache', 'static'] as const satisfies readonly GeoSource[];
+
+/** The channels that can produce a range, in the order of `CHANNEL_KINDS` (`dns/geoip/channels`). */
+export const GEO_CHANNELS = ['bgp', 'ris', 'signed', 'static'] as const;
+/** The channel that produced a range. */
+export type GeoChannelName = (typeof GEO_CHANNELS)[number];
+
 /** The answer to one lookup: the location plus the table entry that decided it. */
 export interface GeoMatch extends GeoLocation {
   /**
@@ -26,23 +34,10 @@ export interface GeoMatch extends GeoLocation {
   readonly prefix: string;
   /** The prefix length of `prefix`. */
   readonly prefixLength: number;
-  /** Which source decided the answer. */
+  /** Which layer decided the answer. */
   readonly source: GeoSource;
+  /** Which channel produced the range that decided. */
+  readonly channel: GeoChannelName;
 }
 
-/** A parsed IPv4 address: one unsigned 32-bit number. */
-export interface ParsedIpv4 {
-  readonly version: 4;
-  /** The address as an unsigned 32-bit integer (network byte order value). */
-  readonly value: number;
-}
-
-/** A parsed IPv6 address: four unsigned 32-bit words, most significant first. */
-export interface ParsedIpv6 {
-  readonly version: 6;
-  /** The 128 bits as four big-endian u32 words. */
-  readonly words: readonly [number, number, number, number];
-}
-
-/** Either family. */
-export type ParsedIp = ParsedIpv4 | ParsedIpv6;
+export type { ParsedIp, ParsedIpv4, ParsedIpv6 } from '../ip';

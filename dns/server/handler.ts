@@ -1,20 +1,19 @@
 import { performance } from 'node:perf_hooks';
-import type { GeoTable, GeoTableHolder } from '../geoip';
-import { widestPrefixWithin } from '../geoip';
+import type { GeoTableHolder } from '../geoip';
 import type { WorkloadStore } from '../answer/store';
 import { type Family, NO_ADDRESSES } from '../answer/select';
-import { WorkloadAnswer } from '../answer/workload';
+import { decisionOf, locateClient, type LocationRecorder, provenanceOf, scopeOf, viaOf } from '../answer/locate';
 import type { Zone, ZoneSet } from '../zone/zone';
 import {
-  CLASS_ANY, CLASS_IN, ECS_FAMILY, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, FLAG, HEADER_LENGTH, MAX_TCP_MESSAGE, MAX_UDP_PLAIN, OPCODE_QUERY, QTYPE, RCODE, TSIG_ERROR_BADKEY,
+  CLASS_ANY, CLASS_IN, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, FLAG, HEADER_LENGTH, MAX_TCP_MESSAGE, MAX_UDP_PLAIN, OPCODE_QUERY, QTYPE, RCODE,
+  TSIG_ERROR_BADKEY,
 } from '../wire/constants';
 import { type ClientSubnet, decodeClientSubnet, encodeClientSubnet, optRecord } from '../wire/edns';
 import { isDnsDecodeError } from '../wire/errors';
-import { FastQuery, FastStatus, parseQuery } from '../wire/fast';
-import { ipv4ToUint, ipv6ToBytes } from '../wire/ip';
+import { encodeFastAnswer, FastQuery, FastStatus, parseQuery } from '../wire/fast';
 import { decode, type DnsMessage, encode, type EdnsOption, type ResourceRecord } from '../wire/message';
 import { decodeName, normalizeName } from '../wire/name';
-import { type DnsMetrics, LOCATION_VIA } from './metrics';
+import type { DnsMetrics } from './metrics';
 import { checkCookie, clientAddressBytes, COOKIE_MALFORMED, type CookieSecrets } from './cookies';
 import { chaosText, CLASS_CH, type IdentityOptions } from './identity';
 
@@ -26,19 +25,14 @@ export interface HandlerOptions {
   readonly identity?: IdentityOptions;
   /** DNS cookies (RFC 7873, RFC 9018); off when absent. */
   readonly cookies?: CookieSecrets;
+  /** Told the location each client prefix was answered with (the hot-prefix cache); none by default. */
+  readonly recorder?: LocationRecorder;
 }
 
 const NO_IDENTITY: IdentityOptions = Object.freeze({ nsid: false, id: false, version: false });
 
-/** Where a workload answer's decision came from: set by `locate`, read right after. */
-interface Located {
-  decision: number;
-  /** ECS scope prefix length to echo. */
-  scope: number;
-  via: number;
-}
-
 const MAX_CNAME_CHAIN = 8;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Turns one query message into one response message. The fast path serves A/AAAA for workload
@@ -47,8 +41,7 @@ const MAX_CNAME_CHAIN = 8;
  */
 export class QueryHandler {
   private readonly q = new FastQuery();
-  private readonly v6 = Buffer.alloc(16);
-  private readonly loc: Located = { decision: 0, scope: 0, via: 0 };
+  private readonly recorder: LocationRecorder | undefined;
   private readonly identity: IdentityOptions;
 
   constructor(
@@ -58,6 +51,7 @@ export class QueryHandler {
     private readonly metrics: DnsMetrics,
     private readonly options: HandlerOptions,
   ) {
+    this.recorder = options.recorder;
     this.identity = options.identity ?? NO_IDENTITY;
   }
 
@@ -73,18 +67,6 @@ export class QueryHandler {
     return out;
   }
 
-  /** The decision and ECS scope a workload gets for an IPv4 client `ip` (u32); used by the admin API too. */
-  decideV4(w: WorkloadAnswer, family: Family, table: GeoTable, ip: number): { decision: number; scope: number } {
-    this.locateV4(w, family, table, ip);
-    return { decision: this.loc.decision, scope: this.loc.scope };
-  }
-
-  /** The decision and ECS scope for an IPv6 client given as 16 bytes. */
-  decideV6(w: WorkloadAnswer, family: Family, table: GeoTable, bytes: Buffer, sourcePrefix: number): { decision: number; scope: number } {
-    this.locateV6(w, family, table, bytes, sourcePrefix);
-    return { decision: this.loc.decision, scope: this.loc.scope };
-  }
-
   private handleInner(msg: Buffer, client: string, udp: boolean): Buffer | undefined {
     const q = this.q;
     const st = parseQuery(msg, q);
@@ -98,148 +80,27 @@ export class QueryHandler {
         const w = this.store.findWire(msg, q.nameHash);
         if (w !== undefined) {
           const family: Family = q.qtype === QTYPE.A ? 4 : 6;
-          const table = this.geo.current;
-          this.locateQuery(w, family, table, msg, client);
-          if (this.loc.decision !== NO_ADDRESSES) return this.fastAnswer(msg, w, family, udp);
+          const r = locateClient(w, family, this.geo.current, q.ecsFamily, q.ecsSourcePrefix, msg, q.ecsAddressOffset, q.ecsAddressLength,
+            client, this.recorder);
+          const d = decisionOf(r);
+          if (d !== NO_ADDRESSES) {
+            this.metrics.countAnswer(viaOf(r), provenanceOf(r));
+            w.count(d, provenanceOf(r));
+            const limit = udp ? this.udpLimit(q.hasOpt, q.udpSize) : MAX_TCP_MESSAGE;
+            const out = encodeFastAnswer(msg, q, w.answerBytes(family, d), w.answerCount(family, d), scopeOf(r), this.options.maxUdpPayload, limit);
+            if (out[2]! & (FLAG.TC >>> 8)) this.metrics.truncated++;
+            return out;
+          }
         }
       }
     }
     return this.slow(msg, client, udp, st === FastStatus.OK);
   }
 
-  private locateQuery(w: WorkloadAnswer, family: Family, table: GeoTable, msg: Buffer, client: string): void {
-    const q = this.q;
-    this.metrics.countGeoSource(table.source);
-    if (q.ecsFamily === ECS_FAMILY.IPV4 && q.ecsSourcePrefix > 0) {
-      this.locateV4(w, family, table, q.ecsV4);
-      this.loc.via = LOCATION_VIA.ECS;
-    } else if (q.ecsFamily === ECS_FAMILY.IPV6 && q.ecsSourcePrefix > 0) {
-      this.v6.fill(0);
-      msg.copy(this.v6, 0, q.ecsAddressOffset, q.ecsAddressOffset + q.ecsAddressLength);
-      this.locateV6(w, family, table, this.v6, q.ecsSourcePrefix);
-      this.loc.via = LOCATION_VIA.ECS;
-    } else {
-      this.locateAddress(w, family, table, client);
-      // RFC 7871 §7.1.3: SOURCE PREFIX-LENGTH 0 gets SCOPE 0 back.
-      this.loc.scope = 0;
-    }
-    this.metrics.locationVia[this.loc.via]!++;
-    w.count(this.loc.decision);
-  }
-
-  private locateAddress(w: WorkloadAnswer, family: Family, table: GeoTable, client: string): void {
-    const v4 = ipv4ToUint(client);
-    this.loc.via = LOCATION_VIA.ADDRESS;
-    if (v4 >= 0) {
-      this.locateV4(w, family, table, v4);
-      return;
-    }
-    let bytes: Buffer;
-    try {
-      bytes = ipv6ToBytes(client);
-    } catch {
-      this.loc.decision = w.unknownDecision(family);
-      this.loc.scope = 0;
-      this.loc.via = LOCATION_VIA.UNKNOWN;
-      return;
-    }
-    // IPv4-mapped IPv6 (::ffff:a.b.c.d) from a dual-stack socket is an IPv4 client.
-    if (bytes.readUInt32BE(0) === 0 && bytes.readUInt32BE(4) === 0 && bytes.readUInt32BE(8) === 0xffff) {
-      this.locateV4(w, family, table, bytes.readUInt32BE(12));
-      return;
-    }
-    this.locateV6(w, family, table, bytes, 128);
-  }
-
-  private locateV4(w: WorkloadAnswer, family: Family, table: GeoTable, ip: number): void {
-    const runs = w.runs(family, table);
-    const r = WorkloadAnswer.runIndex(runs, ip);
-    this.loc.decision = runs.decisions[r]!;
-    // gdnsd-style scope: the widest block around the client inside the merged run of equal decisions.
-    this.loc.scope = widestPrefixWithin(ip, runs.starts[r]!, runs.ends[r]!);
-  }
-
-  private locateV6(w: WorkloadAnswer, family: Family, table: GeoTable, bytes: Buffer, sourcePrefix: number): void {
-    const i = table.findV6(bytes, 0);
-    if (i < 0) {
-      this.loc.decision = w.unknownDecision(family);
-      this.loc.scope = sourcePrefix;
-      return;
-    }
-    this.loc.decision = w.decide(family, table, table.locationOfV6(i));
-    this.loc.scope = table.prefixLengthV6(i, [bytes.readUInt32BE(0), bytes.readUInt32BE(4), bytes.readUInt32BE(8), bytes.readUInt32BE(12)]);
-  }
-
   private udpLimit(hasOpt: boolean, requested: number): number {
     if (!hasOpt) return MAX_UDP_PLAIN;
     // RFC 6891 §6.2.5: values below 512 are treated as 512.
     return Math.max(MAX_UDP_PLAIN, Math.min(requested, this.options.maxUdpPayload));
-  }
-
-  private fastAnswer(msg: Buffer, w: WorkloadAnswer, family: Family, udp: boolean): Buffer {
-    const q = this.q;
-    const d = this.loc.decision;
-    const bytes = w.answerBytes(family, d)!;
-    const qEnd = q.questionEnd;
-    const ecsLen = q.ecsFamily !== 0 ? 8 + q.ecsAddressLength : 0;
-    const optLen = q.hasOpt ? 11 + ecsLen : 0;
-    const limit = udp ? this.udpLimit(q.hasOpt, q.udpSize) : MAX_TCP_MESSAGE;
-    let total = qEnd + bytes.length + optLen;
-    let an = w.answerCount(family, d);
-    let tc = 0;
-    if (total > limit) {
-      // RFC 2181 §9: drop the whole RRset and set TC rather than send a partial one.
-      total = qEnd + optLen;
-      an = 0;
-      tc = FLAG.TC;
-      this.metrics.truncated++;
-    }
-    const out = Buffer.allocUnsafe(total);
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    const flags = FLAG.QR | FLAG.AA | tc | (q.flags & (FLAG.RD | FLAG.CD));
-    out[2] = flags >>> 8;
-    out[3] = flags & 0xff;
-    out[4] = 0;
-    out[5] = 1;
-    out[6] = an >>> 8;
-    out[7] = an & 0xff;
-    out[8] = 0;
-    out[9] = 0;
-    out[10] = 0;
-    out[11] = q.hasOpt ? 1 : 0;
-    msg.copy(out, HEADER_LENGTH, HEADER_LENGTH, qEnd);
-    let o = qEnd;
-    if (an > 0) o += bytes.copy(out, o);
-    if (q.hasOpt) {
-      const size = this.options.maxUdpPayload;
-      out[o] = 0;
-      out[o + 1] = 0;
-      out[o + 2] = QTYPE.OPT;
-      out[o + 3] = size >>> 8;
-      out[o + 4] = size & 0xff;
-      out[o + 5] = 0;
-      out[o + 6] = 0;
-      out[o + 7] = q.dnssecOk ? 0x80 : 0;
-      out[o + 8] = 0;
-      out[o + 9] = ecsLen >>> 8;
-      out[o + 10] = ecsLen & 0xff;
-      o += 11;
-      if (ecsLen > 0) {
-        // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as received; SCOPE is ours.
-        const olen = 4 + q.ecsAddressLength;
-        out[o] = 0;
-        out[o + 1] = EDNS_OPTION_ECS;
-        out[o + 2] = olen >>> 8;
-        out[o + 3] = olen & 0xff;
-        out[o + 4] = 0;
-        out[o + 5] = q.ecsFamily;
-        out[o + 6] = q.ecsSourcePrefix;
-        out[o + 7] = q.ecsSourcePrefix === 0 ? 0 : this.loc.scope;
-        msg.copy(out, o + 8, q.ecsAddressOffset, q.ecsAddressOffset + q.ecsAddressLength);
-      }
-    }
-    return out;
   }
 
   private slow(msg: Buffer, client: string, udp: boolean, counted: boolean): Buffer | undefined {
@@ -338,27 +199,15 @@ export class QueryHandler {
       const families: Family[] = type === QTYPE.A ? [4] : type === QTYPE.AAAA ? [6] : type === QTYPE.ANY ? [4, 6] : [];
       const out: ResourceRecord[] = [];
       for (const f of families) {
-        const table = this.geo.current;
-        if (ecs && ecs.sourcePrefixLength > 0 && ecs.family === ECS_FAMILY.IPV4) {
-          const a = Buffer.alloc(4);
-          ecs.address.copy(a);
-          this.locateV4(w, f, table, a.readUInt32BE(0));
-          this.loc.via = LOCATION_VIA.ECS;
-        } else if (ecs && ecs.sourcePrefixLength > 0) {
-          const a = Buffer.alloc(16);
-          ecs.address.copy(a);
-          this.locateV6(w, f, table, a, ecs.sourcePrefixLength);
-          this.loc.via = LOCATION_VIA.ECS;
-        } else {
-          this.locateAddress(w, f, table, client);
-          this.loc.scope = 0;
-        }
-        this.metrics.locationVia[this.loc.via]!++;
-        this.metrics.countGeoSource(table.source);
-        w.count(this.loc.decision);
-        scope = Math.max(scope, this.loc.scope);
+        const r = ecs
+          ? locateClient(w, f, this.geo.current, ecs.family, ecs.sourcePrefixLength, ecs.address, 0, ecs.address.length, client, this.recorder)
+          : locateClient(w, f, this.geo.current, 0, 0, EMPTY, 0, 0, client, this.recorder);
+        const decision = decisionOf(r);
+        this.metrics.countAnswer(viaOf(r), provenanceOf(r));
+        w.count(decision, provenanceOf(r));
+        scope = Math.max(scope, scopeOf(r));
         const rtype = f === 4 ? QTYPE.A : QTYPE.AAAA;
-        for (const address of w.addresses(f, this.loc.decision)) {
+        for (const address of w.addresses(f, decision)) {
           out.push({ name: owner, type: rtype, class: CLASS_IN, ttl: w.ttl, data: { kind: 'address', address } });
         }
       }

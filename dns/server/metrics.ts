@@ -1,13 +1,14 @@
 import { rcodeName, typeName } from '../wire/constants';
 import type { WorkloadStore } from '../answer/store';
 import { TCP_CLOSE_REASONS, type TcpStats } from './tcp';
+import { LOCATION_VIA_NAMES } from '../answer/locate';
+import { channelOf, layerOf, PROVENANCE_CODES } from '../geoip';
+
+export { LOCATION_VIA } from '../answer/locate';
 
 /** Upper bounds of the latency histogram, in seconds (Prometheus convention). */
 export const LATENCY_BUCKETS_SECONDS = Object.freeze([0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05]);
 
-/** How the client's location was learnt. */
-export const LOCATION_VIA = Object.freeze({ ECS: 0, ADDRESS: 1, UNKNOWN: 2 } as const);
-const VIA_NAMES = ['ecs', 'address', 'unknown'];
 
 /** Counters of the server; plain typed arrays so the hot path only increments numbers. */
 export class DnsMetrics {
@@ -17,8 +18,8 @@ export class DnsMetrics {
   readonly responsesByRcode = new Float64Array(4096);
   /** Answers by the way the location was learnt (`LOCATION_VIA`). */
   readonly locationVia = new Float64Array(3);
-  /** Location lookups by table source (`static`, `dataset`, ...). */
-  readonly geoSource = new Map<string, number>();
+  /** Workload answers by the provenance code (layer and channel) of the range that decided. */
+  readonly answersByProvenance = new Float64Array(PROVENANCE_CODES);
   /** Latency histogram counts per bucket (+Inf last) and the sum in seconds. */
   readonly latencyBuckets = new Float64Array(LATENCY_BUCKETS_SECONDS.length + 1);
   latencySum = 0;
@@ -48,9 +49,10 @@ export class DnsMetrics {
     this.latencyCount++;
   }
 
-  /** Counts a location source of the table that answered. */
-  countGeoSource(source: string): void {
-    this.geoSource.set(source, (this.geoSource.get(source) ?? 0) + 1);
+  /** Counts one workload answer: how the client was located and what decided (provenance code). */
+  countAnswer(via: number, provenance: number): void {
+    this.locationVia[via]!++;
+    this.answersByProvenance[provenance]!++;
   }
 
   /** Prometheus text exposition (version 0.0.4). */
@@ -61,18 +63,27 @@ export class DnsMetrics {
     this.queriesByType.forEach((v, t) => { if (v) lines.push(`meridian_dns_queries_total{qtype="${typeName(t)}"} ${v}`); });
     lines.push('# HELP meridian_dns_responses_total DNS responses by rcode.', '# TYPE meridian_dns_responses_total counter');
     this.responsesByRcode.forEach((v, r) => { if (v) lines.push(`meridian_dns_responses_total{rcode="${rcodeName(r)}"} ${v}`); });
-    lines.push('# HELP meridian_dns_answers_total Workload answers by workload and answering region.', '# TYPE meridian_dns_answers_total counter');
+    lines.push('# HELP meridian_dns_answers_total Workload answers by workload, answering region and the GeoIP layer that decided (overlay, dataset, cache, static, none).',
+      '# TYPE meridian_dns_answers_total counter');
     for (const w of store.answers()) {
+      // Codes of one layer (several channels) add up under one source label.
+      const byLabel = new Map<string, number>();
       w.regionCounts.forEach((v, i) => {
         if (!v) return;
-        const region = i < w.endpoints.regions.length ? w.decisionLabel(i) : 'fail-open';
-        lines.push(`meridian_dns_answers_total{workload="${esc(w.endpoints.name)}",region="${esc(region)}"} ${v}`);
+        const slot = Math.floor(i / PROVENANCE_CODES);
+        const region = slot < w.endpoints.regions.length ? w.decisionLabel(slot) : 'fail-open';
+        const key = `workload="${esc(w.endpoints.name)}",region="${esc(region)}",source="${layerOf(i % PROVENANCE_CODES)}"`;
+        byLabel.set(key, (byLabel.get(key) ?? 0) + v);
       });
+      for (const [k, v] of byLabel) lines.push(`meridian_dns_answers_total{${k}} ${v}`);
     }
     lines.push('# HELP meridian_dns_location_source_total Workload answers by how the client was located.', '# TYPE meridian_dns_location_source_total counter');
-    this.locationVia.forEach((v, i) => lines.push(`meridian_dns_location_source_total{via="${VIA_NAMES[i]}"} ${v}`));
-    lines.push('# HELP meridian_dns_geo_source_total Location lookups by GeoIP table source.', '# TYPE meridian_dns_geo_source_total counter');
-    for (const [k, v] of this.geoSource) lines.push(`meridian_dns_geo_source_total{source="${esc(k)}"} ${v}`);
+    this.locationVia.forEach((v, i) => lines.push(`meridian_dns_location_source_total{via="${LOCATION_VIA_NAMES[i]}"} ${v}`));
+    lines.push('# HELP meridian_dns_geo_source_total Workload answers by the GeoIP layer and channel of the range that decided.',
+      '# TYPE meridian_dns_geo_source_total counter');
+    this.answersByProvenance.forEach((v, code) => {
+      if (v) lines.push(`meridian_dns_geo_source_total{source="${layerOf(code)}",channel="${channelOf(code)}"} ${v}`);
+    });
     lines.push('# HELP meridian_dns_truncated_total Responses sent with TC=1.', '# TYPE meridian_dns_truncated_total counter', `meridian_dns_truncated_total ${this.truncated}`);
     lines.push('# HELP meridian_dns_rrl_total Responses withheld by response-rate limiting.', '# TYPE meridian_dns_rrl_total counter',
       `meridian_dns_rrl_total{action="drop"} ${this.rrlDropped}`, `meridian_dns_rrl_total{action="slip"} ${this.rrlSlipped}`);

@@ -1,4 +1,4 @@
-import { CLASS_IN, ECS_FAMILY, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, HEADER_LENGTH, MAX_NAME_LENGTH, QTYPE } from './constants';
+import { CLASS_IN, ECS_FAMILY, EDNS_OPTION_COOKIE, EDNS_OPTION_ECS, EDNS_OPTION_NSID, FLAG, HEADER_LENGTH, MAX_NAME_LENGTH, QTYPE } from './constants';
 
 /** Outcome of `parseQuery`. */
 export const FastStatus = Object.freeze({
@@ -157,4 +157,77 @@ export function parseQuery(msg: Buffer, out: FastQuery): number {
 /** True for a class the fast path answers (IN). */
 export function isClassIn(qclass: number): boolean {
   return qclass === CLASS_IN;
+}
+
+/**
+ * The response to a query `parseQuery` accepted (`q` describes `msg`), built from a pre-encoded
+ * answer section (`answer`, `count` records whose owners point at the question) in one
+ * allocation: the header with QR and AA set and RD/CD copied, the question verbatim, and, when
+ * the query had an OPT, our OPT advertising `maxUdpPayload`, DO copied (RFC 3225 §3), and the ECS
+ * option echoed with `scope` (RFC 7871 §7.2.1). When the whole answer would exceed `limit` bytes
+ * the records are left out and TC is set (RFC 2181 §9: never a partial RRset).
+ */
+export function encodeFastAnswer(msg: Buffer, q: FastQuery, answer: Uint8Array | undefined, count: number, scope: number,
+  maxUdpPayload: number, limit: number): Buffer {
+  const qEnd = q.questionEnd;
+  const answerLength = answer === undefined ? 0 : answer.length;
+  const ecsLen = q.ecsFamily !== 0 ? 8 + q.ecsAddressLength : 0;
+  const optLen = q.hasOpt ? 11 + ecsLen : 0;
+  let total = qEnd + answerLength + optLen;
+  let an = answer === undefined ? 0 : count;
+  let tc = 0;
+  if (total > limit) {
+    total = qEnd + optLen;
+    an = 0;
+    tc = FLAG.TC;
+  }
+  const out = Buffer.allocUnsafe(total);
+  out[0] = msg[0]!;
+  out[1] = msg[1]!;
+  const flags = FLAG.QR | FLAG.AA | tc | (q.flags & (FLAG.RD | FLAG.CD));
+  out[2] = flags >>> 8;
+  out[3] = flags & 0xff;
+  out[4] = 0;
+  out[5] = 1;
+  out[6] = an >>> 8;
+  out[7] = an & 0xff;
+  out[8] = 0;
+  out[9] = 0;
+  out[10] = 0;
+  out[11] = q.hasOpt ? 1 : 0;
+  msg.copy(out, HEADER_LENGTH, HEADER_LENGTH, qEnd);
+  let o = qEnd;
+  if (an > 0) {
+    out.set(answer!, o);
+    o += answerLength;
+  }
+  if (q.hasOpt) {
+    // RFC 6891 §6.1.2: root owner, type OPT, CLASS = our UDP payload size, TTL = ext-rcode, version, DO.
+    out[o] = 0;
+    out[o + 1] = 0;
+    out[o + 2] = QTYPE.OPT;
+    out[o + 3] = maxUdpPayload >>> 8;
+    out[o + 4] = maxUdpPayload & 0xff;
+    out[o + 5] = 0;
+    out[o + 6] = 0;
+    out[o + 7] = q.dnssecOk ? 0x80 : 0;
+    out[o + 8] = 0;
+    out[o + 9] = ecsLen >>> 8;
+    out[o + 10] = ecsLen & 0xff;
+    o += 11;
+    if (ecsLen > 0) {
+      // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as received; SCOPE is ours.
+      const olen = 4 + q.ecsAddressLength;
+      out[o] = 0;
+      out[o + 1] = EDNS_OPTION_ECS;
+      out[o + 2] = olen >>> 8;
+      out[o + 3] = olen & 0xff;
+      out[o + 4] = 0;
+      out[o + 5] = q.ecsFamily;
+      out[o + 6] = q.ecsSourcePrefix;
+      out[o + 7] = q.ecsSourcePrefix === 0 ? 0 : scope;
+      msg.copy(out, o + 8, q.ecsAddressOffset, q.ecsAddressOffset + q.ecsAddressLength);
+    }
+  }
+  return out;
 }

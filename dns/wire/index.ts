@@ -5,4 +5,4 @@ export * from './message';
 export * from './edns';
 export * from './ip';
 export { decodeName, encodeName, escapeLabel, isInDomain, nameLabels, normalizeName, parentName, validateName, nameEncodingLength } from './name';
-export { FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals } from './fast';
+export { encodeFastAnswer, FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals } from './fast';

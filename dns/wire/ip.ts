@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { formatIpv4, formatIpv6, tryParseIp, v6WordsOf } from '../geoip';
+import { formatIpv4, formatIpv6, readV6Words, tryParseIp } from '../ip';
 
 /** IPv4 text to an unsigned 32-bit number, or -1 when the text is not a dotted quad. Allocation-free. */
 export function ipv4ToUint(text: string): number {
@@ -42,7 +42,7 @@ export function ipv6ToBytes(text: string): Buffer {
 
 /** 16 bytes as canonical IPv6 text (RFC 5952: lower case, longest zero run compressed). */
 export function bytesToIpv6(buf: Uint8Array, offset = 0): string {
-  return formatIpv6(v6WordsOf(buf, offset));
+  return formatIpv6(readV6Words(buf, offset));
 }
 
 /** IPv4 text to 4 bytes; throws on bad text. */

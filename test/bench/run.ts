@@ -12,6 +12,7 @@ import { join } from 'node:path';
 /** The benchmarks, in the order they run, with the node flags each needs. */
 const BENCHES: ReadonlyArray<{ readonly name: string; readonly what: string; readonly nodeFlags?: readonly string[] }> = [
   { name: 'geoip', what: 'GeoIP lookups per second: our table against geoip-lite', nodeFlags: ['--expose-gc'] },
+  { name: 'hot-cache', what: 'hot-prefix cache: noteV4 cost, drain rate, open() and RSS with 2,000,000 prefixes', nodeFlags: ['--expose-gc'] },
   { name: 'placement', what: 'placement of 10,000 workloads over the whole catalog' },
   { name: 'providers', what: 'create+terminate through each driver and its emulator' },
   { name: 'convergence', what: 'convergence of 3,000 instances under the default rate limits' },

@@ -34,7 +34,8 @@ describe('GeoDNS admin API and configuration', function () {
     const text = await (await get('/metrics')).text();
     assert.match(text, /meridian_dns_queries_total\{qtype="A"\} [1-9]/);
     assert.match(text, /meridian_dns_responses_total\{rcode="NXDOMAIN"\} 1/);
-    assert.match(text, /meridian_dns_answers_total\{workload="web",region="azure:westeurope"\} 1/);
+    assert.match(text, /meridian_dns_answers_total\{workload="web",region="azure:westeurope",source="static"\} 1/);
+    assert.match(text, /meridian_dns_geo_source_total\{source="static",channel="static"\} 1/);
     assert.match(text, /meridian_dns_location_source_total\{via="ecs"\} 1/);
     assert.match(text, /meridian_dns_query_duration_seconds_count [1-9]/);
     // Replies the batched UDP transport could not hand to the kernel: none on an idle loopback.

@@ -41,12 +41,12 @@ describe('Reading geoip-lite data files', function () {
     assert.equal(table.v4RangeStart(0), 0x01000000);
     assert.equal(table.v4RangeEnd(0), 0x010001ff);
     assert.deepEqual(table.lookup('1.0.1.9'), {
-      lat: 51.5, lon: -0.1, country: 'GB', continent: 'EU', prefix: '1.0.0.0/23', prefixLength: 23, source: 'static',
+      lat: 51.5, lon: -0.1, country: 'GB', continent: 'EU', prefix: '1.0.0.0/23', prefixLength: 23, source: 'static', channel: 'static',
     });
     assert.equal(table.lookup('1.0.2.1')?.lat, 53.48);
     assert.equal(table.lookup('2.0.0.1')?.continent, 'NA');
     assert.deepEqual(table.lookup('3.0.0.7'), {
-      lat: 0, lon: 0, country: '', continent: '', prefix: '3.0.0.7/32', prefixLength: 32, source: 'static',
+      lat: 0, lon: 0, country: '', continent: '', prefix: '3.0.0.7/32', prefixLength: 32, source: 'static', channel: 'static',
     });
     assert.equal(table.lookup('1.0.3.0'), undefined);
     // GB at 51.5,-0.1 is one location although three v4 records and one v6 record use it.
