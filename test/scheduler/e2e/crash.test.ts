@@ -14,6 +14,13 @@ const TOKEN = 'crash-token-0123456789';
 const KILLS = 20;
 const REPLICAS = 100;
 
+/** The seed of this run: `MERIDIAN_CRASH_SEED` when given (to replay a failure), else a fresh one. */
+function crashSeed(fromEnv: string | undefined): number {
+  if (fromEnv === undefined || fromEnv === '') return Date.now() % 1_000_000;
+  const seed = Number(fromEnv);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`MERIDIAN_CRASH_SEED must be a non-negative integer, got '${fromEnv}'`);
+  return seed;
+}
 
 interface Child { proc: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }
 
@@ -58,8 +65,10 @@ describe('scheduler crash safety', function () {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('ends with exactly the desired instances, no duplicates, no orphans and a journal that agrees after 20 SIGKILLs during a 100-instance rollout', async () => {
-    const seed = Number(process.env.MERIDIAN_CRASH_SEED ?? Date.now() % 1_000_000);
+  it('ends with exactly the desired instances, no duplicates, no orphans and a journal that agrees after 20 SIGKILLs during a 100-instance rollout, at least one of them mid-call', async () => {
+    const seed = crashSeed(process.env.MERIDIAN_CRASH_SEED);
+    // Printed first, so that any failure below can be replayed with MERIDIAN_CRASH_SEED=<seed>.
+    process.stdout.write(`      crash test: seed ${seed} (replay: MERIDIAN_CRASH_SEED=${seed} npm test)\n`);
     const random = seededRandom(seed);
     const started = Date.now();
     emus = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs: 150, resilience: FAST_RESILIENCE });
@@ -128,6 +137,8 @@ describe('scheduler crash safety', function () {
       }
       const interrupted = journal.filter((e) => e.outcome === 'interrupted').length;
       process.stdout.write(`      crash test: seed ${seed}, ${KILLS} kills, ${journal.length} journal entries (${interrupted} interrupted by a kill), ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      // Otherwise every kill landed between cloud calls and the recovery path went untested.
+      assert.ok(interrupted >= 1, `no kill interrupted a cloud operation in flight (seed ${seed})`);
     } finally {
       store.close();
     }
