@@ -2,10 +2,11 @@ import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { GeoChannelsControl } from './admin/http';
 import { GeoTable, GeoTableHolder, type PreparedGeoTable } from './geoip';
-import type { DnsServerOptions, RunningDnsServer } from './index';
+import type { DnsServerOptions, RunningDnsServer, UdpTransport } from './index';
 
 /** Result of `startDnsCluster` in the primary process. */
 export interface RunningDnsCluster {
+  /** The port every worker serves on (the one the first worker bound when asked for port 0). */
   readonly port: number;
   readonly workers: number;
   /** Stops every worker (and the primary's GeoIP service). */
@@ -91,6 +92,39 @@ function serveGeo(w: Worker, geo: ClusterGeo): void {
   });
 }
 
+/** Port messages between the primary and its DNS workers. */
+type ClusterMessage =
+  | { readonly type: 'dns-port?' }
+  | { readonly type: 'dns-port'; readonly port: number }
+  | { readonly type: 'dns-ready'; readonly port: number; readonly udpTransport: UdpTransport };
+
+/** Asks the primary which port to bind: 0 for the first worker of a port-0 cluster, else the cluster's port. */
+function portFromPrimary(): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: ClusterMessage): void => {
+      if (m.type !== 'dns-port') return;
+      process.off('message', onMessage);
+      resolve(m.port);
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: 'dns-port?' } satisfies ClusterMessage);
+  });
+}
+
+/** Forks one worker (serving it the GeoIP tables when `geo` is given), answers its port question with `port`, and resolves with its ready message. */
+function forkWorker(port: number, forked: Worker[], geo: ClusterGeo | undefined): Promise<{ port: number; udpTransport: UdpTransport }> {
+  const w = cluster.fork();
+  forked.push(w);
+  if (geo) serveGeo(w, geo);
+  return new Promise((resolve, reject) => {
+    w.on('message', (m: ClusterMessage) => {
+      if (m.type === 'dns-port?') w.send({ type: 'dns-port', port } satisfies ClusterMessage);
+      else if (m.type === 'dns-ready') resolve({ port: m.port, udpTransport: m.udpTransport });
+    });
+    w.once('exit', (code) => reject(new Error(`DNS worker ${w.id} exited with code ${String(code)} before it was ready`)));
+  });
+}
+
 /**
  * Optional multi-core mode over `node:cluster`. Call it from the entry script: in the primary it
  * forks `workers` copies of that script and resolves with the cluster; in a worker it starts the
@@ -100,40 +134,48 @@ function serveGeo(w: Worker, geo: ClusterGeo): void {
  * channels and their supervisor run once, in the primary (a router sees one BGP session per host,
  * not one per worker): each worker receives every new table over IPC and the admin API's channel
  * calls go to the primary; without it each worker uses `options.geo` or loads its own table. The
- * admin API runs in worker 1 only. `options.port` must be fixed (not 0) so every worker binds it.
+ * admin API runs in worker 1 only. With `options.port` 0 the first worker binds a free port and the
+ * others are started on the port it got, so a caller learns it from the result instead of guessing one.
  */
 export async function startDnsCluster(options: DnsServerOptions, start: (o: DnsServerOptions) => Promise<RunningDnsServer>,
   workers = os.availableParallelism(), startGeo?: () => Promise<ClusterGeo>): Promise<RunningDnsCluster | RunningDnsServer> {
   if (cluster.isWorker) {
     const first = cluster.worker?.id === 1;
+    const port = options.port ? options.port : await portFromPrimary();
     const geo = startGeo ? await geoFromPrimary() : undefined;
-    const server = await start({ ...options, reusePort: true, adminPort: first ? options.adminPort : false, snapshotPath: first ? options.snapshotPath : undefined,
-      ...(geo ? { geo: geo.holder, channels: geo.control } : {}) });
-    process.send?.({ type: 'dns-ready', port: server.port });
+    const server = await start({ ...options, port, reusePort: true, adminPort: first ? options.adminPort : false,
+      snapshotPath: first ? options.snapshotPath : undefined, ...(geo ? { geo: geo.holder, channels: geo.control } : {}) });
+    process.send?.({ type: 'dns-ready', port: server.port, udpTransport: server.udpTransport } satisfies ClusterMessage);
     process.on('disconnect', () => { server.close().then(() => process.exit(0), () => process.exit(1)); });
     return server;
   }
-  if (!options.port) throw new RangeError('startDnsCluster needs a fixed port');
   // Tables travel as typed arrays: the advanced (structured clone) serialization keeps them binary.
   if (startGeo) cluster.setupPrimary({ serialization: 'advanced' });
   const geo = startGeo ? await startGeo() : undefined;
-  const forked = Array.from({ length: Math.max(1, workers) }, () => cluster.fork());
-  if (geo) {
-    for (const w of forked) serveGeo(w, geo);
-    geo.subscribe((table) => { for (const w of forked) if (w.isConnected()) w.send({ type: 'geo-table', table }); });
-  }
+  const forked: Worker[] = [];
+  geo?.subscribe((table) => { for (const w of forked) if (w.isConnected()) w.send({ type: 'geo-table', table }); });
+  const count = Math.max(1, workers);
+  let port = options.port ?? 5300;
   try {
-    await Promise.all(forked.map((w) => new Promise<void>((resolve, reject) => {
-      w.on('message', (m: { type?: string }) => { if (m.type === 'dns-ready') resolve(); });
-      w.once('exit', (code) => reject(new Error(`DNS worker ${w.id} exited with code ${String(code)} before it was ready`)));
-    })));
+    if (port === 0) {
+      // The first worker alone, so that the others bind the port it got (SO_REUSEPORT needs a fixed
+      // port). Over node:dgram the sockets are the primary's, one per requested address and port:
+      // asking for port 0 again hands a worker the same socket, asking for the port it got would
+      // make the primary bind that port a second time.
+      const first = await forkWorker(0, forked, geo);
+      port = first.port;
+      const others = first.udpTransport === 'dgram' ? 0 : port;
+      await Promise.all(Array.from({ length: count - 1 }, () => forkWorker(others, forked, geo)));
+    } else {
+      await Promise.all(Array.from({ length: count }, () => forkWorker(port, forked, geo)));
+    }
   } catch (e) {
     for (const w of forked) if (!w.isDead()) w.kill();
     await geo?.close();
     throw e;
   }
   return {
-    port: options.port, workers: forked.length,
+    port, workers: forked.length,
     close: async () => {
       await Promise.all(forked.map((w) => new Promise<void>((resolve) => {
         if (w.isDead()) { resolve(); return; }

@@ -80,6 +80,7 @@ export class WatchHub {
   private readonly dirty = new Set<string>();
   private readonly subscribers = new Set<(e: WatchEvent) => void>();
   private timer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly store: StateStore,
@@ -94,6 +95,8 @@ export class WatchHub {
 
   /** Marks a workload for re-computation. */
   invalidate(name: string): void {
+    // A reconcile pass that outlived the service's stop must not start a flush against a closed store.
+    if (this.closed) return;
     this.dirty.add(name);
     this.timer ??= setTimeout(() => this.flush(), this.debounceMs);
   }
@@ -132,8 +135,9 @@ export class WatchHub {
     return { snapshot: this.snapshot(), unsubscribe: () => { this.subscribers.delete(listener); } };
   }
 
-  /** Stops pending timers. */
+  /** Stops pending timers; later invalidations are ignored. */
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.subscribers.clear();

@@ -1,11 +1,23 @@
-// Entry script for the cluster test: `node cluster-entry.js --port N` runs two workers serving
-// `web.meridian.test` from a two-range table; the primary prints "ready" and stops on SIGTERM.
+// Entry script for the cluster test: `node cluster-entry.js --port N [--udp batched|dgram]` runs two
+// workers serving `web.meridian.test` from a two-range table, each naming itself in the TXT record
+// of `worker.meridian.test`; the primary prints "ready <workers> <port>" and stops on SIGTERM.
 import cluster from 'node:cluster';
 import { GeoTable } from '../../dns/geoip';
-import { exampleZoneConfig, startDnsCluster, startDnsServer } from '../../dns/index';
-import type { WorkloadEndpoints } from '../../dns/index';
+import { loadZoneConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS } from '../../dns/index';
+import type { UdpTransport, WorkloadEndpoints } from '../../dns/index';
 
-const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
+const arg = (flag: string): string | undefined => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const port = Number(arg('--port'));
+const udp = arg('--udp') as UdpTransport | undefined;
+if (udp !== undefined && !UDP_TRANSPORTS.includes(udp)) throw new Error(`--udp must be one of ${UDP_TRANSPORTS.join(', ')}`);
+const zones = loadZoneConfig({
+  zones: [{
+    origin: 'meridian.test',
+    soa: { mname: 'ns1.meridian.test', rname: 'hostmaster.meridian.test', serial: 1 },
+    ns: [{ name: 'ns1.meridian.test', ipv4: '127.0.0.1' }],
+    records: [{ name: 'worker', type: 'TXT', value: `worker-${cluster.worker?.id ?? 0}` }],
+  }],
+});
 const geo = GeoTable.fromEntries([
   { range: '10.0.0.0/8', lat: 48.85, lon: 2.35, country: 'FR' },
   { range: '11.0.0.0/8', lat: 35.68, lon: 139.69, country: 'JP' },
@@ -21,10 +33,10 @@ const web: WorkloadEndpoints = {
   ],
 };
 
-startDnsCluster({ port, adminPort: false, zones: exampleZoneConfig(), geo, workloads: [web], log: () => undefined }, startDnsServer, 2)
+startDnsCluster({ port, adminPort: false, zones, geo, workloads: [web], udpTransport: udp, log: () => undefined }, startDnsServer, 2)
   .then((c) => {
     if (cluster.isPrimary && 'workers' in c) {
-      process.stdout.write(`ready ${c.workers}\n`);
+      process.stdout.write(`ready ${c.workers} ${c.port}\n`);
       process.on('SIGTERM', () => { c.close().then(() => process.exit(0), () => process.exit(1)); });
     }
   })

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,14 +10,10 @@ import { addressesOf, query, QTYPE, workload, region } from './fixtures';
 
 const ENTRY = path.join(__dirname, '..', '..', 'dns', 'main.js');
 
-/** A port free for TCP (and so, here, for UDP too). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    }).once('error', reject);
-  });
+/** Process ids of the direct children of `pid`, read from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/))
+    .filter((x) => x !== '').map(Number);
 }
 
 /** Starts `meridian-dns --json ...` and resolves with the process and its ready line. */
@@ -110,19 +105,22 @@ describe('meridian-dns settings from file and flags', () => {
     }
   });
 
-  it('runs two worker processes on one port with --workers 2', async function () {
+  it('runs two worker processes on one port with --workers 2, reporting the port they got for --port 0', async function () {
     this.timeout(60_000);
-    const port = await freePort();
-    const { child, ready } = await startEntry(['--port', String(port), '--admin-port', 'off', '--workers', '2']);
+    const { child, ready } = await startEntry(['--port', '0', '--admin-port', 'off', '--workers', '2']);
+    let workers: number[] = [];
     try {
-      assert.equal(ready.port, port);
+      assert.ok(ready.port > 0, `reported port ${ready.port}`);
       assert.equal(ready.adminPort, null);
+      workers = childrenOf(child.pid!);
+      assert.equal(workers.length, 2, `worker processes ${workers.join(', ')}`);
       for (let i = 0; i < 20; i++) {
-        const soa = await query(port, 'meridian.test', QTYPE.SOA);
+        const soa = await query(ready.port, 'meridian.test', QTYPE.SOA, { tcp: i % 2 === 1 });
         assert.equal(soa.answers.length, 1);
       }
     } finally {
       assert.equal(await terminate(child), 0);
     }
+    assert.ok(workers.every((pid) => !existsSync(`/proc/${pid}`)), 'the workers stopped with the primary');
   });
 });

@@ -4,7 +4,21 @@ import { defaultGeoTable, exampleZoneConfig, type DnsServerOptions, type Running
   type WorkloadEndpoints } from '../../dns/index';
 import { decode, type DnsMessage, encode, optRecord, QTYPE, RCODE, messageRcode } from '../../dns/wire/index';
 import { expectedRegion, referenceLookup, regionAddresses, regionsOverBlock } from './geo-reference';
-import { addressesOf, buildQuery, ecsOf, globalRegions, query, region, runClient, sendTcp, sendUdp, workload } from './fixtures';
+import { addressesOf, buildQuery, ecsOf, globalRegions, query, region, runClient, sendUdp, workload } from './fixtures';
+import { ownSocketsOn } from '../tools/sockets';
+import { waitFor } from '../tools/wait';
+
+/** TCP state LISTEN in the kernel's socket table. */
+const TCP_LISTEN = 0x0a;
+
+/** One sample of the server's Prometheus metrics, read through its admin API (`labels` as in the exposition). */
+async function metric(s: RunningDnsServer, name: string, labels?: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${String(s.adminPort)}/metrics`)).text();
+  const key = labels === undefined ? `${name} ` : `${name}{${labels}} `;
+  const line = text.split('\n').find((l) => l.startsWith(key));
+  if (line === undefined) throw new Error(`no sample ${key.trim()} in the metrics`);
+  return Number(line.slice(key.length));
+}
 
 const SUBNETS: ReadonlyArray<[string, string]> = [
   ['81.2.69.0/24', 'GB'], ['1.0.16.0/24', 'JP'], ['8.8.8.0/24', 'US'], ['200.160.2.0/24', 'BR'], ['1.128.0.0/24', 'AU'],
@@ -35,7 +49,7 @@ for (const udpTransport of UDP_TRANSPORTS) describe(`GeoDNS server over real soc
     const longTtl = { ...workload('long', [region('aws', 'us-east-1', ['10.7.0.1'])]), dns: { name: 'long.meridian.test', ttl: 999_999 } };
     const nested = { ...workload('nested', [region('aws', 'us-east-1', ['10.6.0.1'])]), dns: { name: 'api.eu.meridian.test', ttl: 20 } };
     server = await startDnsServer({
-      port: 0, adminPort: false, zones: exampleZoneConfig(), geo: defaultGeoTable(), maxAddresses: 40,
+      port: 0, adminPort: 0, zones: exampleZoneConfig(), geo: defaultGeoTable(), maxAddresses: 40,
       workloads: [web, big, v4only, eu, longTtl, nested], ttlBounds: { min: 5, max: 300 }, log: () => undefined,
     });
   });
@@ -201,9 +215,23 @@ for (const udpTransport of UDP_TRANSPORTS) describe(`GeoDNS server over real soc
   });
 
   it('does not answer responses, so it cannot be used in a reflection loop', async () => {
-    const q = buildQuery('web.meridian.test', QTYPE.A);
-    q[2] = q[2]! | 0x80;
-    await assert.rejects(sendUdp(server.port, q, 300), /timed out/);
+    const ignoredBefore = await metric(server, 'meridian_dns_ignored_total');
+    const response = buildQuery('web.meridian.test', QTYPE.A, { id: 0x5151 });
+    response[2] = response[2]! | 0x80;
+    const sock = dgram.createSocket('udp4');
+    const ids: number[] = [];
+    sock.on('message', (m) => ids.push(m.readUInt16BE(0)));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    try {
+      sock.send(response, server.port, '127.0.0.1');
+      // A query sent after it: once its answer is back, any answer to the response would be too.
+      sock.send(buildQuery('web.meridian.test', QTYPE.A, { id: 0x7272 }), server.port, '127.0.0.1');
+      await waitFor('the answer to the query sent after the response', () => ids.includes(0x7272));
+      await waitFor('the server to count the response as ignored', async () => await metric(server, 'meridian_dns_ignored_total') === ignoredBefore + 1);
+    } finally {
+      sock.close();
+    }
+    assert.deepEqual(ids, [0x7272], 'the response got no answer');
   });
 
   it('puts regions allowed by residency first, clamps TTLs, and serves names below a workload-only branch', async () => {
@@ -238,7 +266,7 @@ for (const udpTransport of UDP_TRANSPORTS) describe(`GeoDNS server over real soc
 
   it('limits response rates per client subnet when told to include loopback, slipping some as TC', async () => {
     const limited = await startDnsServer({
-      port: 0, adminPort: false, zones: exampleZoneConfig(), geo: defaultGeoTable(), workloads: [web], log: () => undefined,
+      port: 0, adminPort: 0, zones: exampleZoneConfig(), geo: defaultGeoTable(), workloads: [web], log: () => undefined,
       rrl: { exemptLoopback: false, responsesPerSecond: 5, burstSeconds: 1, slip: 2 },
     });
     try {
@@ -247,25 +275,38 @@ for (const udpTransport of UDP_TRANSPORTS) describe(`GeoDNS server over real soc
       let slipped = 0;
       sock.on('message', (m) => { replies++; if (m[2]! & 0x02) slipped++; });
       await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-      for (let i = 0; i < 40; i++) sock.send(buildQuery('web.meridian.test', QTYPE.A, { id: i }), limited.port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 300));
-      sock.close();
-      assert.ok(replies < 40 && replies >= 5, `replies ${replies}`);
+      try {
+        for (let i = 0; i < 40; i++) sock.send(buildQuery('web.meridian.test', QTYPE.A, { id: i }), limited.port, '127.0.0.1');
+        // All 40 handled, and every reply the limiter let through (answered or slipped) received.
+        await waitFor('the server to handle all 40 queries', async () => await metric(limited, 'meridian_dns_messages_total', 'transport="udp"') === 40);
+        const dropped = await metric(limited, 'meridian_dns_rrl_total', 'action="drop"');
+        await waitFor(`${40 - dropped} replies (40 less ${dropped} dropped)`, () => replies === 40 - dropped);
+        assert.equal(slipped, await metric(limited, 'meridian_dns_rrl_total', 'action="slip"'));
+      } finally {
+        sock.close();
+      }
+      // A burst of one second at 5/s answers at least 5 in full; the rest are dropped or slipped.
+      assert.ok(replies - slipped >= 5 && replies - slipped < 40, `full answers ${replies - slipped}`);
+      assert.ok(replies < 40, `replies ${replies}`);
       assert.ok(slipped > 0, 'some withheld answers are slipped as TC');
     } finally {
       await limited.close();
     }
   });
 
-  it('shuts down cleanly: both sockets close and the port can be bound again', async () => {
+  it('shuts down cleanly: its UDP, TCP and admin sockets all close and free their ports', async () => {
     const s = await startDnsServer({ port: 0, adminPort: 0, zones: exampleZoneConfig(), geo: defaultGeoTable(), workloads: [web], log: () => undefined });
     const port = s.port;
+    const adminPort = s.adminPort!;
     assert.equal(addressesOf(await query(port, 'web.meridian.test', QTYPE.A, { tcp: true })).length, 2);
+    const listening = ownSocketsOn(port).filter((k) => k.protocol === 'udp' || k.state === TCP_LISTEN);
+    assert.deepEqual(listening.map((k) => k.protocol).sort(), ['tcp', 'udp'], 'one UDP and one listening TCP socket while serving');
+    assert.equal(ownSocketsOn(adminPort).length, 1);
     await s.close();
     await s.close();
-    const again = await startDnsServer({ port, adminPort: false, zones: exampleZoneConfig(), geo: defaultGeoTable(), workloads: [web], log: () => undefined });
-    assert.equal(again.port, port);
-    await again.close();
-    await assert.rejects(sendTcp(port, buildQuery('web.meridian.test', QTYPE.A), 500));
+    // Shown through the kernel's socket table rather than by binding the ports again, which could
+    // race another process; the connection the query left open is gone too.
+    assert.deepEqual(ownSocketsOn(port), []);
+    assert.deepEqual(ownSocketsOn(adminPort), []);
   });
 });

@@ -5,28 +5,63 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ADDON_PATH, BatchedUdpSocket, batchedUdpAvailable } from '../../dns/server/udp-batch';
+import { ownSocketsOn } from '../tools/sockets';
+import { waitFor, waitForValue } from '../tools/wait';
 
 const run = promisify(execFile);
 
 /**
  * Sends `payloads` from one client socket and collects the replies. They go out in waves of up to
- * 150 (each more than two batches), waiting for each wave's replies, so that the receive buffer,
- * which this process drains itself, does not overflow.
+ * 150 (each more than two batches), waiting for each wave's replies (up to `expect` in all), so
+ * that the receive buffer, which this process drains itself, does not overflow. Then a marker
+ * datagram: once its reply is back, the replies to everything sent before it are in, so a reply
+ * that should not exist would have been seen. `sync: false` for a socket that stops answering.
  */
-async function burst(port: number, payloads: readonly Buffer[], address = '127.0.0.1'): Promise<Buffer[]> {
+async function burst(port: number, payloads: readonly Buffer[], o: { address?: string; expect?: number; sync?: boolean } = {}): Promise<Buffer[]> {
+  const address = o.address ?? '127.0.0.1';
+  const expect = o.expect ?? payloads.length;
+  const marker = `sync-${Math.random().toString(36).slice(2)}`;
   const client = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
   const replies: Buffer[] = [];
-  client.on('message', (m) => replies.push(m));
+  let synced = false;
+  client.on('message', (m) => { if (m.includes(marker)) synced = true; else replies.push(m); });
   await new Promise<void>((r) => client.bind(0, address, () => r()));
-  for (let i = 0; i < payloads.length; i += 150) {
-    const wave = payloads.slice(i, i + 150);
-    for (const p of wave) client.send(p, port, address);
-    const deadline = Date.now() + 2000;
-    while (replies.length < i + wave.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  try {
+    for (let i = 0; i < payloads.length; i += 150) {
+      const wave = payloads.slice(i, i + 150);
+      for (const p of wave) client.send(p, port, address);
+      const want = Math.min(expect, i + wave.length);
+      const deadline = Date.now() + 5000;
+      while (replies.length < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    }
+    if (o.sync !== false) {
+      client.send(Buffer.from(marker), port, address);
+      await waitFor('the reply to the marker sent after the burst', () => synced, 5000, 5);
+    }
+  } finally {
+    client.close();
   }
-  await new Promise((r) => setTimeout(r, 50));
-  client.close();
   return replies;
+}
+
+/** Resolves once `socket` has handed every datagram to the kernel (their send callbacks ran). */
+function sendAll(socket: dgram.Socket, payloads: readonly string[], port: number): Promise<void> {
+  return Promise.all(payloads.map((p) => new Promise<void>((resolve, reject) =>
+    socket.send(Buffer.from(p), port, '127.0.0.1', (e) => (e ? reject(e) : resolve()))))).then(() => undefined);
+}
+
+/** Bytes waiting in the receive queue of this process's UDP socket on `port`. */
+function queuedBytes(port: number): number {
+  return ownSocketsOn(port).find((k) => k.protocol === 'udp')?.rxQueueBytes ?? 0;
+}
+
+/** Sends `payloads` to an idle socket on `port` and waits until the kernel holds all of them in its receive queue. */
+async function queueAll(client: dgram.Socket, port: number, payloads: readonly string[]): Promise<void> {
+  await sendAll(client, payloads.slice(0, 1), port);
+  const one = await waitForValue('the first datagram in the receive queue', () => queuedBytes(port) || undefined);
+  await sendAll(client, payloads.slice(1), port);
+  // Datagrams of one size take the same room each (their buffer's true size).
+  await waitFor(`${payloads.length} datagrams in the receive queue`, () => queuedBytes(port) >= one * payloads.length);
 }
 
 /** This process's descriptor of the IPv4 UDP socket bound to `port`, found through /proc. */
@@ -67,8 +102,8 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     assert.deepEqual(new Set(replies.map((r) => r.toString())), new Set(payloads.map((p) => `re:${p.toString()}`)));
     assert.deepEqual([...peers], ['127.0.0.1']);
     const stats = s.stats();
-    assert.equal(stats.received, 500);
-    assert.equal(stats.sent, 500);
+    assert.equal(stats.received, 501, 'the burst and its closing marker');
+    assert.equal(stats.sent, 501);
     assert.equal(stats.sendDropped, 0);
   });
 
@@ -76,7 +111,7 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const s = socket('::1');
     let seen = '';
     s.start((msg, peer) => { seen = peer; return msg; });
-    const replies = await burst(s.port, [Buffer.from('v6')], '::1');
+    const replies = await burst(s.port, [Buffer.from('v6')], { address: '::1' });
     assert.deepEqual(replies.map((r) => r.toString()), ['v6']);
     assert.equal(seen, '::1');
   });
@@ -98,15 +133,15 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
       kept.push(Buffer.from(msg));
       return msg[0] === 0x21 ? undefined : msg;
     });
-    const replies = await burst(s.port, [Buffer.from('!silent'), Buffer.from('loud'), Buffer.from('!quiet')]);
+    const replies = await burst(s.port, [Buffer.from('!silent'), Buffer.from('loud'), Buffer.from('!quiet')], { expect: 1 });
     assert.deepEqual(replies.map((r) => r.toString()), ['loud']);
-    assert.deepEqual(kept.map((k) => k.toString()).sort(), ['!quiet', '!silent', 'loud']);
+    assert.deepEqual(kept.map((k) => k.toString()).filter((k) => !k.startsWith('sync-')).sort(), ['!quiet', '!silent', 'loud']);
   });
 
   it('drops a datagram larger than its receive slot and a reply larger than its send slot, and counts both', async () => {
     const s = socket();
     s.start((msg) => (msg.toString() === 'big reply' ? Buffer.alloc(5000) : msg));
-    const replies = await burst(s.port, [Buffer.alloc(6000, 1), Buffer.from('big reply'), Buffer.from('fine')]);
+    const replies = await burst(s.port, [Buffer.alloc(6000, 1), Buffer.from('big reply'), Buffer.from('fine')], { expect: 1 });
     assert.deepEqual(replies.map((r) => r.toString()), ['fine']);
     const stats = s.stats();
     assert.equal(stats.oversized, 1);
@@ -139,12 +174,12 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const s = BatchedUdpSocket.open('127.0.0.1', 0);
     s.start((m) => m);
     const port = s.port;
+    assert.deepEqual((await burst(port, [Buffer.from('x')])).map(String), ['x']);
+    assert.equal(ownSocketsOn(port).length, 1, 'bound while open');
     s.close();
     s.close();
     assert.throws(() => s.stats(), /closed/);
-    const again = socket('127.0.0.1', port);
-    again.start((m) => Buffer.concat([m, Buffer.from('!')]));
-    assert.deepEqual((await burst(port, [Buffer.from('x')])).map((r) => r.toString()), ['x!']);
+    assert.deepEqual(ownSocketsOn(port), [], 'no socket of this process holds the port once closed');
   });
 
   it('can be closed from inside its own handler mid-batch: the rest of the batch is not answered and the port is free', async () => {
@@ -156,13 +191,22 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
       if (seen === 3) s.close();
       return msg;
     });
-    const replies = await burst(port, Array.from({ length: 40 }, (_, i) => Buffer.from(`m${i}`)));
+    const client = dgram.createSocket('udp4');
+    const replies: Buffer[] = [];
+    client.on('message', (m) => replies.push(m));
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
+    try {
+      await sendAll(client, Array.from({ length: 40 }, (_, i) => `m${i}`), port);
+      await waitFor('the handler to close the socket', () => seen >= 3);
+      // The batch loop ends within the callback's turn: a later turn sees everything it did.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      client.close();
+    }
     // At most the two handled before the close, had they come in an earlier batch of their own.
     assert.ok(replies.length <= 2, `replies of a batch whose socket closed are not sent (got ${replies.length})`);
-    assert.ok(seen >= 3 && seen <= 40, `handled ${seen}`);
-    const again = socket('127.0.0.1', port);
-    again.start((m) => m);
-    assert.equal((await burst(port, [Buffer.from('after')])).length, 1);
+    assert.equal(seen, 3, 'no datagram handed over after the close');
+    assert.deepEqual(ownSocketsOn(port), [], 'the port is free');
   });
 
   it('hands over no datagram after its handler closed it, as node:dgram emits no message after close()', async () => {
@@ -170,17 +214,17 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const client = dgram.createSocket('udp4');
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
     // Queued before reading starts, so that all 20 come in the first batch.
-    for (let i = 0; i < 20; i++) client.send(Buffer.from(`m${i}`), s.port, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 100));
+    await queueAll(client, s.port, Array.from({ length: 20 }, (_, i) => `m${String(i).padStart(2, '0')}`));
     const seen: string[] = [];
     s.start((msg) => {
       seen.push(msg.toString());
       if (seen.length === 3) s.close();
       return msg;
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the handler to close the socket', () => seen.length >= 3);
+    await new Promise((r) => setImmediate(r));
     client.close();
-    assert.deepEqual(seen, ['m0', 'm1', 'm2']);
+    assert.deepEqual(seen, ['m00', 'm01', 'm02']);
   });
 
   it('survives being closed while a flood arrives, and the process keeps serving', async () => {
@@ -189,17 +233,22 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const client = dgram.createSocket('udp4');
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', () => r()));
     let sending = true;
+    let sent = 0;
     const flood = (): void => {
       if (!sending) return;
-      for (let i = 0; i < 50; i++) client.send(Buffer.from('flood'), s.port, '127.0.0.1');
+      for (let i = 0; i < 50; i++) client.send(Buffer.from('flood'), s.port, '127.0.0.1', () => { sent++; });
       setImmediate(flood);
     };
     flood();
-    await new Promise((r) => setTimeout(r, 200));
-    s.close();
-    await new Promise((r) => setTimeout(r, 100));
-    sending = false;
-    client.close();
+    try {
+      await waitFor('the flood to be served', () => s.stats().received >= 1000, 10_000);
+      s.close();
+      const atClose = sent;
+      await waitFor('more of the flood to arrive at the closed port', () => sent >= atClose + 1000, 10_000);
+    } finally {
+      sending = false;
+      client.close();
+    }
     const next = socket();
     next.start((m) => m);
     assert.equal((await burst(next.port, [Buffer.from('still here')])).length, 1);
@@ -232,8 +281,7 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     await new Promise<void>((r) => current.bind(0, '127.0.0.1', () => r()));
     try {
       // Queued before reading starts, so that they make one first batch of 8 slots.
-      for (let i = 0; i < 8; i++) earlier.send(Buffer.from(`e${i}`), o.port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 100));
+      await queueAll(earlier, o.port, Array.from({ length: 8 }, (_, i) => `e${i}`));
       const counts: number[] = [];
       native.start(o.handle, (count) => {
         counts.push(count);
@@ -243,9 +291,10 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
         meta[2 * o.batch] = 5;
         return 1;
       });
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the first batch', () => counts.length >= 1);
       current.send(Buffer.from('one datagram'), o.port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 150));
+      // The addon counts a refused reply before it returns from the batch that named it.
+      await waitFor('the second batch and its reply refused', () => counts.length >= 2 && native.stats(o.handle).sendDropped >= 1);
       assert.deepEqual(counts, [8, 1]);
       assert.deepEqual(leaked.map(String), [], 'the reply went to the sender of an earlier batch');
       const { sent, sendDropped } = native.stats(o.handle);
@@ -270,13 +319,14 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
       send($c, 'probe', 0, sockaddr_in(${s.port}, inet_aton('127.0.0.1'))) or die "send: $!"; close($c);`;
     const child = spawnSync('perl', ['-e', perl], { stdio: ['ignore', 'ignore', 'pipe', socketFd(s.port)], timeout: 5000 });
     assert.equal(child.status, 0, child.stderr.toString());
-    await new Promise((r) => setTimeout(r, 50));
+    // The probe was read and answered, so the ICMP error is queued on the socket by now or soon.
+    await waitFor('the probe to be handled', () => s.stats().received >= 1);
     const before = process.cpuUsage();
     await new Promise((r) => setTimeout(r, 300));
     const cpu = process.cpuUsage(before);
     assert.ok(cpu.user + cpu.system < 150_000, `the event loop spun: ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU in 300 ms`);
     assert.deepEqual((await burst(s.port, [Buffer.from('after the error')])).map(String), ['after the error']);
-    assert.equal(s.stats().received, 2);
+    assert.equal(s.stats().received, 3, 'the probe, the datagram after the error and its closing marker');
   });
 
   /** Runs `body` in a child node with a batched echo socket `s` and a bound client `c`; returns its output. */
@@ -287,6 +337,7 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
       const replies = [];
       c.on('message', (r) => replies.push(r.toString()));
       const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+      const until = async (cond) => { const end = Date.now() + 5000; while (!cond() && Date.now() < end) await wait(5); };
       const s = BatchedUdpSocket.open('127.0.0.1', 0);
       c.bind(0, '127.0.0.1', async () => { ${body} });`;
     return (await run(process.execPath, [...flags, '-e', script], { timeout: 10_000 })).stdout;
@@ -297,9 +348,9 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const out = await child(['--expose-gc'], `
       let handled = 0;
       s.start((m) => { if (handled++ === 0) structuredClone(m.buffer, { transfer: [m.buffer] }); return m; });
-      c.send('a', s.port, '127.0.0.1'); await wait(100);
+      c.send('a', s.port, '127.0.0.1'); await until(() => replies.length >= 1);
       gc();
-      c.send('b', s.port, '127.0.0.1'); c.send('c', s.port, '127.0.0.1'); await wait(200);
+      c.send('b', s.port, '127.0.0.1'); c.send('c', s.port, '127.0.0.1'); await until(() => replies.length >= 3);
       process.stdout.write(replies.join(',')); process.exit(0);`);
     assert.equal(out, 'a,b,c');
   });
@@ -313,10 +364,12 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
         s.close();
         process.stdout.write(e.code + ' closed=' + closed); process.exit(0);
       });
-      s.start((m) => { m.buffer.transfer(); return undefined; });
-      c.send('a', s.port, '127.0.0.1'); await wait(100);
+      let handled = 0;
+      s.start((m) => { handled++; m.buffer.transfer(); return undefined; });
+      c.send('a', s.port, '127.0.0.1'); await until(() => handled >= 1);
       gc();
-      c.send('b', s.port, '127.0.0.1'); await wait(200);
+      // The error ends the process from its handler; without one, 'b' is handled and nothing is raised.
+      c.send('b', s.port, '127.0.0.1'); await until(() => handled >= 2); await wait(20);
       process.stdout.write('no error'); process.exit(0);`);
     assert.equal(out, 'ERR_BATCHED_UDP_DETACHED closed=true');
   });

@@ -12,11 +12,17 @@ export class FakeCloud implements CloudProvider {
   readonly outages = new Set<string>();
   /** Regions with no capacity left. */
   readonly noCapacity = new Set<string>();
+  /** Regions where the account's instance quota is used up. */
+  readonly noQuota = new Set<string>();
   /** Regions where instances never leave pending. */
   readonly stuck = new Set<string>();
   /** Called at the start of every create, with its spec (to check journalling). */
   onCreate?: (spec: InstanceSpec) => void;
+  /** Called when a terminate reaches the cloud, before the instance goes (to sample what still serves). */
+  onTerminate?: (region: string, id: string) => void;
   createCalls = 0;
+  /** getInstance and listInstances calls: each reconcile pass that looks at a region makes some. */
+  readCalls = 0;
 
   constructor(readonly cloud: CloudId, private readonly pendingMs = 10) {}
 
@@ -27,6 +33,9 @@ export class FakeCloud implements CloudProvider {
     this.gate(spec.region);
     const existing = this.byKey.get(spec.idempotencyKey);
     if (existing) return this.view(existing) as Instance;
+    if (this.noQuota.has(spec.region)) {
+      throw new CloudError('instance quota exceeded', { kind: 'quota', cloud: this.cloud, region: spec.region, code: 'InstanceLimitExceeded' });
+    }
     if (this.noCapacity.has(spec.region)) {
       throw new CloudError('no capacity', { kind: 'capacity', cloud: this.cloud, region: spec.region, code: 'InsufficientInstanceCapacity' });
     }
@@ -41,11 +50,13 @@ export class FakeCloud implements CloudProvider {
   }
 
   async getInstance(region: string, id: string): Promise<Instance | undefined> {
+    this.readCalls++;
     this.gate(region);
     return this.view(id);
   }
 
   async *listInstances(region: string, tags: Readonly<Record<string, string>> = {}): AsyncIterable<Instance> {
+    this.readCalls++;
     this.gate(region);
     for (const id of [...this.instances.keys()]) {
       const i = this.view(id) as Instance;
@@ -56,6 +67,7 @@ export class FakeCloud implements CloudProvider {
 
   async terminateInstance(region: string, id: string): Promise<void> {
     this.gate(region);
+    this.onTerminate?.(region, id);
     const e = this.instances.get(id);
     if (e) e.inst = { ...e.inst, state: 'terminated' };
   }
@@ -64,6 +76,11 @@ export class FakeCloud implements CloudProvider {
   live(region?: string): Instance[] {
     return [...this.instances.keys()].map((id) => this.view(id) as Instance)
       .filter((i) => i.state !== 'terminated' && (region === undefined || i.region === region));
+  }
+
+  /** Instances in state running, optionally of one region. */
+  running(region?: string): Instance[] {
+    return this.live(region).filter((i) => i.state === 'running');
   }
 
   /** Adds an instance behind the scheduler's back. */

@@ -53,6 +53,16 @@ describe('WatchHub', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  it('ignores changes after it is closed, so a late reconcile pass never reads a closed store', async () => {
+    const store = new SqliteStateStore({ dataDir: ':memory:' });
+    let computed = 0;
+    const hub = new WatchHub(store, () => { computed++; return endpoints('web', '192.0.2.1'); }, 1);
+    hub.close();
+    store.close();
+    hub.invalidate('web');
+    // Timers fire in order of expiry: a flush due after 1 ms would have run (and thrown) before this one.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(computed, 0);
   });
 
   it('encodes an event as one Server-Sent Events frame with a single line of JSON', () => {

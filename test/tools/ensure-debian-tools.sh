@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# First step of `npm test`: the Debian tools the tests drive must be present.
-# Installs what is missing with apt-get when it can (root or passwordless sudo); otherwise stops
-# and prints the exact command to run. Tests never skip because a tool is missing.
+# First step of `npm test` (and, with `bench`, of `npm run bench`): the Debian tools the tests
+# drive must be present. Installs what is missing with apt-get when it can (root or passwordless
+# sudo), fetching the package lists first when the machine has none; otherwise stops and prints
+# the exact command to run. Tests never skip because a tool is missing.
+#
+# The lists hold only what the tests (or the benchmarks) run: a daemon joins when its tests do.
 set -euo pipefail
 
-# command -> Debian package
+# command -> Debian package, for `npm test`
 declare -A TOOLS=(
-  [dig]=dnsutils
-  [kdig]=knot-dnsutils
-  [dnsperf]=dnsperf
-  [gdnsd]=gdnsd
-  [ldns-signzone]=ldnsutils
-  [dnssec-signzone]=bind9-utils
-  [nsd]=nsd
-  [bgpdump]=bgpdump
-  [bird]=bird2
-  [gobgpd]=gobgpd
+  [dig]=dnsutils              # DNS server and sandbox tests
+  [kdig]=knot-dnsutils        # DNS server tests
+  [dnsperf]=dnsperf           # load generator of the DNS benchmark harness test
+  [ldns-signzone]=ldnsutils   # signed GeoIP channel: zones signed by ldns
+  [dnssec-signzone]=bind9-utils  # signed GeoIP channel: zones signed by BIND's signer
+  [nsd]=nsd                   # signed GeoIP channel: authoritative server for signed zones
+  [unbound]=unbound           # GeoDNS behind a recursive resolver with an ECS cache
+  [bgpdump]=bgpdump           # MRT channel: reference decoder
+  [bird]=bird2                # BGP channel: peer router
+  [gobgpd]=gobgpd             # BGP channel: peer router
 )
+# command -> Debian package, added for `npm run bench`
+declare -A BENCH_TOOLS=(
+  [gdnsd]=gdnsd               # the GeoDNS benchmark's reference server
+)
+if [ "${1:-}" = bench ]; then
+  for cmd in "${!BENCH_TOOLS[@]}"; do TOOLS[$cmd]=${BENCH_TOOLS[$cmd]}; done
+fi
 
 missing=()
 for cmd in "${!TOOLS[@]}"; do
@@ -42,12 +52,24 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   $SUDO chmod +x /usr/sbin/policy-rc.d
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
-if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/tmp/meridian-apt.log 2>&1; then
-  $SUDO apt-get update -qq >/tmp/meridian-apt.log 2>&1 || true
-  if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >>/tmp/meridian-apt.log 2>&1; then
-    tail -20 /tmp/meridian-apt.log >&2
+log=$(mktemp -t meridian-apt.XXXXXX)
+# A fresh machine (or image) may have no package lists at all: nothing is installable before an update.
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  echo "No apt package lists yet: apt-get update"
+  if ! $SUDO apt-get update -qq >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "error: apt-get update failed; run: sudo apt-get update && sudo apt-get install -y ${pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+# Lists that are present but stale name versions the mirror no longer has: update once and retry.
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >>"$log" 2>&1; then
+  $SUDO apt-get update -qq >>"$log" 2>&1 || true
+  if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >>"$log" 2>&1; then
+    tail -20 "$log" >&2
     echo "error: could not install the test tools; run: sudo apt-get update && sudo apt-get install -y ${pkgs[*]}" >&2
     exit 1
   fi
 fi
+rm -f "$log"
 echo "Installed: ${pkgs[*]}"

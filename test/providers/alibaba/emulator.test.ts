@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import EcsClient, {
   DeleteInstanceRequest, DescribeInstancesRequest, DescribeInstancesRequestTag, RunInstancesRequest, RunInstancesRequestTag, StopInstanceRequest,
@@ -73,8 +73,8 @@ describe('providers/emulator/alibaba: the ECS emulator speaks the SDK wire proto
     assert.equal(unsigned.status, 400);
     assert.equal(((await unsigned.json()) as { Code: string }).Code, 'IncompleteSignature');
 
-    // Record one request the SDK signs for a port, then bring the emulator up on that same port
-    // (the host header is signed) and replay it.
+    // Record one request the SDK signs, then replay it to the emulator byte for byte: the signed
+    // host header names the recorder's port, which the signature covers and the emulator accepts.
     let captured: { url: string; headers: Record<string, string> } | undefined;
     const recorder = createServer((req, res) => {
       const headers: Record<string, string> = {};
@@ -93,15 +93,24 @@ describe('providers/emulator/alibaba: the ECS emulator speaks the SDK wire proto
     }
     assert.ok(captured);
     assert.ok(parseAcs3Authorization(captured.headers.authorization));
-    const replayTarget = await new AlibabaEmulator({ port }).start();
+    const replayTarget = await new AlibabaEmulator({ port: 0 }).start();
     try {
-      const send = (url: string) => fetch(`${replayTarget.url}${url}`, { method: 'POST', headers: captured?.headers });
+      const target = new URL(replayTarget.url);
+      // node:http, unlike fetch, sends the captured Host header as it is.
+      const send = (path: string) => new Promise<{ status: number; body: string }>((done, fail) => {
+        const req = request({ host: target.hostname, port: target.port, method: 'POST', path, headers: captured?.headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => done({ status: res.statusCode ?? 0, body }));
+        });
+        req.once('error', fail).end();
+      });
+      assert.equal(captured.headers.host, `127.0.0.1:${port}`);
       const first = await send(captured.url);
-      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal(first.status, 200, first.body);
       const replay = await send(captured.url);
-      assert.equal(((await replay.json()) as { Code: string }).Code, 'SignatureNonceUsed');
+      assert.equal((JSON.parse(replay.body) as { Code: string }).Code, 'SignatureNonceUsed');
       const tampered = await send(captured.url.replace('cn-hangzhou', 'eu-central-1'));
-      assert.equal(((await tampered.json()) as { Code: string }).Code, 'SignatureDoesNotMatch');
+      assert.equal((JSON.parse(tampered.body) as { Code: string }).Code, 'SignatureDoesNotMatch');
       assert.deepEqual(calls(replayTarget, 'DescribeInstances'), { ok: 1, SignatureNonceUsed: 1, SignatureDoesNotMatch: 1 });
     } finally {
       await replayTarget.stop();

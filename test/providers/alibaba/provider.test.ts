@@ -4,6 +4,7 @@ import { TEST_CREDENTIALS } from '../../../providers/emulator/core';
 import { CloudError, isCloudError } from '../../../providers/errors';
 import { MERIDIAN_TAGS } from '../../../providers/types';
 import { TEST_RESILIENCE, callCount, calls, collect, spec, startAlibaba, type AlibabaFixture } from './fixture';
+import { waitForValue } from '../../tools/wait';
 
 async function rejection(p: Promise<unknown>): Promise<CloudError> {
   try {
@@ -195,7 +196,14 @@ describe('providers/alibaba: AlibabaProvider against the ECS emulator', () => {
     await f.provider.createInstance(spec({ region: 'cn-hangzhou' }));
 
     await f.admin.setFaults({ outages: [] });
-    await new Promise((r) => setTimeout(r, 350));
+    // Fails fast while the breaker stays open; the first call after the cool-down reaches the region.
+    const listed = await waitForValue('the breaker to let a call through after its cool-down', async () => {
+      try { return await collect(f.provider.listInstances('eu-central-1')); } catch (e) {
+        if (e instanceof CloudError && e.code === 'CircuitOpen') return undefined;
+        throw e;
+      }
+    }, 5_000, 20);
+    assert.equal(listed.length, 0);
     const created = await f.provider.createInstance(spec({ region: 'eu-central-1' }));
     assert.equal(created.region, 'eu-central-1');
     assert.equal((await collect(f.provider.listInstances('eu-central-1'))).length, 1);

@@ -8,6 +8,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { classifyAwsError } from '../../../providers/aws/classify';
 import { AwsEmulator } from '../../../providers/emulator/aws';
 import { EmulatorAdmin, TEST_CREDENTIALS } from '../../../providers/emulator/core';
+import { waitForValue } from '../../tools/wait';
 
 /** What a failed SDK call carries that these tests look at. */
 interface SdkFailure { name: string; $fault?: string; $metadata: { httpStatusCode?: number; requestId?: string }; $response?: { headers: Record<string, string> } }
@@ -56,9 +57,12 @@ describe('providers/emulator/aws (EC2 Query API)', () => {
     assert.equal(inst?.ClientToken, 'tok-1');
     assert.ok(inst?.LaunchTime instanceof Date);
 
-    await new Promise((r) => setTimeout(r, 60));
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [inst?.InstanceId ?? ''] }));
-    const now = described.Reservations?.[0]?.Instances?.[0];
+    // pending -> running once pendingMs (50) has passed.
+    const now = await waitForValue('the instance to leave pending', async () => {
+      const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [inst?.InstanceId ?? ''] }));
+      const i = described.Reservations?.[0]?.Instances?.[0];
+      return i?.State?.Name === 'pending' ? undefined : i;
+    }, 5_000, 10);
     assert.equal(now?.State?.Name, 'running');
     assert.equal(now?.State?.Code, 16);
     assert.ok(now?.PublicIpAddress);

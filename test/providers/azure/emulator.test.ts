@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { AzureEmulator } from '../../../providers/emulator/azure';
+import { waitForValue } from '../../tools/wait';
 import { arm, vmBody, vmPath } from './fixtures';
 
 interface ArmErrorBody { error: { code: string; message: string; target?: string } }
@@ -44,9 +45,11 @@ describe('providers/emulator/azure AzureEmulator over HTTP', function () {
     assert.equal((await errorOf(res)).code, 'MissingApiVersionParameter');
   });
 
-  it('runs a create as a long-running operation whose status moves from InProgress to Succeeded', async () => {
-    // Long enough that a busy machine still sees the operation in progress.
-    const e = await start({ pendingMs: 600 });
+  it('runs a create as a long-running operation whose status moves from InProgress to Succeeded once pendingMs has passed', async () => {
+    // Long enough that a busy machine still sees the operation in progress right after the PUT.
+    const pendingMs = 1500;
+    const e = await start({ pendingMs });
+    const t0 = Date.now();
     const put = await arm(e.url, 'PUT', vmPath('vm1'), vmBody('vm1', 'East US'));
     assert.equal(put.status, 201);
     assert.ok(put.headers.get('x-ms-request-id'));
@@ -58,8 +61,11 @@ describe('providers/emulator/azure AzureEmulator over HTTP', function () {
     assert.match(asyncOp, /\/providers\/Microsoft\.Compute\/locations\/eastus\/operations\/[0-9a-f-]+\?.*api-version=/);
     assert.equal(((await (await arm(e.url, 'GET', asyncOp)).json()) as { status: string }).status, 'InProgress');
     assert.equal((await arm(e.url, 'GET', location)).status, 202);
-    await new Promise((r) => setTimeout(r, 620));
-    const done = (await (await arm(e.url, 'GET', asyncOp)).json()) as { status: string; endTime?: string };
+    const done = await waitForValue('the operation to succeed', async () => {
+      const op = (await (await arm(e.url, 'GET', asyncOp)).json()) as { status: string; endTime?: string };
+      return op.status === 'InProgress' ? undefined : op;
+    }, 10_000, 20);
+    assert.ok(Date.now() - t0 >= pendingMs, `succeeded after ${Date.now() - t0} ms, before pendingMs`);
     assert.equal(done.status, 'Succeeded');
     assert.ok(done.endTime);
     assert.equal((await arm(e.url, 'GET', location)).status, 200);
@@ -99,14 +105,20 @@ describe('providers/emulator/azure AzureEmulator over HTTP', function () {
   });
 
   it('deletes through a long-running operation and forgets the VM', async () => {
-    const e = await start({ pendingMs: 0, deleteMs: 400 });
+    const deleteMs = 1500;
+    const e = await start({ pendingMs: 0, deleteMs });
     await arm(e.url, 'PUT', vmPath('vm1'), vmBody('vm1', 'eastus'));
+    const t0 = Date.now();
     const del = await arm(e.url, 'DELETE', vmPath('vm1'));
     assert.equal(del.status, 202);
     const op = del.headers.get('azure-asyncoperation') ?? '';
     assert.equal(((await (await arm(e.url, 'GET', op)).json()) as { status: string }).status, 'InProgress');
-    await new Promise((r) => setTimeout(r, 420));
-    assert.equal(((await (await arm(e.url, 'GET', op)).json()) as { status: string }).status, 'Succeeded');
+    const status = await waitForValue('the delete to finish', async () => {
+      const s = ((await (await arm(e.url, 'GET', op)).json()) as { status: string }).status;
+      return s === 'InProgress' ? undefined : s;
+    }, 10_000, 20);
+    assert.equal(status, 'Succeeded');
+    assert.ok(Date.now() - t0 >= deleteMs, `finished after ${Date.now() - t0} ms, before deleteMs`);
     assert.equal((await arm(e.url, 'GET', vmPath('vm1'))).status, 404);
   });
 

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { CloudError, MERIDIAN_TAGS, createProviderContainer, providerFor, type Instance } from '../../../providers';
 import { vmNameFor } from '../../../providers/azure/mapping';
 import type { AttemptEvent } from '../../../providers/resilience';
+import { waitFor, waitForValue } from '../../tools/wait';
 import { arm, calls, spec, startAzure, totalCalls, vmBody, vmPath, type AzureFixture } from './fixtures';
 
 function isCloudErrorOf(kind: CloudError['kind'], code?: string) {
@@ -46,16 +47,17 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
   });
 
   it('shows a VM as pending while Azure provisions it and running once the operation succeeds', async () => {
-    fx = await startAzure({ emulator: { pendingMs: 800 } });
+    // Long enough that a busy machine still sees the VM provisioning right after it appears.
+    const pendingMs = 2000;
+    fx = await startAzure({ emulator: { pendingMs } });
+    const provider = fx.provider;
     const name = vmNameFor('slow-0');
-    const creating = fx.provider.createInstance(spec({ idempotencyKey: 'slow-0' }));
-    let seen: Instance | undefined;
-    for (let i = 0; i < 100 && !seen; i++) {
-      seen = await fx.provider.getInstance('eastus', name);
-      if (!seen) await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.equal(seen?.state, 'pending');
-    assert.equal(seen?.publicIp, undefined, 'a public address is assigned once the VM runs');
+    const t0 = Date.now();
+    const creating = provider.createInstance(spec({ idempotencyKey: 'slow-0' }));
+    const seen: Instance = await waitForValue('the VM to appear', () => provider.getInstance('eastus', name), 5_000);
+    assert.ok(Date.now() - t0 < pendingMs, 'seen within the provisioning time');
+    assert.equal(seen.state, 'pending');
+    assert.equal(seen.publicIp, undefined, 'a public address is assigned once the VM runs');
     const done = await creating;
     assert.equal(done.state, 'running');
     assert.ok(done.publicIp);
@@ -192,7 +194,8 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
     assert.equal(totalCalls(await fx.admin.stats()), before, 'no request reached ARM while the breaker was open');
 
     await fx.admin.setFaults({ outages: [] });
-    await new Promise((r) => setTimeout(r, 320));
+    const driver = fx.driver;
+    await waitFor('the breaker cool-down to end', () => driver.resilience.breakerState('eastus') === 'half-open', 5_000);
     assert.equal((await fx.provider.getInstance('eastus', inst.id))?.id, inst.id);
     assert.equal(fx.driver.resilience.breakerState('eastus'), 'closed');
   });

@@ -207,7 +207,14 @@ describe('scheduler HTTP API', () => {
         const w = e.data.workload as { regions?: Array<{ instances: Array<{ healthy: boolean; ipv4?: string }> }> } | undefined;
         return e.event === 'upsert' && (w?.regions ?? []).flatMap((r) => r.instances).filter((x) => x.healthy && x.ipv4).length === 2;
       });
-      await waitFor('two healthy instances on the stream', healthy, 3000);
+      // The change: the API reports both replicas ready. The stream must carry it within a second.
+      await waitFor('both replicas ready in the API', async () => {
+        const w = (await (await fetch(`${s.url}/v1/workloads/web`, { headers: auth })).json()) as { status?: { ready?: number } };
+        return w.status?.ready === 2;
+      }, 10_000);
+      const changedAt = Date.now();
+      await waitFor('two healthy instances on the stream', healthy, 1000);
+      assert.ok(Date.now() - changedAt <= 1000, `on the stream ${Date.now() - changedAt} ms after the API showed it`);
       const metrics = await (await fetch(`${s.url}/metrics`)).text();
       assert.match(metrics, /meridian_cloud_calls_total\{cloud="(aws|azure|alibaba)",region="[^"]+",operation="create",outcome="ok"\} \d+/);
       assert.match(metrics, /meridian_reconcile_passes_total \d+/);

@@ -1,8 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs, UsageError } from '../../../scheduler/cli/args';
+import { ApiCallError } from '../../../scheduler/cli/client';
 import { applyCommand } from '../../../scheduler/cli/commands/apply';
 import type { CommandContext } from '../../../scheduler/cli/commands/context';
 import { deleteCommand } from '../../../scheduler/cli/commands/delete';
@@ -14,6 +18,16 @@ import { startScheduler, type SchedulerService } from '../../../scheduler/servic
 import { FakeCloud } from '../fakes';
 
 const TOKEN = 'cli-test-token-0123456789';
+const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
+
+/** Runs the real `meridian` entry point with only the given environment; resolves with its exit code and output. */
+function runCli(argv: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [MAIN, ...argv], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 const YAML = `apiVersion: meridian/v1
 kind: RegionPolicy
@@ -34,12 +48,13 @@ spec:
   dns: { name: shop.meridian.test, ttl: 30 }
 `;
 
-/** A context whose output is collected in strings. */
-function capture(argv: string[], server: string): CommandContext & { out: () => string; err: () => string } {
+/** A context whose output is collected in strings; the server and token come from its environment. */
+function capture(argv: string[], server: string, env: Record<string, string | undefined> = { MERIDIAN_SERVER: server, MERIDIAN_API_TOKEN: TOKEN }):
+  CommandContext & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   return {
-    argv, env: { MERIDIAN_SERVER: server, MERIDIAN_API_TOKEN: TOKEN },
+    argv, env,
     stdout: { write: (s: string) => { out += s; return true; } },
     stderr: { write: (s: string) => { err += s; return true; } },
     out: () => out, err: () => err,
@@ -50,10 +65,14 @@ describe('meridian CLI', function () {
   this.timeout(30_000);
   let svc: SchedulerService | undefined;
   let dir: string | undefined;
+  let decoy: Server | undefined;
 
   afterEach(async () => {
     await svc?.stop();
     svc = undefined;
+    decoy?.closeAllConnections();
+    if (decoy) await new Promise((r) => decoy!.close(r));
+    decoy = undefined;
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
@@ -108,6 +127,71 @@ describe('meridian CLI', function () {
     assert.equal(await deleteCommand(del), 0, del.err());
     assert.match(del.out(), /workload\/shop deleting/);
     assert.match(del.out(), /shop +deleted/);
+  });
+
+  it('lists the region catalog with health and breaker state, filtered by --cloud, as a table and as JSON', async () => {
+    const { url } = await start();
+    const all = capture(['regions'], url);
+    assert.equal(await getCommand(all), 0, all.err());
+    const [header, ...rows] = all.out().trim().split('\n');
+    assert.match(header, /^CLOUD +REGION +NAME +COUNTRY +HEALTH +BREAKER +CONSTRAINED$/);
+    assert.ok(rows.some((r) => /^aws +us-east-1 +.+ US\/NA +healthy +closed +-$/.test(r)), rows.slice(0, 5).join('\n'));
+    assert.deepEqual(new Set(rows.map((r) => r.split(/ +/)[0])), new Set(['aws', 'azure', 'alibaba']));
+
+    const azure = capture(['regions', '--cloud', 'azure', '-o', 'json'], url);
+    assert.equal(await getCommand(azure), 0, azure.err());
+    const { items } = JSON.parse(azure.out()) as { items: Array<{ cloud: string; id: string; healthy: boolean }> };
+    assert.ok(items.length > 10, `${items.length} Azure regions`);
+    assert.ok(items.every((r) => r.cloud === 'azure'));
+    assert.ok(items.some((r) => r.id === 'westeurope' && r.healthy));
+  });
+
+  it('lists applied policies with their objective, and shows one as JSON', async () => {
+    const { url, file } = await start();
+    const none = capture(['policies'], url);
+    assert.equal(await getCommand(none), 0, none.err());
+    assert.doesNotMatch(none.out(), /two-regions/);
+    assert.equal(await applyCommand(capture(['-f', file, '--timeout', '20'], url)), 0);
+    const list = capture(['policies'], url);
+    assert.equal(await getCommand(list), 0, list.err());
+    const [header, row] = list.out().trim().split('\n');
+    assert.match(header, /^NAME +OBJECTIVE +UPDATED$/);
+    assert.match(row, /^two-regions +cost +\d{4}-\d\d-\d\dT/);
+    const one = capture(['policy', 'two-regions', '-o', 'json'], url);
+    assert.equal(await getCommand(one), 0, one.err());
+    const p = JSON.parse(one.out()) as { name: string; document: { spec: { spread: { minRegions: number } } } };
+    assert.deepEqual([p.name, p.document.spec.spread.minRegions], ['two-regions', 2]);
+  });
+
+  it('takes --server and --token over $MERIDIAN_SERVER and $MERIDIAN_API_TOKEN', async () => {
+    const { url } = await start();
+    // The environment names another server, which must never be asked.
+    let decoyHits = 0;
+    decoy = createServer((_req, res) => { decoyHits++; res.writeHead(500).end(); });
+    await new Promise<void>((r) => decoy!.listen(0, '127.0.0.1', r));
+    const elsewhere = `http://127.0.0.1:${(decoy.address() as AddressInfo).port}`;
+    const env = { MERIDIAN_SERVER: elsewhere, MERIDIAN_API_TOKEN: 'wrong-token-0123456789' };
+    const flags = capture(['regions', '-o', 'json', '--server', url, '--token', TOKEN], url, env);
+    assert.equal(await getCommand(flags), 0, flags.err());
+    assert.ok((JSON.parse(flags.out()) as { items: unknown[] }).items.length > 0);
+    assert.equal(decoyHits, 0);
+    // And the environment alone reaches the server it names.
+    await assert.rejects(getCommand(capture(['regions'], url, env)), (e: ApiCallError) => e.status === 500);
+    assert.equal(decoyHits, 1);
+  });
+
+  it('runs as a process with only --server and --token, and exits 1 naming the token when it is refused', async function () {
+    this.timeout(90_000);
+    const { url, file } = await start();
+    assert.equal(await applyCommand(capture(['-f', file, '--timeout', '20'], url)), 0);
+    const ok = await runCli(['get', 'policies', '--server', url, '--token', TOKEN], {});
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^two-regions +cost /m);
+    const refused = await runCli(['get', 'regions', '--server', url, '--token', 'wrong-token-0123456789'], {});
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /--token/);
+    await assert.rejects(getCommand(capture(['regions', '--server', url], url, {})),
+      (e: ApiCallError) => e.status === 401 && /MERIDIAN_API_TOKEN or pass --token/.test(e.message));
   });
 
   it('reports an unknown option and a bad output format as usage problems', () => {

@@ -66,26 +66,65 @@ describe('Reconciler with fake clouds', () => {
     assert.ok(tagged, 'every instance carries the workload and key tags');
   });
 
-  it('keeps the serving count at the replica count while moving replicas to another region', async () => {
+  it('keeps the serving count at the replica count throughout a move to another region, including while the old replicas are terminated', async () => {
     const f = setup();
     f.store.putPolicy('p', policy([['aws', 'us-east-1']], 10));
     f.store.putWorkload(workload(4));
     f.reconciler.start();
     await waitFor('first convergence', () => converged(f));
-    f.clouds.azure.stuck.add('westeurope');
-    f.store.putPolicy('p', policy([['azure', 'westeurope']], 10));
-    f.reconciler.trigger();
-    let minServing = Infinity;
-    const deadline = Date.now() + 400;
-    while (Date.now() < deadline) {
-      minServing = Math.min(minServing, f.reconciler.status('web')?.ready ?? 0);
-      await new Promise((r) => setTimeout(r, 10));
+    const old = new Set(f.clouds.aws.live().map((i) => i.id));
+    // Serving capacity: running instances in the clouds, and what the reconciler reports ready.
+    const running = (except?: string) => (['aws', 'azure', 'alibaba'] as const)
+      .reduce((n, c) => n + f.clouds[c].running().filter((i) => i.id !== except).length, 0);
+    // At the moment each terminate reaches the cloud, what serves without that instance.
+    const atTerminate: number[] = [];
+    f.clouds.aws.onTerminate = (_region, id) => { if (old.has(id)) atTerminate.push(running(id)); };
+    let minRunning = Infinity;
+    let minReady = Infinity;
+    let samples = 0;
+    const sample = (): void => {
+      minRunning = Math.min(minRunning, running());
+      minReady = Math.min(minReady, f.reconciler.status('web')?.ready ?? 0);
+      samples++;
+    };
+    const sampler = setInterval(sample, 2);
+    try {
+      f.clouds.azure.stuck.add('westeurope');
+      f.store.putPolicy('p', policy([['azure', 'westeurope']], 10));
+      f.reconciler.trigger();
+      await waitFor('new replicas created (still pending)', () => f.clouds.azure.live('westeurope').length === 4);
+      // Several reconcile passes look at the pending replicas: nothing old may go meanwhile.
+      const reads = f.clouds.azure.readCalls;
+      await waitFor('passes over the pending replicas', () => f.clouds.azure.readCalls >= reads + 8 && samples >= 10);
+      assert.equal(liveIn(f, 'aws', 'us-east-1'), 4, 'old replicas stay while the new ones are not running');
+      assert.deepEqual(atTerminate, [], 'no old replica terminated before its replacement runs');
+      f.clouds.azure.stuck.delete('westeurope');
+      await waitFor('the move', () => converged(f) && liveIn(f, 'aws') === 0);
+      sample();
+    } finally {
+      clearInterval(sampler);
     }
-    assert.equal(liveIn(f, 'aws', 'us-east-1'), 4, 'old replicas stay while the new ones are not running');
-    f.clouds.azure.stuck.delete('westeurope');
-    await waitFor('the move', () => converged(f) && liveIn(f, 'aws') === 0);
     assert.equal(liveIn(f, 'azure', 'westeurope'), 4);
-    assert.ok(minServing >= 4, `serving dropped to ${minServing}`);
+    assert.equal(atTerminate.length, 4, 'each old replica was terminated once, sampled as it went');
+    assert.ok(atTerminate.every((n) => n >= 4), `serving without the replica being terminated: ${atTerminate.join(', ')}`);
+    assert.ok(minRunning >= 4, `running instances dropped to ${minRunning} during the move`);
+    assert.ok(minReady >= 4, `ready replicas dropped to ${minReady} during the move`);
+  });
+
+  it('moves replicas out of a region whose quota is used up, constrains the whole region, and returns once it has quota again', async () => {
+    const f = setup();
+    f.store.putPolicy('p', policy([['azure', 'eastus'], ['alibaba', 'cn-hangzhou']], 6));
+    f.clouds.azure.noQuota.add('eastus');
+    f.store.putWorkload(workload(6));
+    f.reconciler.start();
+    await waitFor('placement elsewhere', () => converged(f) && liveIn(f, 'alibaba', 'cn-hangzhou') === 6);
+    assert.equal(liveIn(f, 'azure'), 0);
+    const constraint = f.store.listConstraints(Date.now()).find((c) => c.cloud === 'azure');
+    assert.equal(constraint?.region, 'eastus');
+    assert.equal(constraint?.size, '', 'a quota binds every size of the region, unlike a capacity shortage of one size');
+    assert.match(constraint?.reason ?? '', /quota/);
+    f.clouds.azure.noQuota.delete('eastus');
+    await waitFor('failback', () => converged(f) && liveIn(f, 'azure', 'eastus') === 6 && liveIn(f, 'alibaba') === 0);
   });
 
   it('moves replicas away from a region out of capacity and back once it recovers', async () => {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Workload } from '../../../scheduler/placement/types';
@@ -13,6 +13,34 @@ describe('SqliteStateStore', () => {
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
+  });
+
+  it('keeps its file in WAL mode, so a reader sees committed state while the scheduler holds it open', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const file = join(dir, 'meridian.db');
+    const s = new SqliteStateStore({ dataDir: dir });
+    try {
+      s.putWorkload(web(3));
+      // The commit went to the write-ahead log (magic 0x377f0682/3, SQLite file format 2.8), not the main file.
+      assert.ok(existsSync(`${file}-wal`), 'a -wal file next to the database');
+      assert.equal(readFileSync(`${file}-wal`).readUInt32BE(0) & 0xfffffffe, 0x377f0682);
+      const reader = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        assert.equal(reader.pragma('journal_mode', { simple: true }), 'wal');
+        assert.equal((reader.prepare('SELECT count(*) AS n FROM workloads').get() as { n: number }).n, 1);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      s.close();
+    }
+    // WAL mode is a property of the file: it stays after the store closes.
+    const after = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      assert.equal(after.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      after.close();
+    }
   });
 
   it('bumps the generation only when the workload spec changes, whatever the key order', () => {
