@@ -53,6 +53,8 @@ describe('WatchHub', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
   it('ignores changes after it is closed, so a late reconcile pass never reads a closed store', async () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     let computed = 0;
