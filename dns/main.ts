@@ -11,6 +11,10 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadGeoipLite, type PreparedGeoTable } from './geoip';
 import { HotPrefixCache } from './geoip/channels/hot-cache';
+import { BgpChannel } from './geoip/channels/bgp';
+import { RisChannel } from './geoip/channels/mrt';
+import { SignedPackageChannel } from './geoip/channels/signed';
+import { Overlay } from './geoip/channels/overlay';
 import { startGeoService, type GeoService, type GeoServiceParts } from './geoip/channels/service';
 import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
 import type { ClusterGeo } from './cluster';
@@ -21,9 +25,23 @@ import type { ClusterGeo } from './cluster';
  * overlay.
  */
 export const GEO_PARTS: GeoServiceParts = {
-  channels: {},
+  channels: {
+    bgp: (s) => configured('bgp', () => new BgpChannel(s)),
+    ris: (s) => configured('ris', () => new RisChannel(s)),
+    signed: (s, log) => configured('signed', () => new SignedPackageChannel(s, { log })),
+  },
+  overlay: () => new Overlay(),
   openCache: (o) => HotPrefixCache.open(o),
 };
+
+/** Makes a channel, naming its settings' place in the file when they are bad. */
+function configured<T>(kind: string, make: () => T): T {
+  try {
+    return make();
+  } catch (e) {
+    throw new DnsUsageError(`geoip.${kind}: ${(e as Error).message}`);
+  }
+}
 
 // Loads geoip-lite's data (in a worker thread), opens the cache and starts the channels and their
 // supervisor: once per host.
