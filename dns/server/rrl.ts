@@ -90,13 +90,18 @@ export class ResponseRateLimiter {
 
   constructor(readonly options: RrlOptions) {}
 
+  /** True when responses to `address` are never limited: limiting is off, or the address is loopback and `exemptLoopback` is set. */
+  isExempt(address: string): boolean {
+    if (!this.options.enabled) return true;
+    if (!this.options.exemptLoopback) return false;
+    const v4 = ipv4ToUint(address);
+    return v4 >= 0 ? v4 >>> 24 === 127 : address === '::1' || address.startsWith('::ffff:127.');
+  }
+
   /** `RrlAction` for `response` to `address` at time `nowMs`. */
   check(address: string, response: Uint8Array, nowMs: number): number {
-    if (!this.options.enabled) return RrlAction.SEND;
+    if (this.isExempt(address)) return RrlAction.SEND;
     const v4 = ipv4ToUint(address);
-    if (this.options.exemptLoopback && (v4 >= 0 ? v4 >>> 24 === 127 : address === '::1' || address.startsWith('::ffff:127.'))) {
-      return RrlAction.SEND;
-    }
     const kind = rrlResponseKey(response);
     let bucket: Bucket | undefined;
     if (v4 >= 0) {

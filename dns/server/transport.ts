@@ -106,7 +106,7 @@ function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: Respo
       onError(e as Error);
       return undefined;
     }
-    if (out === undefined || !rrl.options.enabled) return out;
+    if (out === undefined || rrl.isExempt(peer)) return out;
     // RFC 7873 §5.3: a client that returns our server cookie is not spoofed, so it is not limited.
     if (cookies !== undefined && hasValidServerCookie(cookies, msg, peer)) return out;
     const action = rrl.check(peer, out, Date.now());
