@@ -100,8 +100,11 @@ export class AzureProvider implements CloudProvider {
 
   /**
    * Every VM of the resource group in `region` carrying all `tags`, page by page (`nextLink`).
-   * ARM's VM list has no tag filter, so tags are matched here. States come from provisioning
-   * state (a list carries no instance view): a provisioned VM is reported running.
+   * The list is the location's (`locations/{region}/virtualMachines`), not the resource group's:
+   * a group's list spans regions and succeeds while the region is down, so it would report a
+   * region in an outage as answering. ARM's VM list has no tag or group filter, so both are
+   * matched here. States come from provisioning state (a list carries no instance view): a
+   * provisioned VM is reported running.
    */
   async *listInstances(region: string, tags: Readonly<Record<string, string>> = {}): AsyncIterable<Instance> {
     findRegion(this.cloud, region);
@@ -109,18 +112,21 @@ export class AzureProvider implements CloudProvider {
     const { compute } = this.sdk(region);
     // The key tag holds a hashed form of long keys; match what was written.
     const wanted = Object.entries(tags).map(([k, v]) => [k, k === MERIDIAN_TAGS.key ? tagValueFor(v) : v] as const);
+    const group = settings.resourceGroup.toLowerCase();
+    const inGroup = (vm: VirtualMachine) => parseResourceId(vm.id)?.resourceGroup.toLowerCase() === group;
     let network: NetworkIndex | undefined;
     let link: string | undefined;
     do {
       const from = link;
-      const page = await this.call(region, 'read', 'virtualMachines.list', async (signal) => {
-        const pages = compute.virtualMachines.list(settings.resourceGroup, { abortSignal: signal })
+      const page = await this.call(region, 'read', 'virtualMachines.listByLocation', async (signal) => {
+        const pages = compute.virtualMachines.listByLocation(region, { abortSignal: signal })
           .byPage(from === undefined ? undefined : { continuationToken: from });
         const next = await pages.next();
         return next.done ? { vms: [] as VirtualMachine[], next: undefined } : { vms: [...next.value], next: next.value.continuationToken };
       });
       link = page.next;
-      const matches = page.vms.filter((vm) => normalizeLocation(vm.location) === region && wanted.every(([k, v]) => vm.tags?.[k] === v));
+      const matches = page.vms.filter((vm) => normalizeLocation(vm.location) === region && inGroup(vm)
+        && wanted.every(([k, v]) => vm.tags?.[k] === v));
       if (matches.length > 0) network ??= await this.networkIndex(region);
       for (const vm of matches) yield toInstance(vm, network?.addressesOf(vm));
     } while (link);

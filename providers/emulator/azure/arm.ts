@@ -6,6 +6,7 @@ export type ArmRoute =
   | { readonly kind: 'vm'; readonly sub: string; readonly rg: string; readonly name: string }
   | { readonly kind: 'vmInstanceView'; readonly sub: string; readonly rg: string; readonly name: string }
   | { readonly kind: 'vmList'; readonly sub: string; readonly rg: string }
+  | { readonly kind: 'vmLocationList'; readonly sub: string; readonly location: string }
   | { readonly kind: 'operation'; readonly sub: string; readonly location: string; readonly id: string }
   | { readonly kind: 'nic'; readonly sub: string; readonly rg: string; readonly name: string }
   | { readonly kind: 'nicList'; readonly sub: string; readonly rg: string }
@@ -18,6 +19,8 @@ const ROUTES: ReadonlyArray<readonly [RegExp, (m: string[]) => ArmRoute]> = [
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/${SEG}/instanceview/?$`, 'i'), (m) => ({ kind: 'vmInstanceView', sub: m[1], rg: m[2], name: m[3] })],
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/${SEG}/?$`, 'i'), (m) => ({ kind: 'vm', sub: m[1], rg: m[2], name: m[3] })],
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/?$`, 'i'), (m) => ({ kind: 'vmList', sub: m[1], rg: m[2] })],
+  [new RegExp(`^/subscriptions/${SEG}/providers/microsoft\\.compute/locations/${SEG}/virtualmachines/?$`, 'i'),
+    (m) => ({ kind: 'vmLocationList', sub: m[1], location: m[2] })],
   [new RegExp(`^/subscriptions/${SEG}/providers/microsoft\\.compute/locations/${SEG}/operations/${SEG}/?$`, 'i'),
     (m) => ({ kind: 'operation', sub: m[1], location: m[2], id: m[3] })],
   [new RegExp(`${RG}microsoft\\.network/networkinterfaces/${SEG}/?$`, 'i'), (m) => ({ kind: 'nic', sub: m[1], rg: m[2], name: m[3] })],

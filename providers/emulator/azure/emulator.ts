@@ -78,6 +78,7 @@ export class AzureEmulator extends CloudEmulator {
       case 'DELETE vm': return this.deleteVm(req, route as Extract<ArmRoute, { kind: 'vm' }>, origin);
       case 'GET vmInstanceView': return this.getInstanceView(route as Extract<ArmRoute, { kind: 'vmInstanceView' }>);
       case 'GET vmList': return this.listVms(req, route as Extract<ArmRoute, { kind: 'vmList' }>, origin);
+      case 'GET vmLocationList': return this.listVmsByLocation(req, route as Extract<ArmRoute, { kind: 'vmLocationList' }>, origin);
       case 'GET operation': return this.getOperation(req, route as Extract<ArmRoute, { kind: 'operation' }>);
       case 'GET nic': case 'GET pip': return this.getNetwork(route as Extract<ArmRoute, { kind: 'nic' | 'pip' }>);
       case 'GET nicList': case 'GET pipList': return this.listNetwork(req, route as Extract<ArmRoute, { kind: 'nicList' | 'pipList' }>, origin);
@@ -111,6 +112,7 @@ export class AzureEmulator extends CloudEmulator {
       case 'vm': return method === 'PUT' ? 'VirtualMachines_CreateOrUpdate' : method === 'DELETE' ? 'VirtualMachines_Delete' : 'VirtualMachines_Get';
       case 'vmInstanceView': return 'VirtualMachines_InstanceView';
       case 'vmList': return 'VirtualMachines_List';
+      case 'vmLocationList': return 'VirtualMachines_ListByLocation';
       case 'operation': return 'Operations_Get';
       case 'nic': return 'NetworkInterfaces_Get';
       case 'nicList': return 'NetworkInterfaces_List';
@@ -320,6 +322,20 @@ export class AzureEmulator extends CloudEmulator {
     if (refused) return refused;
     this.count(op, 'ok');
     return armJson(200, this.page(req, origin, this.inGroup(route.sub, route.rg).map((i) => ({ key: i.id, json: vmJson(i) }))));
+  }
+
+  private async listVmsByLocation(req: EmuRequest, route: Extract<ArmRoute, { kind: 'vmLocationList' }>, origin: string): Promise<EmuResponse> {
+    const op = 'VirtualMachines_ListByLocation';
+    // The subscription's VMs in one location: served by that region, so its outage fails the list.
+    const location = normalizeLocation(route.location);
+    const refused = this.refuse(await this.gate(location), op, route.location, false);
+    if (refused) return refused;
+    this.count(op, 'ok');
+    const s = route.sub.toLowerCase();
+    const rows = this.store.all()
+      .filter((i) => i.state !== 'terminated' && i.region === location && recordOf(i).subscriptionId.toLowerCase() === s)
+      .map((i) => ({ key: i.id, json: vmJson(i) }));
+    return armJson(200, this.page(req, origin, rows));
   }
 
   private async getOperation(req: EmuRequest, route: Extract<ArmRoute, { kind: 'operation' }>): Promise<EmuResponse> {

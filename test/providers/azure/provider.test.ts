@@ -3,6 +3,7 @@ import { CloudError, MERIDIAN_TAGS, createProviderContainer, providerFor, type I
 import { vmNameFor } from '../../../providers/azure/mapping';
 import type { AttemptEvent } from '../../../providers/resilience';
 import { waitFor, waitForValue } from '../../tools/wait';
+import { TEST_CREDENTIALS } from '../../../providers/emulator';
 import { arm, calls, spec, startAzure, totalCalls, vmBody, vmPath, type AzureFixture } from './fixtures';
 
 function isCloudErrorOf(kind: CloudError['kind'], code?: string) {
@@ -64,7 +65,7 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
     assert.equal((await fx.provider.getInstance('eastus', name))?.state, 'running');
   });
 
-  it('lists 250 VMs over three pages of 100 and filters them by region and tags', async () => {
+  it('lists 250 VMs over three pages of 100 and filters them by region, resource group and tags', async () => {
     fx = await startAzure({ emulator: { pendingMs: 0, maxPageSize: 100 } });
     const provider = fx.provider;
     const url = fx.emu.url;
@@ -76,6 +77,9 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
       const batch = await Promise.all(seeds.slice(i, i + 25).map(([name, location, tags]) => arm(url, 'PUT', vmPath(name), vmBody(name, location, { tags }))));
       assert.ok(batch.every((r) => r.status === 201));
     }
+    // A VM of the same subscription and region in another resource group is not the driver's.
+    const foreign = vmPath('foreign-0').replace(`/resourceGroups/${TEST_CREDENTIALS.azure.resourceGroup}/`, '/resourceGroups/someone-else/');
+    assert.equal((await arm(url, 'PUT', foreign, vmBody('foreign-0', 'eastus', { tags: { [MERIDIAN_TAGS.workload]: 'web' } }))).status, 201);
     const before = await fx.admin.stats();
 
     const all: Instance[] = [];
@@ -84,7 +88,7 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
     assert.equal(new Set(all.map((i) => i.id)).size, 250);
     assert.ok(all.every((i) => i.publicIp && i.privateIp && i.state === 'running'));
     const after = await fx.admin.stats();
-    assert.equal(calls(after, 'VirtualMachines_List') - calls(before, 'VirtualMachines_List'), 3, 'one call per page of 100');
+    assert.equal(calls(after, 'VirtualMachines_ListByLocation') - calls(before, 'VirtualMachines_ListByLocation'), 3, 'one call per page of 100');
 
     const odd: Instance[] = [];
     for await (const i of provider.listInstances('eastus', { shard: 'odd', [MERIDIAN_TAGS.workload]: 'web' })) odd.push(i);
@@ -198,6 +202,28 @@ describe('providers/azure AzureProvider against the ARM emulator', function () {
     await waitFor('the breaker cool-down to end', () => driver.resilience.breakerState('eastus') === 'half-open', 5_000);
     assert.equal((await fx.provider.getInstance('eastus', inst.id))?.id, inst.id);
     assert.equal(fx.driver.resilience.breakerState('eastus'), 'closed');
+  });
+
+  it('lists a region through that region: an outage there fails its listing as unavailable while other regions still list', async () => {
+    fx = await startAzure();
+    const east = await fx.provider.createInstance(spec({ idempotencyKey: 'east-0' }));
+    const west = await fx.provider.createInstance(spec({ idempotencyKey: 'west-0', region: 'westeurope' }));
+    await fx.admin.setFaults({ outages: ['eastus'] });
+    const list = async (region: string) => {
+      const out: string[] = [];
+      for await (const i of fx?.provider.listInstances(region) ?? []) out.push(i.id);
+      return out;
+    };
+    await assert.rejects(list('eastus'), isCloudErrorOf('unavailable'));
+    assert.notEqual(fx.driver.resilience.breakerState('eastus'), 'closed', 'the failed listing counts against the region');
+    assert.deepEqual(await list('westeurope'), [west.id]);
+    assert.notEqual(fx.driver.resilience.breakerState('eastus'), 'closed', 'a listing of another region does not close it');
+    assert.ok(calls(await fx.admin.stats(), 'VirtualMachines_ListByLocation', 'ServiceUnavailable') > 0);
+
+    await fx.admin.setFaults({ outages: [] });
+    const driver = fx.driver;
+    await waitFor('the breaker cool-down to end', () => driver.resilience.breakerState('eastus') === 'half-open', 5_000);
+    assert.deepEqual(await list('eastus'), [east.id]);
   });
 
   it('leaves retrying to the resilience layer: each driver attempt is one ARM request', async () => {

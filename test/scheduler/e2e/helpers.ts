@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { MERIDIAN_TAGS, type CloudId, type ResilienceOptions } from '../../../providers';
 import { EmulatorAdmin, type RunningEmulators } from '../../../providers/emulator';
 
-/** Resilience settings that keep emulator tests fast. */
+/**
+ * Resilience settings that keep emulator tests fast. The per-attempt timeout is the driver's
+ * default (30 s): these tests inject region failures as the clouds' own error answers, and an
+ * attempt that is slow only because the machine is busy (the emulators share the test's process)
+ * must not make a healthy region look down, or replicas move away from it and the work grows.
+ */
 export const FAST_RESILIENCE: Partial<ResilienceOptions> = {
   retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 2_000 },
   breaker: { failureThreshold: 3, coolDownMs: 500 },
-  attemptTimeoutMs: 3_000,
+  attemptTimeoutMs: 30_000,
   rateLimits: { read: { ratePerSecond: 10_000, burst: 10_000 }, write: { ratePerSecond: 10_000, burst: 10_000 } },
 };
 
