@@ -3,6 +3,8 @@
  * two can be compared and scripted on. Errors go to the error stream, one line per bad record.
  */
 import { BgpdumpLineWriter } from './line-writer';
+import { BgpdumpTranscoder } from './transcode';
+import type { MrtHeader } from './codec';
 import { openInput, readElements, type MrtReadOptions, type MrtReadStats } from './reader';
 
 /** Where the dump writes; `write` returning false means wait for `drain` (a Node stream). */
@@ -35,6 +37,14 @@ export async function dumpMrt(paths: readonly string[], out: DumpSink, err: Dump
     blocked = false;
   };
   for (const path of paths) {
+    // Common records go straight from bytes to text; the rest are decoded and formatted element by element.
+    const transcoder = new BgpdumpTranscoder(writer);
+    const handleRaw = (header: MrtHeader, buf: Uint8Array, start: number, end: number): boolean => {
+      const n = transcoder.record(header, buf, start, end);
+      if (n < 0) return false;
+      lines += n;
+      return true;
+    };
     let stats: MrtReadStats;
     try {
       stats = await readElements(openInput(path), (e) => {
@@ -42,7 +52,7 @@ export async function dumpMrt(paths: readonly string[], out: DumpSink, err: Dump
         lines++;
       }, (e) => {
         err.write(`${path}: ${e.message}\n`);
-      }, { ...options, afterChunk });
+      }, { ...options, afterChunk, handleRaw });
     } catch (e) {
       writer.flush();
       errors++;

@@ -26,6 +26,8 @@ const U32_DIGITS = 10;
 export class BgpdumpLineWriter {
   private buf: Buffer;
   private pos = 0;
+  /** Counts emitted chunks: byte positions taken before a change of generation are no longer in the buffer. */
+  generation = 0;
   /** The route tail last written, and where its bytes are in `buf` (the elements of one UPDATE share it). */
   private tailAttributes: PathAttributes | undefined = undefined;
   private tailAsPath: readonly AsPathSegment[] | undefined = undefined;
@@ -48,6 +50,7 @@ export class BgpdumpLineWriter {
     this.buf = Buffer.allocUnsafe(this.chunkBytes);
     this.pos = 0;
     this.tailStart = -1;
+    this.generation++;
     this.emit(out);
   }
 
@@ -87,16 +90,50 @@ export class BgpdumpLineWriter {
   }
 
   /** Makes room for `n` more bytes, emitting the chunk first when it would overflow. */
-  private reserve(n: number): void {
+  reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
   }
 
-  private byte(c: number): void { this.buf[this.pos++] = c; }
+  /** Where the next byte goes (valid until `generation` changes). */
+  get position(): number { return this.pos; }
+
+  /** Ends a line, emitting the chunk when it is full. */
+  endLine(): void {
+    this.buf[this.pos++] = NEWLINE;
+    if (this.pos >= this.chunkBytes) this.flush();
+  }
+
+  /** Appends again the bytes at `[start, end)` of this generation (a tail shared by lines). */
+  repeat(start: number, end: number): void {
+    this.buf.copyWithin(this.pos, start, end);
+    this.pos += end - start;
+  }
+
+  /** A copy of the bytes at `[start, end)` of this generation. */
+  copyOut(start: number, end: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, start, end);
+  }
+
+  /** Appends `bytes`. */
+  append(bytes: Uint8Array): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i];
+    this.pos = p;
+  }
+
+  /** One byte (the caller reserved room, as for every method below). */
+  byte(c: number): void { this.buf[this.pos++] = c; }
+
+  /** Dotted-quad text of the 4 bytes at `o` of `src`. */
+  ipv4(src: Uint8Array, o: number): void {
+    this.uint(src[o]); this.byte(DOT); this.uint(src[o + 1]); this.byte(DOT); this.uint(src[o + 2]); this.byte(DOT); this.uint(src[o + 3]);
+  }
 
   /** Text known to be ASCII (addresses, prefixes, names of this module). */
-  private ascii(s: string): void {
+  ascii(s: string): void {
     const b = this.buf;
     let p = this.pos;
     for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
@@ -104,7 +141,7 @@ export class BgpdumpLineWriter {
   }
 
   /** Decimal text of an unsigned 32-bit integer. */
-  private uint(n: number): void {
+  uint(n: number): void {
     const b = this.buf;
     let len = 1;
     for (let t = n; t >= 10; t = (t / 10) >>> 0) len++;
@@ -113,7 +150,8 @@ export class BgpdumpLineWriter {
     do { b[--p] = 48 + (n % 10); n = (n / 10) >>> 0; } while (n > 0);
   }
 
-  private zeroPadded6(n: number): void {
+  /** Six decimal digits, zero-padded (BGP4MP_ET microseconds). */
+  zeroPadded6(n: number): void {
     const b = this.buf;
     let p = this.pos + 6;
     this.pos = p;

@@ -28,7 +28,15 @@ export interface MrtReadOptions {
    * JavaScript); when it cannot be started, a JavaScript decoder reads the stream instead.
    */
   readonly bzip2Command?: string;
+  /**
+   * Sees each well-framed record's body `[start, end)` of `buf` before it is decoded; returning
+   * true means it handled the record, which is then counted but neither decoded nor visited.
+   */
+  readonly handleRaw?: RawRecordHandler;
 }
+
+/** See `MrtReadOptions.handleRaw`. */
+export type RawRecordHandler = (header: MrtHeader, buf: Uint8Array, start: number, end: number) => boolean;
 
 /** The bzip2 program used unless the options name another. */
 export const DEFAULT_BZIP2_COMMAND = 'bzip2';
@@ -187,6 +195,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: RecordVisitor, onError: ErrorVisitor,
   options: MrtReadOptions = {}): Promise<MrtReadStats> {
   const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const handleRaw = options.handleRaw;
   const stats: MrtReadStats = { records: 0, unsupported: 0, errors: 0, bytes: 0, incomplete: false };
   const report = (e: MrtDecodeError): void => { stats.errors++; onError(e); };
   let parts: Uint8Array[] = [];
@@ -218,6 +227,7 @@ export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: Re
       const start = o + MRT_HEADER_BYTES;
       o = start + header.length;
       stats.records++;
+      if (handleRaw !== undefined && handleRaw(header, buf, start, o)) continue;
       let record: MrtRecord;
       try {
         record = decodeBody(header, buf, start);
