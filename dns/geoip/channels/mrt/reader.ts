@@ -180,7 +180,8 @@ function u32(b: Uint8Array, o: number): number { return ((b[o] << 24) | (b[o + 1
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
+  // A Buffer, like the chunks streams give: one kind of array keeps the decoders' code monomorphic.
+  const out = Buffer.allocUnsafe(total);
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
