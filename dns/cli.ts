@@ -1,5 +1,5 @@
 /**
  * The light entry the `meridian` CLI's GeoIP commands import: what they need from `dns/`, without
- * the server (sockets, native addon, zones).
+ * the server (sockets, native addon, zones) and without the GeoIP channels they do not run.
  */
-export { dumpMrt, type DumpResult, type DumpSink } from './geoip/channels/mrt';
+export { dumpMrt, type DumpResult, type DumpSink } from './geoip/channels/mrt/dump';

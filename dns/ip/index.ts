@@ -95,22 +95,53 @@ export function formatIpv4(value: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
-/** Canonical IPv6 text (RFC 5952: lower case, longest zero run of 2+ groups as `::`). */
-export function formatIpv6(words: V6Words): string {
-  const g: number[] = [];
-  for (const w of words) g.push((w >>> 16) & 0xffff, w & 0xffff);
+/** How IPv6 text is written. */
+export interface Ipv6FormatOptions {
+  /**
+   * Write IPv4-compatible (`::a.b.c.d`) and IPv4-mapped (`::ffff:a.b.c.d`) addresses with a dotted
+   * IPv4 tail, exactly as inet_ntop(3) does, so text matches C tools such as bgpdump.
+   */
+  readonly dottedTail?: boolean;
+}
+
+/**
+ * Canonical text (RFC 5952 4.2: lower case, the first longest run of two or more zero groups as
+ * `::`) of the 16-byte IPv6 address at `offset`; throws `RangeError` when the buffer is too short.
+ */
+export function formatIpv6Bytes(bytes: Uint8Array, offset = 0, options?: Ipv6FormatOptions): string {
+  if (!(offset >= 0 && offset + 16 <= bytes.length)) throw new RangeError(`an IPv6 address needs 16 bytes at offset ${offset}, buffer has ${bytes.length}`);
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    if (bytes[offset + 2 * i] !== 0 || bytes[offset + 2 * i + 1] !== 0) { runStart = -1; continue; }
+    if (runStart < 0) runStart = i;
+    if (i - runStart + 1 > bestLen) { bestStart = runStart; bestLen = i - runStart + 1; }
   }
-  const hex = (a: number, b: number): string => g.slice(a, b).map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  if (bestStart < 0) bestLen = 0;
+  if (options?.dottedTail === true && bestStart === 0
+    && (bestLen === 6 || (bestLen === 5 && bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff))) {
+    const o = offset + 12;
+    return `::${bestLen === 5 ? 'ffff:' : ''}${bytes[o]}.${bytes[o + 1]}.${bytes[o + 2]}.${bytes[o + 3]}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) { out += '::'; i += bestLen - 1; continue; }
+    if (i > 0 && i !== bestStart + bestLen) out += ':';
+    out += ((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]).toString(16);
+  }
+  return out;
+}
+
+const WORD_BYTES = new Uint8Array(16);
+
+/** Canonical IPv6 text of four big-endian u32 words (see `formatIpv6Bytes`). */
+export function formatIpv6(words: V6Words, options?: Ipv6FormatOptions): string {
+  for (let i = 0; i < 4; i++) {
+    const w = words[i];
+    WORD_BYTES[4 * i] = w >>> 24; WORD_BYTES[4 * i + 1] = (w >>> 16) & 255; WORD_BYTES[4 * i + 2] = (w >>> 8) & 255; WORD_BYTES[4 * i + 3] = w & 255;
+  }
+  return formatIpv6Bytes(WORD_BYTES, 0, options);
 }
 
 /**

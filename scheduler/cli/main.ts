@@ -1,36 +1,46 @@
 #!/usr/bin/env node
 import { UsageError } from './args';
 import { ApiCallError } from './client';
-import { applyCommand, APPLY_USAGE } from './commands/apply';
 import type { CommandContext } from './commands/context';
-import { deleteCommand, DELETE_USAGE } from './commands/delete';
-import { emulatorsCommand, EMULATORS_USAGE } from './commands/emulators';
-import { geoipCommand, GEOIP_USAGE } from './commands/geoip';
-import { getCommand, GET_USAGE } from './commands/get';
-import { mrtCommand, MRT_USAGE } from './commands/mrt';
-import { planCommand, PLAN_USAGE } from './commands/plan';
-import { resolveCommand, RESOLVE_USAGE } from './commands/resolve';
-import { serveCommand, SERVE_USAGE } from './commands/serve';
-import { upCommand, UP_USAGE } from './commands/up';
 
-interface Command {
+/** What a command's module provides once loaded. */
+interface LoadedCommand {
   readonly run: (ctx: CommandContext) => Promise<number>;
   readonly usage: string;
+}
+
+interface Command {
   readonly summary: string;
+  /** Imports the command's module when it runs, so a command loads only what it needs. */
+  readonly load: () => Promise<LoadedCommand>;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  up: { run: upCommand, usage: UP_USAGE, summary: 'run the sandbox: emulators, scheduler, example workloads' },
-  serve: { run: serveCommand, usage: SERVE_USAGE, summary: 'run the scheduler service' },
-  apply: { run: applyCommand, usage: APPLY_USAGE, summary: 'create or update policies and workloads from YAML' },
-  plan: { run: planCommand, usage: PLAN_USAGE, summary: 'dry run: placement, cost, and why regions were left out' },
-  get: { run: getCommand, usage: GET_USAGE, summary: 'show workloads, policies or regions' },
-  delete: { run: deleteCommand, usage: DELETE_USAGE, summary: 'delete workloads' },
-  regions: { run: (ctx) => getCommand({ ...ctx, argv: ['regions', ...ctx.argv] }), usage: GET_USAGE, summary: 'show the region catalog with health' },
-  emulators: { run: (ctx) => emulatorsCommand(ctx.argv), usage: EMULATORS_USAGE, summary: 'run the three cloud emulators' },
-  geoip: { run: geoipCommand, usage: GEOIP_USAGE, summary: 'build a signed-channel GeoIP package and print its TXT record' },
-  resolve: { run: resolveCommand, usage: RESOLVE_USAGE, summary: 'ask a GeoDNS server what a client subnet gets (ECS)' },
-  mrt: { run: mrtCommand, usage: MRT_USAGE, summary: 'mrt dump FILE...: MRT archives as bgpdump -m prints them' },
+  up: { summary: 'run the sandbox: emulators, scheduler, example workloads',
+    load: async () => { const m = await import('./commands/up.js'); return { run: m.upCommand, usage: m.UP_USAGE }; } },
+  serve: { summary: 'run the scheduler service',
+    load: async () => { const m = await import('./commands/serve.js'); return { run: m.serveCommand, usage: m.SERVE_USAGE }; } },
+  apply: { summary: 'create or update policies and workloads from YAML',
+    load: async () => { const m = await import('./commands/apply.js'); return { run: m.applyCommand, usage: m.APPLY_USAGE }; } },
+  plan: { summary: 'dry run: placement, cost, and why regions were left out',
+    load: async () => { const m = await import('./commands/plan.js'); return { run: m.planCommand, usage: m.PLAN_USAGE }; } },
+  get: { summary: 'show workloads, policies or regions',
+    load: async () => { const m = await import('./commands/get.js'); return { run: m.getCommand, usage: m.GET_USAGE }; } },
+  delete: { summary: 'delete workloads',
+    load: async () => { const m = await import('./commands/delete.js'); return { run: m.deleteCommand, usage: m.DELETE_USAGE }; } },
+  regions: { summary: 'show the region catalog with health',
+    load: async () => {
+      const m = await import('./commands/get.js');
+      return { run: (ctx) => m.getCommand({ ...ctx, argv: ['regions', ...ctx.argv] }), usage: m.GET_USAGE };
+    } },
+  emulators: { summary: 'run the three cloud emulators',
+    load: async () => { const m = await import('./commands/emulators.js'); return { run: (ctx) => m.emulatorsCommand(ctx.argv), usage: m.EMULATORS_USAGE }; } },
+  geoip: { summary: 'build a signed-channel GeoIP package and print its TXT record',
+    load: async () => { const m = await import('./commands/geoip.js'); return { run: m.geoipCommand, usage: m.GEOIP_USAGE }; } },
+  resolve: { summary: 'ask a GeoDNS server what a client subnet gets (ECS)',
+    load: async () => { const m = await import('./commands/resolve.js'); return { run: m.resolveCommand, usage: m.RESOLVE_USAGE }; } },
+  mrt: { summary: 'mrt dump FILE...: MRT archives as bgpdump -m prints them',
+    load: async () => { const m = await import('./commands/mrt.js'); return { run: m.mrtCommand, usage: m.MRT_USAGE }; } },
 };
 
 /** Top-level usage. */
@@ -46,11 +56,12 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const cmd = COMMANDS[name];
-  if (!cmd) {
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
     process.stderr.write(`unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${cmd.usage}\n`);
     return 0;

@@ -4,6 +4,7 @@
  * `BgpDecodeError`; encoding is its inverse for canonical input.
  */
 import { parseIp } from '../../ip';
+import { formatIpv6Bytes, type Ipv6FormatOptions } from '../../../ip';
 import { BgpDecodeError } from './decode-error';
 
 /** Address Family Identifier of IPv4 (IANA "Address Family Numbers"). */
@@ -41,34 +42,16 @@ export function formatIpv4At(buf: Uint8Array, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
+/** inet_ntop(3)'s IPv6 text, so output matches C tools (bgpdump, BIRD). */
+const INET_NTOP: Ipv6FormatOptions = Object.freeze({ dottedTail: true });
+
 /**
  * Text of the 16-byte IPv6 address at `offset` (caller checked the bounds), exactly as
  * inet_ntop(3) writes it: RFC 5952 zero compression, and IPv4-mapped (`::ffff:a.b.c.d`) and
  * IPv4-compatible (`::a.b.c.d`) addresses with a dotted tail, so output matches C tools.
  */
 export function formatIpv6At(buf: Uint8Array, offset: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1];
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestLen < 2) { bestStart = -1; bestLen = 0; }
-  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-    return `::${bestLen === 5 ? 'ffff:' : ''}${formatIpv4At(buf, offset + 12)}`;
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) { out += '::'; i += bestLen - 1; continue; }
-    if (out.length > 0 && !out.endsWith(':')) out += ':';
-    out += g[i].toString(16);
-  }
-  return out;
+  return formatIpv6Bytes(buf, offset, INET_NTOP);
 }
 
 /** Text of the address of `afi` at `offset`; throws `BGP_ERR_TRUNCATED` when it runs past `end`. */

@@ -237,6 +237,9 @@ export function decodeRecord(buf: Uint8Array, offset: number): { record: MrtReco
   return { record: decodeBody(header, buf, start), next: start + header.length };
 }
 
+/** Scratch for a TABLE_DUMP prefix re-encoded as NLRI: a length byte and up to 16 address bytes. */
+const TABLE_DUMP_NLRI = new Uint8Array(17);
+
 function decodeTableDump(h: MrtHeader, buf: Uint8Array, o: number, end: number): TableDumpRecord {
   const afi = afiOf(h.subtype, o);
   const n = addressBytes(afi);
@@ -250,10 +253,10 @@ function decodeTableDump(h: MrtHeader, buf: Uint8Array, o: number, end: number):
   if (bits > n * 8) throw new MrtDecodeError('MRT_ERR_BAD_FIELD', p, `prefix length ${bits} exceeds ${n * 8} bits`);
   // The prefix is a full-width address here (RFC 6396 4.2), not NLRI-encoded; re-encode it as NLRI to
   // reuse the canonical formatter.
-  const nlri = new Uint8Array(1 + n);
+  const nlri = TABLE_DUMP_NLRI;
   nlri[0] = bits;
-  nlri.set(buf.subarray(prefixAt, prefixAt + n), 1);
-  const prefix = decodePrefix(nlri, 0, nlri.length, afi).prefix;
+  for (let i = 0; i < n; i++) nlri[1 + i] = buf[prefixAt + i];
+  const prefix = decodePrefix(nlri, 0, 1 + n, afi).prefix;
   const status = buf[p + 1];
   const originatedAt = u32(buf, p + 2);
   p += 6;
@@ -399,10 +402,12 @@ function decodeBgp4mp(h: MrtHeader, buf: Uint8Array, o: number, end: number): Mr
   p += addressBytes(afi);
   const localAddress = addressAt(buf, p, end, afi, 'the local address');
   p += addressBytes(afi);
-  const peer: Bgp4mpPeer = { timestamp: h.timestamp, microseconds, subtype: st, peerAs, localAs, interfaceIndex, afi, peerAddress, localAddress };
   if (isState) {
     need(p, 4, end, 'the old and new states');
-    return { kind: 'bgp4mp-state', ...peer, oldState: u16(buf, p), newState: u16(buf, p + 2) };
+    return {
+      kind: 'bgp4mp-state', timestamp: h.timestamp, microseconds, subtype: st, peerAs, localAs, interfaceIndex, afi, peerAddress, localAddress,
+      oldState: u16(buf, p), newState: u16(buf, p + 2),
+    };
   }
   // RFC 4271 4.1: 16-byte marker, 2-byte length, 1-byte type.
   need(p, 19, end, 'the BGP message header');
@@ -414,9 +419,12 @@ function decodeBgp4mp(h: MrtHeader, buf: Uint8Array, o: number, end: number): Mr
   if (msgLen < 19 || p + msgLen > end) throw new MrtDecodeError('MRT_ERR_TRUNCATED', p + 16, `a BGP message of ${msgLen} bytes does not fit the ${end - p} bytes of its record`);
   const msgEnd = p + msgLen;
   p += 19;
-  if (messageType !== 2) return { kind: 'bgp4mp-message', ...peer, messageType, update: undefined, body: buf.slice(p, msgEnd) };
-  const addPath = isAddPathSubtype(st);
-  return { kind: 'bgp4mp-message', ...peer, messageType, update: decodeUpdate(buf, p, msgEnd, asBytes === 4, addPath), body: undefined };
+  const update = messageType === 2 ? decodeUpdate(buf, p, msgEnd, asBytes === 4, isAddPathSubtype(st)) : undefined;
+  // One object shape for every message record keeps the consumers' property reads monomorphic.
+  return {
+    kind: 'bgp4mp-message', timestamp: h.timestamp, microseconds, subtype: st, peerAs, localAs, interfaceIndex, afi, peerAddress, localAddress,
+    messageType, update, body: messageType === 2 ? undefined : buf.slice(p, msgEnd),
+  };
 }
 
 /** Decodes an UPDATE message body `[o, end)` (after the 19-byte header). */

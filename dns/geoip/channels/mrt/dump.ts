@@ -2,12 +2,14 @@
  * `meridian mrt dump`: every element of MRT files as `bgpdump -m` prints it, one line each, so the
  * two can be compared and scripted on. Errors go to the error stream, one line per bad record.
  */
-import { formatBgpdumpLine } from './elements';
+import { BgpdumpLineWriter } from './line-writer';
+import { BgpdumpTranscoder } from './transcode';
+import type { MrtHeader } from './codec';
 import { openInput, readElements, type MrtReadOptions, type MrtReadStats } from './reader';
 
 /** Where the dump writes; `write` returning false means wait for `drain` (a Node stream). */
 export interface DumpSink {
-  write(text: string): boolean | unknown;
+  write(chunk: Uint8Array | string): boolean | unknown;
   once?(event: 'drain', listener: () => void): unknown;
 }
 
@@ -19,51 +21,46 @@ export interface DumpResult {
   readonly failedInputs: readonly string[];
 }
 
-/** Text gathered before it is written: large writes are cheaper than one per line. */
-const FLUSH_CHARS = 1 << 20;
-
 /**
  * Dumps each of `paths` (`-` is standard input) in order to `out`, reporting per-record errors on
- * `err`. Waits for `out` to drain between decompressed chunks, so memory stays bounded on a slow reader.
+ * `err`. Lines go to `out` in chunks of about a megabyte; waits for `out` to drain between
+ * decompressed chunks, so memory stays bounded on a slow reader.
  */
 export async function dumpMrt(paths: readonly string[], out: DumpSink, err: DumpSink, options: MrtReadOptions = {}): Promise<DumpResult> {
   let lines = 0;
   let errors = 0;
   const failedInputs: string[] = [];
-  let pending: string[] = [];
-  let pendingChars = 0;
   let blocked = false;
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    pending.push('');
-    if (out.write(pending.join('\n')) === false) blocked = true;
-    pending = [];
-    pendingChars = 0;
-  };
+  const writer = new BgpdumpLineWriter((chunk) => { if (out.write(chunk) === false) blocked = true; });
   const afterChunk = async (): Promise<void> => {
-    if (pendingChars >= FLUSH_CHARS) flush();
     if (blocked && out.once !== undefined) await new Promise<void>((resolve) => { out.once?.('drain', resolve); });
     blocked = false;
   };
   for (const path of paths) {
+    // Common records go straight from bytes to text; the rest are decoded and formatted element by element.
+    const transcoder = new BgpdumpTranscoder(writer);
+    const handleRaw = (header: MrtHeader, buf: Uint8Array, start: number, end: number): boolean => {
+      const n = transcoder.record(header, buf, start, end);
+      if (n < 0) return false;
+      lines += n;
+      return true;
+    };
     let stats: MrtReadStats;
     try {
       stats = await readElements(openInput(path), (e) => {
-        const line = formatBgpdumpLine(e);
-        pending.push(line);
-        pendingChars += line.length + 1;
+        writer.write(e);
         lines++;
       }, (e) => {
         err.write(`${path}: ${e.message}\n`);
-      }, { ...options, afterChunk });
+      }, { ...options, afterChunk, handleRaw });
     } catch (e) {
-      flush();
+      writer.flush();
       errors++;
       failedInputs.push(path);
       err.write(`${path}: ${e instanceof Error ? e.message : String(e)}\n`);
       continue;
     }
-    flush();
+    writer.flush();
     errors += stats.errors;
     if (stats.incomplete) failedInputs.push(path);
   }

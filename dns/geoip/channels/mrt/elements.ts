@@ -66,8 +66,11 @@ class Element implements MrtElement {
 
 interface Route { attributes: PathAttributes; asPath: readonly AsPathSegment[]; nextHop: string; aggregator: Aggregator | undefined }
 
+const AS4 = Object.freeze({ as4: true });
+const AS2 = Object.freeze({ as4: false });
+
 function routeOf(attributes: PathAttributes, as4: boolean, mpNextHop: boolean): Route {
-  const o = { as4 };
+  const o = as4 ? AS4 : AS2;
   const nextHop = mpNextHop && attributes.mpReach !== undefined ? attributes.mpReach.nextHops[0] : attributes.nextHop ?? '';
   return { attributes, asPath: effectiveAsPath(attributes, o), nextHop, aggregator: effectiveAggregator(attributes, o) };
 }

@@ -4,10 +4,10 @@
  * goes on with the next; only a corrupt compressed stream or a file that ends inside a record
  * stops it.
  */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import unbzip2Stream from 'unbzip2-stream';
 import {
   decodeBody, maxBodyBytes, MRT_HEADER_BYTES, type MrtHeader, type MrtPeer, type MrtRecord,
 } from './codec';
@@ -23,7 +23,23 @@ export interface MrtReadOptions {
   readonly maxRecordBytes?: number;
   /** Awaited after each decompressed chunk's records were visited: where a consumer applies backpressure. */
   readonly afterChunk?: () => Promise<void> | void;
+  /**
+   * The bzip2 program bzip2 input is piped through (`bzip2 -dc`: libbz2, several times faster than
+   * JavaScript); when it cannot be started, a JavaScript decoder reads the stream instead.
+   */
+  readonly bzip2Command?: string;
+  /**
+   * Sees each well-framed record's body `[start, end)` of `buf` before it is decoded; returning
+   * true means it handled the record, which is then counted but neither decoded nor visited.
+   */
+  readonly handleRaw?: RawRecordHandler;
 }
+
+/** See `MrtReadOptions.handleRaw`. */
+export type RawRecordHandler = (header: MrtHeader, buf: Uint8Array, start: number, end: number) => boolean;
+
+/** The bzip2 program used unless the options name another. */
+export const DEFAULT_BZIP2_COMMAND = 'bzip2';
 
 /** What a read saw. */
 export interface MrtReadStats {
@@ -60,11 +76,62 @@ async function* prepend(first: Uint8Array, rest: AsyncIterator<Uint8Array>): Asy
   }
 }
 
+/** Bytes of a decompressed chunk: large chunks mean fewer trips through the record framer. */
+const CHUNK_BYTES = 256 * 1024;
+/** Bytes of a failing bzip2's standard error kept for the report. */
+const STDERR_KEPT_BYTES = 2048;
+
+type Bunzip2Process = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** Starts `command -dc`; resolves undefined when it cannot be started (not installed). */
+function startBunzip2(command: string): Promise<Bunzip2Process | undefined> {
+  const child = spawn(command, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(undefined));
+    child.once('spawn', () => resolve(child));
+  });
+}
+
+/**
+ * The output of a started `bzip2 -dc` fed from `src`. Rejects with bzip2's own message when it
+ * exits unsuccessfully (a corrupt stream); stops the process when the reader stops early.
+ */
+async function* bunzip2Output(child: Bunzip2Process, src: Readable): AsyncGenerator<Uint8Array> {
+  const closed = new Promise<number | null>((resolve) => { child.once('close', (code) => resolve(code)); });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (t: string) => { if (stderr.length < STDERR_KEPT_BYTES) stderr += t; });
+  // bzip2 stops reading when it meets corrupt data: the broken pipe is reported through its exit code.
+  child.stdin.on('error', () => undefined);
+  src.on('error', (e) => child.stdout.destroy(e));
+  src.pipe(child.stdin);
+  let done = false;
+  try {
+    for await (const chunk of child.stdout) yield chunk as Uint8Array;
+    const code = await closed;
+    done = true;
+    if (code !== 0) throw new Error(stderr.trim().replace(/\s+/g, ' ') || `bzip2 exited with code ${code}`);
+  } finally {
+    if (!done && child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
+
+/** The JavaScript bzip2 decoder (unbzip2-stream), loaded only when no bzip2 program runs. */
+async function javascriptBunzip2(src: Readable): Promise<Readable> {
+  const { default: unbzip2Stream } = await import('unbzip2-stream');
+  // unbzip2-stream is a classic (through) stream: pipe it into a modern one to iterate it.
+  const bz = unbzip2Stream();
+  const pass = new PassThrough();
+  bz.on('error', (e: Error) => pass.destroy(e));
+  src.pipe(bz).pipe(pass);
+  return pass;
+}
+
 /**
  * The decompressed bytes of `input` (gzip or bzip2 recognised by their magic; anything else is
  * read as is). A corrupt compressed stream rejects with `MRT_ERR_COMPRESSION`.
  */
-export async function* decompressed(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+export async function* decompressed(input: AsyncIterable<Uint8Array>, options: Pick<MrtReadOptions, 'bzip2Command'> = {}): AsyncGenerator<Uint8Array> {
   const it = input[Symbol.asyncIterator]();
   const first = await it.next();
   if (first.done === true) return;
@@ -75,38 +142,46 @@ export async function* decompressed(input: AsyncIterable<Uint8Array>): AsyncGene
     return;
   }
   const src = Readable.from(source, { objectMode: false });
-  let out: Readable;
+  let out: AsyncIterable<Uint8Array>;
+  let stop: () => void;
   if (kind === 'gzip') {
-    out = src.pipe(createGunzip({ chunkSize: 256 * 1024 }));
+    const gunzip = src.pipe(createGunzip({ chunkSize: CHUNK_BYTES }));
+    src.on('error', (e) => gunzip.destroy(e));
+    out = gunzip;
+    stop = () => gunzip.destroy();
   } else {
-    // unbzip2-stream is a classic (through) stream: pipe it into a modern one to iterate it.
-    const bz = unbzip2Stream();
-    const pass = new PassThrough();
-    bz.on('error', (e: Error) => pass.destroy(e));
-    src.pipe(bz).pipe(pass);
-    out = pass;
+    const child = await startBunzip2(options.bzip2Command ?? DEFAULT_BZIP2_COMMAND);
+    if (child !== undefined) {
+      out = bunzip2Output(child, src);
+      stop = () => undefined;
+    } else {
+      const pass = await javascriptBunzip2(src);
+      src.on('error', (e) => pass.destroy(e));
+      out = pass;
+      stop = () => pass.destroy();
+    }
   }
-  src.on('error', (e) => out.destroy(e));
   try {
-    for await (const chunk of out) yield chunk as Uint8Array;
+    for await (const chunk of out) yield chunk;
   } catch (e) {
     throw new MrtDecodeError('MRT_ERR_COMPRESSION', 0, `the ${kind} stream is corrupt: ${(e as Error).message}`, { cause: e });
   } finally {
     src.destroy();
-    out.destroy();
+    stop();
   }
 }
 
 /** A file's bytes, or standard input for `-`. */
 export function openInput(path: string): AsyncIterable<Uint8Array> {
-  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
+  return path === '-' ? process.stdin : createReadStream(path, { highWaterMark: CHUNK_BYTES });
 }
 
 function u32(b: Uint8Array, o: number): number { return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0; }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
+  // A Buffer, like the chunks streams give: one kind of array keeps the decoders' code monomorphic.
+  const out = Buffer.allocUnsafe(total);
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
@@ -121,6 +196,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: RecordVisitor, onError: ErrorVisitor,
   options: MrtReadOptions = {}): Promise<MrtReadStats> {
   const maxRecord = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const handleRaw = options.handleRaw;
   const stats: MrtReadStats = { records: 0, unsupported: 0, errors: 0, bytes: 0, incomplete: false };
   const report = (e: MrtDecodeError): void => { stats.errors++; onError(e); };
   let parts: Uint8Array[] = [];
@@ -152,6 +228,7 @@ export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: Re
       const start = o + MRT_HEADER_BYTES;
       o = start + header.length;
       stats.records++;
+      if (handleRaw !== undefined && handleRaw(header, buf, start, o)) continue;
       let record: MrtRecord;
       try {
         record = decodeBody(header, buf, start);
@@ -170,7 +247,7 @@ export async function readRecords(input: AsyncIterable<Uint8Array>, onRecord: Re
   };
 
   try {
-    for await (const raw of decompressed(input)) {
+    for await (const raw of decompressed(input, options)) {
       let chunk = raw;
       stats.bytes += chunk.length;
       if (skip > 0) {

@@ -4,14 +4,27 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { dumpMrt } from '../../../../../dns/cli';
+import { openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
+import { BgpdumpLineWriter } from '../../../../../dns/geoip/channels/mrt/line-writer';
 import { mrtSamples, runToFile } from './samples';
+
+/** The dump without its byte fast path: every record decoded, every element formatted on its own. */
+async function dumpElementByElement(path: string): Promise<{ text: string; errors: string }> {
+  const chunks: Buffer[] = [];
+  const writer = new BgpdumpLineWriter((c) => chunks.push(c), 4096);
+  let errors = '';
+  await readElements(openInput(path), (e) => writer.write(e), (e) => { errors += `${path}: ${e.message}\n`; });
+  writer.flush();
+  return { text: Buffer.concat(chunks).toString('latin1'), errors };
+}
 
 const CLI = resolve(__dirname, '../../../../../scheduler/cli/main.js');
 
 class Collect {
   text = '';
-  write(s: string): boolean { this.text += s; return true; }
+  write(s: Uint8Array | string): boolean { this.text += typeof s === 'string' ? s : Buffer.from(s).toString('latin1'); return true; }
 }
 
 function firstDifference(want: string[], got: string[]): string {
@@ -74,6 +87,98 @@ describe('meridian mrt dump', function () {
     const r2 = await dumpMrt([smallBz2], smallOut, new Collect());
     assert.equal(r2.errors, 0);
     assert.equal(smallOut.text, readFileSync(refFile, 'utf8'));
+  });
+
+  it('writes every sample byte for byte the same through its fast path as element by element', async () => {
+    for (const file of mrtSamples()) {
+      const out = new Collect();
+      const err = new Collect();
+      await dumpMrt([file], out, err);
+      const slow = await dumpElementByElement(file);
+      assert.equal(out.text, slow.text, basename(file));
+      assert.equal(err.text, slow.errors, basename(file));
+    }
+  });
+
+  it('writes the same lines and reports the same errors as element by element on randomly damaged records', async () => {
+    const bases = [
+      gunzipSync(readFileSync(mrtSamples().find((f) => f.includes('rrc06')) as string)).subarray(0, 30_000),
+      gunzipSync(readFileSync(mrtSamples().find((f) => f.includes('add_path')) as string)),
+      gunzipSync(readFileSync(mrtSamples().find((f) => f.includes('et-header')) as string)).subarray(0, 30_000),
+      gunzipSync(readFileSync(mrtSamples().find((f) => f.includes('20160811')) as string)).subarray(0, 30_000),
+      gunzipSync(readFileSync(mrtSamples().find((f) => f.includes('20020722')) as string)).subarray(0, 30_000),
+    ];
+    const damagedFile = join(dir, 'damaged.mrt');
+    let withErrors = 0;
+    for (const base of bases) {
+      await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), async (edits) => {
+        const damaged = Uint8Array.from(base);
+        for (const [i, v] of edits) damaged[i] = v;
+        writeFileSync(damagedFile, damaged);
+        const out = new Collect();
+        const err = new Collect();
+        await dumpMrt([damagedFile], out, err);
+        const slow = await dumpElementByElement(damagedFile);
+        if (err.text !== '') withErrors++;
+        assert.equal(out.text, slow.text);
+        assert.equal(err.text, slow.errors);
+      }), { numRuns: 120 });
+    }
+    assert.ok(withErrors > 0, 'some damage was reported');
+  });
+
+  it('reads bzip2 with its JavaScript decoder when no bzip2 program runs, and reports a corrupt bzip2 stream after what it read', async () => {
+    const file = mrtSamples().find((f) => f.includes('20160811'));
+    assert.ok(file);
+    const raw = gunzipSync(readFileSync(file));
+    const bz2 = join(dir, 'updates.bz2');
+    writeFileSync(bz2, execFileSync('bzip2', ['-c'], { input: raw, maxBuffer: 1 << 28 }));
+    const refFile = join(dir, 'ref-updates');
+    await runToFile('bgpdump', ['-m', file], refFile);
+    const want = readFileSync(refFile, 'utf8');
+    const out = new Collect();
+    const r = await dumpMrt([bz2], out, new Collect(), { bzip2Command: join(dir, 'no-such-bzip2') });
+    assert.equal(r.errors, 0);
+    assert.equal(out.text, want);
+    // Damage the last of its bzip2 blocks: bzip2 gives the blocks before it, then its complaint; the
+    // JavaScript decoder only complains.
+    const bytes = Buffer.from(readFileSync(bz2));
+    for (let i = bytes.length - 2000; i < bytes.length - 1900; i++) bytes[i] ^= 0x55;
+    const broken = join(dir, 'broken.bz2');
+    writeFileSync(broken, bytes);
+    for (const bzip2Command of ['bzip2', join(dir, 'no-such-bzip2')]) {
+      const partial = new Collect();
+      const err = new Collect();
+      const b = await dumpMrt([broken], partial, err, { bzip2Command });
+      assert.deepEqual(b.failedInputs, [broken], bzip2Command);
+      assert.match(err.text, /the bzip2 stream is corrupt/, bzip2Command);
+      if (bzip2Command === 'bzip2') {
+        const lines = partial.text.split('\n');
+        assert.ok(lines.length > 1000, `${lines.length} lines before the damage`);
+        assert.deepEqual(lines.slice(0, 1000), want.split('\n').slice(0, 1000));
+      }
+    }
+  });
+
+  it('loads only the mrt command\'s modules for meridian mrt, and lists every command for --help', async () => {
+    const script = `const { main } = require(${JSON.stringify(CLI)});
+      main(['mrt', '--help'], {}).then((code) => {
+        const loaded = Object.keys(require.cache).filter((k) => k.includes('/cli/commands/')).map((k) => k.replace(/.*\\/commands\\//, ''));
+        process.stdout.write(JSON.stringify({ code, loaded }));
+      });`;
+    const outFile = join(dir, 'lazy');
+    const r = await runToFile(process.execPath, ['-e', script], outFile);
+    assert.equal(r.code, 0, r.stderr);
+    const text = readFileSync(outFile, 'utf8');
+    const { code, loaded } = JSON.parse(text.slice(text.lastIndexOf('{"code"'))) as { code: number; loaded: string[] };
+    assert.equal(code, 0);
+    assert.deepEqual(loaded.sort(), ['mrt.js']);
+    const help = await runToFile(process.execPath, [CLI, '--help'], outFile);
+    assert.equal(help.code, 0);
+    const listed = readFileSync(outFile, 'utf8');
+    for (const name of ['up', 'serve', 'apply', 'plan', 'get', 'delete', 'regions', 'emulators', 'geoip', 'resolve', 'mrt']) {
+      assert.match(listed, new RegExp(`^  ${name} `, 'm'), name);
+    }
   });
 
   it('dumps several files in order and exits 1 with the reason when one is corrupt', async () => {
