@@ -19,6 +19,7 @@ declare -A TOOLS=(
   [bgpdump]=bgpdump           # MRT channel: reference decoder
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router
+  [promtool]=prometheus       # checks the GeoDNS /metrics text
 )
 # command -> Debian package, added for `npm run bench`
 declare -A BENCH_TOOLS=(

@@ -7,7 +7,8 @@
  * - Each AS has a home: the dominant location, by address count, of its prefixes in the dataset.
  * - A prefix the dataset does not cover at all is located at its origin's home.
  * - A prefix whose origin changed is re-homed to the new origin's home once the new origin is seen
- *   by at least `reHomeMinPeers` peers for at least `reHomeAfterSeconds`.
+ *   by at least `reHomeMinPeers` peers for at least `reHomeAfterSeconds`; so is a more-specific of a
+ *   stable prefix, announced from another origin, once confirmed the same way.
  * - Until then the prefix keeps its last good location. A new origin seen by fewer than
  *   `reHomeMinPeers` peers, or a more-specific of a prefix that was stable before it appeared,
  *   announced from another origin, is a suspected hijack once it has lasted `suspectAfterSeconds`
@@ -236,8 +237,9 @@ export class Overlay implements RoutingOverlay {
         if (peers === 0) { st.candidates.delete(origin); continue; }
         if (peers < reHomeMinPeers) continue;
         if (now - c.since < afterMs) { wakeAt(c.since + afterMs); continue; }
+        // A foreign more-specific confirmed moves its addresses from the covering prefix's origin: a re-homing.
+        st.original ??= this.covers.get(prefix)?.originAs ?? origin;
         st.stable = origin;
-        st.original ??= origin;
         st.asPath = c.asPath;
         st.candidates.delete(origin);
         this.covers.delete(prefix);

@@ -90,6 +90,20 @@ describe('routing overlay', () => {
       [['10.0.5.0/24', '10.0.0.0/16', 64500, 666], ['2001:db8:a:8000::/49', '2001:db8:a::/48', 64500, 666]]);
   });
 
+  it('re-homes a foreign more-specific that two peers carry for the confirmation time to its origin\'s home', () => {
+    const o = new Overlay({ reHomeMinPeers: 2, reHomeAfterSeconds: 60, suspectAfterSeconds: 0 });
+    baseline(o, ['bgp:a', 'bgp:b']);
+    for (const p of ['bgp:a', 'bgp:b']) o.apply(update(p, T0 + 120_000, [route('10.0.5.0/24', [65000, 64501])]), 'bgp');
+    const early = o.build(dataset, T0 + 150_000);
+    assert.equal(early.entries.some((e) => e.prefix === '10.0.5.0/24'), false, 'not yet');
+    assert.deepEqual(early.hijacks.map((h) => h.prefix), ['10.0.5.0/24'], 'a foreign more-specific is suspected even on two peers');
+    const later = o.build(dataset, T0 + 180_000);
+    const e = later.entries.find((x) => x.prefix === '10.0.5.0/24');
+    assert.deepEqual([e?.location.country, e?.originAs], ['JP', 64501]);
+    assert.match(e?.reason ?? '', /re-homed: origin changed from AS64500 to AS64501/);
+    assert.deepEqual(later.hijacks, []);
+  });
+
   it('does not suspect more-specifics that arrive with the table they belong to', () => {
     const o = new Overlay({ reHomeMinPeers: 2, reHomeAfterSeconds: 60 });
     baseline(o, ['bgp:a']);
