@@ -2,6 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { GeoChannelsControl } from './admin/http';
 import { GeoTable, GeoTableHolder, type PreparedGeoTable } from './geoip';
+import type { RouteExplanation } from './geoip/channels';
+import { NO_HIJACKS } from './geoip/channels/hijacks';
 import type { DnsServerOptions, RunningDnsServer, UdpTransport } from './index';
 
 /** Result of `startDnsCluster` in the primary process. */
@@ -23,7 +25,7 @@ export interface ClusterGeo {
   close(): Promise<void>;
 }
 
-type GeoCall = { op: 'status' } | { op: 'act'; name: string; action: 'pause' | 'resume' | 'fail' };
+type GeoCall = { op: 'status' } | { op: 'act'; name: string; action: 'pause' | 'resume' | 'fail' } | { op: 'explain'; address: string };
 type GeoReply = { ok: true; value: unknown } | { ok: false; notFound: boolean; message: string };
 type GeoMessage =
   | { type: 'geo-want' }
@@ -70,11 +72,12 @@ async function geoFromPrimary(): Promise<{ holder: GeoTableHolder; control: GeoC
     holder: holder!,
     control: {
       status: () => status ?? { channels: [], driving: 'static', layers: [], table: { v4Ranges: holder!.current.v4Count, v6Ranges: holder!.current.v6Count,
-        generation: holder!.generation, builtAt: null }, lastRefusal: null },
+        generation: holder!.generation, builtAt: null }, lastRefusal: null, suspectedHijacks: NO_HIJACKS },
       act: async (name, action) => {
         await call({ op: 'act', name, action });
         status = (await call({ op: 'status' })) as typeof status;
       },
+      explain: async (address) => ((await call({ op: 'explain', address })) as RouteExplanation | null) ?? undefined,
     },
   };
 }
@@ -86,7 +89,9 @@ function serveGeo(w: Worker, geo: ClusterGeo): void {
     if (m.type === 'geo-want') w.send({ type: 'geo-table', table: geo.columns() });
     else if (m.type === 'geo-call') {
       const reply = (r: GeoReply): void => { if (w.isConnected()) w.send({ type: 'geo-reply', id: m.id, ...r }); };
-      const work = m.op === 'status' ? Promise.resolve(geo.control.status()) : geo.control.act(m.name, m.action).then(() => null);
+      const work = m.op === 'status' ? Promise.resolve(geo.control.status())
+        : m.op === 'explain' ? Promise.resolve(geo.control.explain?.(m.address)).then((r) => r ?? null)
+          : geo.control.act(m.name, m.action).then(() => null);
       work.then((value) => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, notFound: e instanceof RangeError, message: (e as Error).message }));
     }
   });

@@ -50,6 +50,11 @@ export const GeoipConfigSchema = Type.Object({
   ris: Type.Optional(Type.Unknown()),
   /** The signed-package channel's settings (zone, trust anchor): see `dns/geoip/channels/signed`. */
   signed: Type.Optional(Type.Unknown()),
+  /**
+   * The routing overlay's thresholds (re-homing peers and time, hijack report delay), used when
+   * `bgp` or `ris` runs: see `OverlaySettingsSchema` in `dns/geoip/channels/overlay.ts`.
+   */
+  overlay: Type.Optional(Type.Unknown()),
 }, { additionalProperties: false, default: {} });
 
 /** The validated `geoip` section. */

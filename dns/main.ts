@@ -30,7 +30,7 @@ export const GEO_PARTS: GeoServiceParts = {
     ris: (s) => configured('ris', () => new RisChannel(s)),
     signed: (s, log) => configured('signed', () => new SignedPackageChannel(s, { log })),
   },
-  overlay: () => new Overlay(),
+  overlay: (s) => configured('overlay', () => new Overlay(s)),
   openCache: (o) => HotPrefixCache.open(o),
 };
 

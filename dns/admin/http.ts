@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GeoTable, GeoTableHolder } from '../geoip';
-import { mappedV4, tryParseIp } from '../geoip';
+import { formatIpv4, mappedV4, tryParseIp } from '../geoip';
 import type { WorkloadStore } from '../answer/store';
 import { distanceKm, FAIL_OPEN, type Family, NO_ADDRESSES } from '../answer/select';
 import { decisionOf, LOCATION_VIA, locateV4, locateV6, scopeOf } from '../answer/locate';
@@ -10,6 +10,8 @@ import type { WatchStatus } from '../watch/client';
 import type { StateGuard } from '../watch/guard';
 import { handleStateRoute } from './state';
 import type { GeoChannelsStatus } from '../geoip/channels/supervisor';
+import type { RouteExplanation } from '../geoip/channels';
+import { NO_HIJACKS } from '../geoip/channels/hijacks';
 
 /** What the admin API may do to the GeoIP channels (the supervisor implements it). */
 export interface GeoChannelsControl {
@@ -19,6 +21,11 @@ export interface GeoChannelsControl {
    * with `RangeError` naming the channel when there is none of that name.
    */
   act(name: string, action: 'pause' | 'resume' | 'fail'): Promise<void>;
+  /**
+   * Why the routed prefix covering `address` is located where it is (the routing overlay's
+   * decision); undefined when no route covers it. Absent: no routing overlay.
+   */
+  explain?(address: string): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
 }
 
 /** What the admin API reads. */
@@ -40,8 +47,22 @@ function staticStatus(geo: GeoTableHolder): GeoChannelsStatus {
     channels: [], driving: 'static',
     layers: [{ layer: t.source, channel: 'static', prefixes: t.v4Count + t.v6Count }],
     table: { v4Ranges: t.v4Count, v6Ranges: t.v6Count, generation: geo.generation, builtAt: null },
-    lastRefusal: null,
+    lastRefusal: null, suspectedHijacks: NO_HIJACKS,
   };
+}
+
+/** The GeoIP channels' metrics in Prometheus text (0.0.4), appended to the server's own. */
+export function geoMetricsText(status: GeoChannelsStatus): string {
+  const h = status.suspectedHijacks;
+  return [
+    '# HELP meridian_dns_bgp_suspected_hijacks_total Origin changes the routing overlay did not follow because they look like hijacks (a new origin seen by too few peers, or a more-specific from a foreign origin).',
+    '# TYPE meridian_dns_bgp_suspected_hijacks_total counter',
+    `meridian_dns_bgp_suspected_hijacks_total ${h.total}`,
+    '# HELP meridian_dns_bgp_suspected_hijacks Suspected hijacks in force now.',
+    '# TYPE meridian_dns_bgp_suspected_hijacks gauge',
+    `meridian_dns_bgp_suspected_hijacks ${h.active}`,
+    '',
+  ].join('\n');
 }
 
 /** One workload's answer for a looked-up address. */
@@ -59,8 +80,12 @@ export interface LookupWorkloadAnswer {
   readonly distanceKm?: number;
 }
 
-/** `GET /geo/lookup` body: where an address is and what each workload would answer. */
-export function explainLookup(ctx: AdminContext, ip: string): Record<string, unknown> {
+/**
+ * `GET /geo/lookup` body: where an address is, what each workload would answer, and, where a
+ * routing overlay runs, why the routed prefix covering it is located there (`route`, null when no
+ * route covers it).
+ */
+export async function explainLookup(ctx: AdminContext, ip: string): Promise<Record<string, unknown>> {
   const table = ctx.geo.current;
   const parsed = tryParseIp(ip);
   if (!parsed) throw new RangeError(`ip '${ip}' is not an IPv4 or IPv6 address`);
@@ -84,6 +109,9 @@ export function explainLookup(ctx: AdminContext, ip: string): Record<string, unk
       });
     }
   }
+  // The overlay keys prefixes by family: an IPv4-mapped address is explained as the IPv4 one.
+  const routed = parsed.version === 6 && v4 >= 0 ? formatIpv4(v4) : ip;
+  const route = ctx.channels?.explain ? (await ctx.channels.explain(routed)) ?? null : null;
   return {
     ip,
     location: match ? { lat: match.lat, lon: match.lon, country: match.country, continent: match.continent } : null,
@@ -93,6 +121,7 @@ export function explainLookup(ctx: AdminContext, ip: string): Record<string, unk
     layer: match?.source ?? null,
     channel: match?.channel ?? null,
     tableSource: table.source,
+    route,
     workloads,
   };
 }
@@ -153,7 +182,7 @@ export function createAdminServer(ctx: AdminContext): http.Server {
           send(res, 200, ctx.channels ? ctx.channels.status() : staticStatus(ctx.geo));
           return;
         case '/metrics':
-          send(res, 200, ctx.metrics.render(ctx.store), 'text/plain; version=0.0.4');
+          send(res, 200, ctx.metrics.render(ctx.store) + geoMetricsText(ctx.channels ? ctx.channels.status() : staticStatus(ctx.geo)), 'text/plain; version=0.0.4');
           return;
         case '/geo/lookup': {
           const ip = url.searchParams.get('ip');
@@ -161,12 +190,10 @@ export function createAdminServer(ctx: AdminContext): http.Server {
             send(res, 400, { error: 'query parameter ip is required', code: 'DNS_ERR_ADMIN_BAD_IP' });
             return;
           }
-          try {
-            send(res, 200, explainLookup(ctx, ip));
-          } catch (e) {
+          explainLookup(ctx, ip).then((body) => send(res, 200, body), (e: unknown) => {
             if (e instanceof RangeError) send(res, 400, { error: e.message, code: 'DNS_ERR_ADMIN_BAD_IP' });
-            else throw e;
-          }
+            else send(res, 500, { error: (e as Error).message, code: 'DNS_ERR_ADMIN_INTERNAL' });
+          });
           return;
         }
         default:

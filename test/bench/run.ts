@@ -18,6 +18,7 @@ const BENCHES: ReadonlyArray<{ readonly name: string; readonly what: string; rea
   { name: 'convergence', what: 'convergence of 3,000 instances under the default rate limits' },
   { name: 'dns', what: 'dnsperf against Meridian and gdnsd, side by side' },
   { name: 'bgp', what: 'BIRD sends 1,000,000 routes to the BGP channel: ingest time, prefixes/s, RSS against BIRD\'s' },
+  { name: 'overlay', what: 'routing overlay: 800,000 prefixes on 2 peers applied, one build against geoip-lite, /geo/lookup explanations', nodeFlags: ['--expose-gc'] },
   { name: 'mrt', what: 'MRT elements per second: our parser and meridian mrt dump against bgpdump -m, gzip and bzip2' },
 ];
 

@@ -1,9 +1,11 @@
 // Entry script for the cluster GeoIP test: `node cluster-geo-entry.js --address A --port N --admin-port M`
 // runs two workers; the primary runs the GeoIP supervisor with one fake signed channel whose
-// dataset puts 10/8 in Paris over a static table that puts it in Tokyo. Prints "ready" and stops on SIGTERM.
+// dataset puts 10/8 in Paris over a static table that puts it in Tokyo, and one fake BGP channel whose
+// peer announces 10.1.0.0/16 into the routing overlay. Prints "ready" and stops on SIGTERM.
 import cluster from 'node:cluster';
 import { GeoTable, GeoTableHolder, type PreparedGeoTable } from '../../dns/geoip';
 import { GeoSupervisor } from '../../dns/geoip/channels/supervisor';
+import { Overlay } from '../../dns/geoip/channels/overlay';
 import { exampleZoneConfig, startDnsCluster, startDnsServer, type WorkloadEndpoints } from '../../dns/index';
 import { FakeChannel } from './geoip/channels/fake-channel';
 
@@ -23,16 +25,18 @@ const web: WorkloadEndpoints = {
 
 const startGeo = async (): Promise<Parameters<typeof startDnsCluster>[3] extends (() => Promise<infer G>) | undefined ? G : never> => {
   const signed = new FakeChannel('signed', 'signed');
+  const bgp = new FakeChannel('bgp', 'bgp');
   const holder = new GeoTableHolder(GeoTable.empty());
   const listeners: ((t: PreparedGeoTable) => void)[] = [];
   let latest: PreparedGeoTable | undefined;
   const sup = new GeoSupervisor(holder, {
-    staticTable: GeoTable.fromEntries([{ range: '10.0.0.0/8', ...TOKYO }]), staticCreatedAt: Date.now(), channels: [signed],
+    staticTable: GeoTable.fromEntries([{ range: '10.0.0.0/8', ...TOKYO }]), staticCreatedAt: Date.now(), channels: [signed, bgp], overlay: new Overlay(),
     minSwapIntervalSeconds: 0, maxDropShare: 0.25, cacheOverridesDatasetAfterHours: 24, cacheMergeIntervalSeconds: 600, healthCheckIntervalSeconds: 1,
     onTable: (t) => { latest = t; for (const l of listeners) l(t); },
   });
   await sup.start();
   signed.emitDataset(1, [{ range: '10.0.0.0/8', ...PARIS }]);
+  bgp.emit({ kind: 'routing', peer: 'bgp:192.0.2.9', at: Date.now(), full: false, withdraw: [], announce: [{ prefix: '10.1.0.0/16', originAs: 64500, asPath: [65000, 64500] }] });
   return { columns: () => latest!, subscribe: (l) => { listeners.push(l); }, control: sup, close: () => sup.stop() };
 };
 

@@ -56,7 +56,12 @@ describe('GeoDNS cluster mode with GeoIP channels', function () {
     // Back to the static table (10/8 in Tokyo) everywhere.
     await waitFor('every worker to answer from the static table', async () => (await answers()).join() === '192.0.2.3', 20_000, 100);
     const status = await (await fetch(`${admin}/geo/channels`)).json() as { driving: string; channels: { name: string; state: string }[] };
-    assert.deepEqual([status.driving, status.channels.map((c) => `${c.name}:${c.state}`)], ['static', ['signed:failed', 'static:up']]);
+    assert.deepEqual([status.driving, status.channels.map((c) => `${c.name}:${c.state}`)], ['bgp', ['bgp:up', 'signed:failed', 'static:up']]);
+    // The routing overlay runs in the primary: a worker's /geo/lookup asks it why the routed prefix is located where it is.
+    const lookup = await (await fetch(`${admin}/geo/lookup?ip=10.1.2.3`)).json() as { route: { prefix: string; originAs: number; decision: string; routes: unknown[] } | null };
+    assert.deepEqual([lookup.route?.prefix, lookup.route?.originAs, lookup.route?.decision, lookup.route?.routes], ['10.1.0.0/16', 64500, 'dataset', [{ peer: 'bgp:192.0.2.9', originAs: 64500 }]]);
+    assert.equal((await (await fetch(`${admin}/geo/lookup?ip=11.0.0.1`)).json() as { route: unknown }).route, null, 'no route covers it');
+    assert.match(await (await fetch(`${admin}/metrics`)).text(), /^meridian_dns_bgp_suspected_hijacks_total 0$/m);
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);

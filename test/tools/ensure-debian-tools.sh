@@ -21,6 +21,7 @@ declare -A TOOLS=(
   [python3]=python3-minimal   # IPv6 text compared with the C library's inet_ntop
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router
+  [promtool]=prometheus       # checks the GeoDNS /metrics text
 )
 # command -> Debian package, added for `npm run bench`
 declare -A BENCH_TOOLS=(

@@ -117,21 +117,71 @@ export interface OverlayEntry {
   readonly reason: string;
 }
 
-/** An origin change the overlay did not follow because it looks like a hijack. */
-export interface SuspectedHijack {
+/** An origin change the overlay has not followed (yet): a new origin announced for a prefix. */
+export interface OriginChange {
   readonly prefix: string;
-  /** The origin the prefix keeps its location from; undefined for a more-specific of a foreign origin. */
+  /**
+   * The origin the prefix keeps its location from: its confirmed origin, or for a more-specific of
+   * a foreign origin the covering prefix's origin; undefined when neither is known.
+   */
   readonly oldOrigin: number | undefined;
+  /** For a more-specific of a foreign origin: the stable prefix it was carved from. */
+  readonly coveringPrefix: string | undefined;
   readonly newOrigin: number;
-  /** Peers that saw the new origin. */
+  /** Peers that announce the new origin, sorted. */
   readonly peers: readonly string[];
+  /** The latest AS path announced with the new origin, nearest AS first. */
+  readonly asPath: readonly number[];
+  /** When the new origin was first seen for the prefix, ms since the epoch. */
   readonly firstSeenAt: number;
 }
+
+/**
+ * An origin change the overlay does not follow because it looks like a hijack: seen by too few
+ * peers, or a more-specific of a stable prefix from another origin.
+ */
+export type SuspectedHijack = OriginChange;
 
 /** What the overlay computes from the routes it holds. */
 export interface OverlayResult {
   readonly entries: readonly OverlayEntry[];
+  /** Suspected hijacks in force (each lasted the report delay). */
   readonly hijacks: readonly SuspectedHijack[];
+  /** Origin changes seen by enough peers, waiting for the confirmation time before the prefix follows them. */
+  readonly pending?: readonly OriginChange[];
+  /** The earliest later time (ms since the epoch) at which time alone changes the result; undefined when none. */
+  readonly nextChangeAt?: number;
+}
+
+/**
+ * Why a routed prefix is located where it is: `dataset` (the dataset covers it and its origin
+ * never changed), `origin-home` (not in the dataset: at its origin AS's home), `re-homed` (its
+ * origin changed, confirmed by enough peers for long enough: at the new origin's home), `no-home`
+ * (its origin has no address in the dataset), `origin-change-pending` (a new origin waits for
+ * confirmation; the location stays), `suspected-hijack` (a new origin is suspected; the last good
+ * location stays).
+ */
+export const ROUTE_DECISIONS = ['dataset', 'origin-home', 're-homed', 'no-home', 'origin-change-pending', 'suspected-hijack'] as const;
+/** One of `ROUTE_DECISIONS`. */
+export type RouteDecision = (typeof ROUTE_DECISIONS)[number];
+
+/** What `GET /geo/lookup` shows of the routing overlay for one address. */
+export interface RouteExplanation {
+  /** The most specific routed prefix covering the address. */
+  readonly prefix: string;
+  /** The origin AS whose location the prefix has; null for a more-specific not followed. */
+  readonly originAs: number | null;
+  /** The latest AS path announced with that origin, nearest AS first. */
+  readonly asPath: readonly number[];
+  /** Each peer announcing the prefix and the origin it announces. */
+  readonly routes: readonly { readonly peer: string; readonly originAs: number }[];
+  readonly decision: RouteDecision;
+  /** The decision in words: the origin's home, peers and time of a re-homing, the suspected hijack. */
+  readonly reason: string;
+  /** New origins not followed, each marked `suspected` once reported as a suspected hijack. */
+  readonly originChanges: readonly (OriginChange & { readonly suspected: boolean })[];
+  /** The origin's home when it decides (re-homed, origin-home): location and its share of the origin's addresses. */
+  readonly home: (GeoLocation & { readonly share: number }) | null;
 }
 
 /**
@@ -143,4 +193,6 @@ export interface RoutingOverlay {
   apply(record: RoutingUpdate | PeerDown, channel: ChannelKind): void;
   /** The overlay against `dataset` (which gives each AS its home) at time `now` (ms since the epoch). */
   build(dataset: GeoTable, now: number): OverlayResult;
+  /** Why the routed prefix covering `address` is located where it is; undefined when no route covers it. */
+  explain?(address: string, dataset: GeoTable, now: number): RouteExplanation | undefined;
 }

@@ -22,6 +22,8 @@ export interface GeoServiceSettings {
   readonly bgp?: unknown;
   readonly ris?: unknown;
   readonly signed?: unknown;
+  /** The routing overlay's settings, handed to `GeoServiceParts.overlay`. */
+  readonly overlay?: unknown;
 }
 
 /** A hot-prefix cache: records answers, gives its table, closes (`HotPrefixCache` fits). */
@@ -36,8 +38,8 @@ export type ChannelFactory = (settings: unknown, log: (line: string) => void) =>
 /** What the channels' own modules provide; a kind without a factory cannot be configured. */
 export interface GeoServiceParts {
   readonly channels?: Partial<Record<'bgp' | 'ris' | 'signed', ChannelFactory>>;
-  /** Makes the routing overlay (needed when `bgp` or `ris` is configured). */
-  readonly overlay?: () => RoutingOverlay;
+  /** Makes the routing overlay from its settings (needed when `bgp` or `ris` is configured); throws naming a bad key. */
+  readonly overlay?: (settings: unknown) => RoutingOverlay;
   readonly openCache?: OpenHotCache;
 }
 
@@ -71,6 +73,8 @@ export async function startGeoService(settings: GeoServiceSettings, staticTable:
   }
   const routing = channels.some((c) => c.kind === 'bgp' || c.kind === 'ris');
   if (routing && !parts.overlay) throw new RangeError('geoip.bgp or geoip.ris is set but this server has no routing overlay');
+  // Made before anything opens, so bad overlay settings stop the start even when no routing channel runs.
+  const overlay = parts.overlay && (routing || settings.overlay !== undefined) ? parts.overlay(settings.overlay ?? {}) : undefined;
   let cache: HotCache | undefined;
   if (settings.cache.enabled && settings.cache.path !== undefined && parts.openCache) {
     const c = settings.cache;
@@ -79,7 +83,7 @@ export async function startGeoService(settings: GeoServiceSettings, staticTable:
   const holder = new GeoTableHolder(staticTable);
   let latest: PreparedGeoTable | undefined;
   const supervisor = new GeoSupervisor(holder, {
-    staticTable, channels, overlay: routing ? parts.overlay!() : undefined, cache,
+    staticTable, channels, overlay: routing ? overlay : undefined, cache,
     staticCreatedAt: settings.staticDataCreatedAt ? Date.parse(settings.staticDataCreatedAt) : 0,
     minSwapIntervalSeconds: settings.minSwapIntervalSeconds, maxDropShare: settings.maxDropPercent / 100,
     cacheOverridesDatasetAfterHours: settings.cache.overridesDatasetAfterHours, cacheMergeIntervalSeconds: settings.cache.mergeIntervalSeconds,

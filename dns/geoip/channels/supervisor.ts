@@ -9,8 +9,9 @@ import { GeoTable, type GeoTableHolder, type PreparedGeoTable } from '../table';
 import type { GeoSource } from '../types';
 import {
   CHANNEL_KINDS, type ChannelHealth, type ChannelKind, type ChannelRecord, type ChannelSink, type GeoChannel, type LocationUpdate,
-  type OverlayEntry, type RoutingOverlay,
+  type OverlayEntry, type RouteExplanation, type RoutingOverlay,
 } from './index';
+import { describeHijack, HijackLog, type HijackSummary } from './hijacks';
 
 /** One channel as `GET /geo/channels` shows it. */
 export interface ChannelStatus {
@@ -36,6 +37,8 @@ export interface GeoChannelsStatus {
   readonly table: { readonly v4Ranges: number; readonly v6Ranges: number; readonly generation: number; readonly builtAt: number | null };
   /** The last merged table or dataset the supervisor refused, and why; null when none. */
   readonly lastRefusal: { readonly at: number; readonly reason: string } | null;
+  /** Origin changes the routing overlay did not follow because they look like hijacks: the count and the newest. */
+  readonly suspectedHijacks: HijackSummary;
 }
 
 /** The hot-prefix cache as the supervisor sees it: a table of its entries, rebuilt off the hot path. */
@@ -71,6 +74,8 @@ export interface SupervisorOptions {
   readonly log?: (line: string) => void;
   /** Clock, ms since the epoch (tests). */
   readonly now?: () => number;
+  /** Suspected hijacks kept for `GET /geo/channels` (newest first); default 100. */
+  readonly hijackListSize?: number;
 }
 
 /** What became of one build. */
@@ -106,6 +111,9 @@ export class GeoSupervisor {
   private timer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private cacheTimer: NodeJS.Timeout | undefined;
+  // Wakes a build when time alone changes the overlay (a re-homing confirmed, a hijack due for report).
+  private overlayTimer: NodeJS.Timeout | undefined;
+  private readonly hijacks: HijackLog;
   private planKey = '';
   private cacheSizeAtBuild = -1;
   private running = false;
@@ -121,6 +129,7 @@ export class GeoSupervisor {
     this.channels = [...options.channels].sort((a, b) => rank(a.kind) - rank(b.kind));
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.hijacks = new HijackLog(options.hijackListSize ?? 100);
   }
 
   /**
@@ -150,6 +159,7 @@ export class GeoSupervisor {
     clearTimeout(this.timer);
     clearInterval(this.healthTimer);
     clearInterval(this.cacheTimer);
+    clearTimeout(this.overlayTimer);
     await Promise.all(this.channels.map(async (c) => {
       try {
         await c.stop();
@@ -185,7 +195,19 @@ export class GeoSupervisor {
       channels, driving, layers: this.layers,
       table: { v4Ranges: t.v4Count, v6Ranges: t.v6Count, generation: this.holder.generation, builtAt: this.builtAt ?? null },
       lastRefusal: this.refusal ? { ...this.refusal } : null,
+      suspectedHijacks: this.hijacks.summary(),
     };
+  }
+
+  /**
+   * Why the routed prefix covering `address` (IPv4 or IPv6 text) is located where it is, against
+   * the dataset in force; undefined without a routing overlay or when no route covers it.
+   */
+  explain(address: string): RouteExplanation | undefined {
+    const overlay = this.options.overlay;
+    if (!overlay?.explain) return undefined;
+    const dataset = this.datasetInForce();
+    return overlay.explain(address, dataset ? dataset.update.table : this.options.staticTable, this.now());
   }
 
   /**
@@ -283,6 +305,18 @@ export class GeoSupervisor {
     this.request(false);
   }
 
+  // One timer for the overlay's next change in time; a later build replaces it.
+  private wakeAt(at: number | undefined): void {
+    clearTimeout(this.overlayTimer);
+    this.overlayTimer = undefined;
+    if (at === undefined || !this.running) return;
+    this.overlayTimer = setTimeout(() => {
+      this.overlayTimer = undefined;
+      this.request(false);
+    }, Math.max(0, at - this.now()));
+    this.overlayTimer.unref();
+  }
+
   private refuse(reason: string): void {
     this.refusal = { at: this.now(), reason };
     this.log(`geoip: refused: ${reason}`);
@@ -354,7 +388,10 @@ export class GeoSupervisor {
       const datasetTable = dataset ? dataset.update.table : this.options.staticTable;
       let entries: readonly OverlayEntry[] = [];
       try {
-        entries = this.options.overlay.build(datasetTable, now).entries;
+        const result = this.options.overlay.build(datasetTable, now);
+        entries = result.entries;
+        for (const h of this.hijacks.observe(result.hijacks, now)) this.log(`geoip: ${describeHijack(h)}`);
+        this.wakeAt(result.nextChangeAt);
       } catch (e) {
         this.log(`geoip: the routing overlay failed to build, left out: ${(e as Error).message}`);
       }

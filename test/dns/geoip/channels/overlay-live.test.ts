@@ -77,7 +77,7 @@ describe('routing overlay fed by live BGP sessions with BIRD 2 and GoBGP', funct
     assert.equal(overlay.build(dataset, Date.now()).entries.some((e) => e.prefix === '10.1.0.0/16'), false, 'in the dataset: no overlay entry');
     bird!.reconfigure(birdConfig({ ...options, routes4: table(true) }));
     await waitFor('both peers on the new origin', () => channel.route(birdAddr, '10.1.0.0/16')?.originAs === 64501 && channel.route(gobgpAddr, '10.1.0.0/16')?.originAs === 64501, 20_000);
-    const pending = overlay.build(dataset, Date.now()).hijacks.find((h) => h.prefix === '10.1.0.0/16');
+    const pending = overlay.build(dataset, Date.now()).pending?.find((h) => h.prefix === '10.1.0.0/16');
     assert.deepEqual(pending && [pending.oldOrigin, pending.newOrigin, pending.peers.length], [64500, 64501, 2], 'not yet confirmed');
     const since = pending!.firstSeenAt;
     assert.equal(overlay.build(dataset, since + 500).entries.some((e) => e.prefix === '10.1.0.0/16'), false, 'not before the confirmation time');
@@ -98,7 +98,7 @@ describe('routing overlay fed by live BGP sessions with BIRD 2 and GoBGP', funct
       return h.length === 2 ? h : undefined;
     }, 20_000);
     const by = Object.fromEntries(hijacks.map((h) => [h.prefix, h]));
-    assert.deepEqual([by['10.0.5.0/24']?.oldOrigin, by['10.0.5.0/24']?.peers], [undefined, [`bgp:${gobgpAddr}`]]);
+    assert.deepEqual([by['10.0.5.0/24']?.coveringPrefix, by['10.0.5.0/24']?.oldOrigin, by['10.0.5.0/24']?.peers], ['10.0.0.0/16', 64500, [`bgp:${gobgpAddr}`]]);
     assert.deepEqual([by['198.18.0.0/24']?.oldOrigin, by['198.18.0.0/24']?.peers], [64501, [`bgp:${gobgpAddr}`]]);
     const later = overlay.build(dataset, Date.now() + 3_600_000);
     assert.equal(later.entries.some((e) => e.prefix === '10.0.5.0/24'), false, 'the foreign /24 gets no location of its own');

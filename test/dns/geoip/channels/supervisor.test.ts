@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { GeoTable, GeoTableHolder, type GeoEntry } from '../../../../dns/geoip';
 import { GeoSupervisor, type SupervisorOptions } from '../../../../dns/geoip/channels/supervisor';
 import { waitFor } from '../../../tools/wait';
+import { Overlay } from '../../../../dns/geoip/channels/overlay';
+import type { RoutingUpdate } from '../../../../dns/geoip/channels';
 import { FakeChannel, FakeOverlay } from './fake-channel';
 
 const HOUR_MS = 3_600_000;
@@ -123,6 +125,56 @@ describe('GeoIP supervisor', function () {
     assert.equal(holder.current.lookup('20.0.1.1')?.source, 'static');
     assert.equal(holder.current.lookup('20.0.2.1')?.source, 'overlay');
     assert.equal(bgp.running, false);
+  });
+
+  describe('with the routing overlay', () => {
+    // AS 64500's space is in Germany, AS 64501's in Japan.
+    const homes = GeoTable.fromEntries([...blocks(10, 'DE', 50.1, 8.7, 0), ...blocks(10, 'JP', 35.7, 139.7, 10)], 'static');
+    const announce = (peer: string, routes: [string, number][]): RoutingUpdate => ({
+      kind: 'routing', peer, at: Date.now(), full: false, withdraw: [], announce: routes.map(([prefix, o]) => ({ prefix, originAs: o, asPath: [65000, o] })),
+    });
+    const baseline: [string, number][] = [['20.0.0.0/22', 64500], ['20.0.4.0/23', 64500], ['20.0.12.0/22', 64501]];
+
+    it('re-homes a prefix once the confirmation time has passed, with no further update to prompt it', async () => {
+      const bgp = new FakeChannel('bgp', 'bgp');
+      const overlay = new Overlay({ reHomeMinPeers: 2, reHomeAfterSeconds: 1, suspectAfterSeconds: 0 });
+      const { holder, sup: s } = make([bgp], { overlay, staticTable: homes });
+      await s.start();
+      for (const peer of ['bgp:a', 'bgp:b']) bgp.emit(announce(peer, baseline));
+      for (const peer of ['bgp:a', 'bgp:b']) bgp.emit(announce(peer, [['20.0.4.0/23', 64501]]));
+      const changedAt = Date.now();
+      await waitFor('the overlay to hold the change', () => s.explain('20.0.4.1')?.decision === 'origin-change-pending', 5_000);
+      assert.equal(holder.current.lookup('20.0.4.1')?.country, 'DE', 'not before the confirmation time');
+      await waitFor('the re-homed prefix', () => holder.current.lookup('20.0.4.1')?.country === 'JP', 10_000);
+      assert.ok(Date.now() - changedAt >= 1_000, 'after the confirmation time');
+      assert.deepEqual([holder.current.lookup('20.0.4.1')?.source, s.explain('20.0.4.1')?.decision], ['overlay', 're-homed']);
+      assert.equal(s.status().suspectedHijacks.total, 0, 'both peers followed: no hijack');
+    });
+
+    it('counts, logs once and lists a suspected hijack, and keeps the last good location', async () => {
+      const bgp = new FakeChannel('bgp', 'bgp');
+      const lines: string[] = [];
+      const overlay = new Overlay({ reHomeMinPeers: 2, reHomeAfterSeconds: 0.2, suspectAfterSeconds: 0.3 });
+      const { holder, sup: s } = make([bgp], { overlay, staticTable: homes, log: (l) => lines.push(l), hijackListSize: 2 });
+      await s.start();
+      for (const peer of ['bgp:a', 'bgp:b']) bgp.emit(announce(peer, baseline));
+      bgp.emit(announce('bgp:a', [['20.0.0.0/22', 64501]]));
+      await waitFor('the hijack to be reported', () => s.status().suspectedHijacks.total === 1, 10_000);
+      const listed = s.status().suspectedHijacks.recent[0];
+      assert.deepEqual([listed?.prefix, listed?.oldOrigin, listed?.newOrigin, listed?.peers, listed?.endedAt], ['20.0.0.0/22', 64500, 64501, ['bgp:a'], null]);
+      assert.ok(listed!.reportedAt - listed!.firstSeenAt >= 300, 'reported after the report delay');
+      bgp.emit(announce('bgp:b', [['20.0.12.0/22', 64501]]));
+      await s.rebuild(true);
+      assert.deepEqual([holder.current.lookup('20.0.1.1')?.country, holder.current.lookup('20.0.1.1')?.source], ['DE', 'static'], 'the location stays');
+      assert.equal(s.explain('20.0.1.1')?.decision, 'suspected-hijack');
+      assert.equal(s.status().suspectedHijacks.total, 1, 'counted once over several builds');
+      assert.deepEqual(lines.filter((l) => l.includes('suspected BGP hijack')), [
+        `geoip: suspected BGP hijack: 20.0.0.0/22 announced from AS64501 (originated by AS64500 until then) by bgp:a since ${new Date(listed!.firstSeenAt).toISOString()}, path 65000 64501; the prefix keeps its last good location`,
+      ]);
+      bgp.emit(announce('bgp:a', [['20.0.0.0/22', 64500]]));
+      await waitFor('the event to end', () => s.status().suspectedHijacks.active === 0, 10_000);
+      assert.notEqual(s.status().suspectedHijacks.recent[0]?.endedAt, null);
+    });
   });
 
   it('pauses a channel (stopped, data kept), resumes it, and reports an unknown name', async () => {

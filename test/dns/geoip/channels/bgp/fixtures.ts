@@ -181,6 +181,8 @@ export interface GobgpNeighbor {
   readonly address: string;
   readonly port: number;
   readonly as: number;
+  /** GoBGP waits for the neighbour to connect. */
+  readonly passive?: boolean;
 }
 
 /** GoBGP configuration (TOML): listens on `address`:`port`, connects to every neighbour from `address`. */
@@ -188,7 +190,7 @@ export function gobgpConfig(o: { address: string; port: number; as: number; rout
   let c = `[global.config]\n  as = ${o.as}\n  router-id = "${o.routerId}"\n  port = ${o.port}\n  local-address-list = ["${o.address}"]\n`;
   for (const n of o.neighbors) {
     c += `[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${n.address}"\n    peer-as = ${n.as}\n`;
-    c += `  [neighbors.transport.config]\n    local-address = "${o.address}"\n    remote-port = ${n.port}\n`;
+    c += `  [neighbors.transport.config]\n    local-address = "${o.address}"\n    remote-port = ${n.port}\n${n.passive ? '    passive-mode = true\n' : ''}`;
     c += `  [neighbors.timers.config]\n    connect-retry = 1\n`;
     c += `  [neighbors.ebgp-multihop.config]\n    enabled = true\n    multihop-ttl = 16\n`;
     for (const f of ['ipv4-unicast', 'ipv6-unicast']) c += `  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "${f}"\n`;
