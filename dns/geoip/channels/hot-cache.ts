@@ -42,6 +42,11 @@ export interface HotPrefixCacheOptions {
   readonly minCompactRecords?: number;
   /** Where warnings go (a damaged file, a failed write); default nowhere (read `loadReport`/`stats()`). */
   readonly log?: (message: string) => void;
+  /**
+   * A prefix answered again from the same table within this many seconds is not noted again (its
+   * last-seen time is this coarse); default min(300, ttlHours x 3600 / 16).
+   */
+  readonly renoteAfterSeconds?: number;
 }
 
 /** What `open()` found in the file. */
@@ -71,6 +76,8 @@ export interface HotCacheStats {
   readonly prefixes: number;
   /** Notes taken into the ring (repeats of a prefix between two drains count once). */
   readonly noted: number;
+  /** Answers not noted because their prefix was noted from the same table within `renoteAfterSeconds`. */
+  readonly repeatNotes: number;
   /** Notes refused because the ring was full. */
   readonly droppedNotes: number;
   /** Notes refused because the coordinates were out of range. */
@@ -92,6 +99,9 @@ export interface HotCacheStats {
 }
 
 const DEFAULT_RING = 65_536;
+const V6_FILTER_SLOTS = 65_536;
+// Never a /48 key's second word (its low 16 bits are clear).
+const FILTER_EMPTY = 0xffffffff;
 const DEFAULT_MIN_COMPACT = 65_536;
 // Records per read when loading and per write when compacting (~1 MiB).
 const CHUNK_RECORDS = 37_449;
@@ -128,6 +138,15 @@ export class HotPrefixCache {
   private readonly filter: Int32Array;
   private readonly filterMask: number;
   private drainQueued = false;
+  // Prefixes noted since `filterSince` from table `filterTableId` (v4: one bit per /24; v6: the
+  // /48's key words, direct-mapped), so that a repeat costs one memory read and no location read.
+  private seenV4: Uint8Array | undefined;
+  private readonly seenV6A = new Uint32Array(V6_FILTER_SLOTS);
+  private readonly seenV6B = new Uint32Array(V6_FILTER_SLOTS).fill(FILTER_EMPTY);
+  private filterTableId = -1;
+  private filterSince = 0;
+  private readonly renoteAfterMs: number;
+  private repeatNotes = 0;
   private readonly drainSoon = (): void => { this.drainQueued = false; this.drain(); };
 
   // Records drained but not yet written; `spare` is the other half of a double buffer.
@@ -166,6 +185,9 @@ export class HotPrefixCache {
     this.now = o.now ?? Date.now;
     this.ttlSeconds = Math.round(o.ttlHours * 3600);
     this.flushIntervalMs = o.flushIntervalMs;
+    const renote = o.renoteAfterSeconds ?? Math.min(300, this.ttlSeconds / 16);
+    checkOption('renoteAfterSeconds', renote, 0, this.ttlSeconds);
+    this.renoteAfterMs = renote * 1000;
     this.log = o.log ?? (() => undefined);
     this.lru = new PrefixLru(Math.floor(o.maxPrefixes));
     this.ringCapacity = Math.floor(ring);
@@ -219,6 +241,51 @@ export class HotPrefixCache {
     this.note(w0 >>> 0, (w1 & 0xffff0000) >>> 0, lat, lon, country);
   }
 
+  /**
+   * Hot path, allocation-free: false when the /24 of `ip` was noted from `table` within
+   * `renoteAfterSeconds` (one bit test), so the caller need not find its range.
+   */
+  wantsV4(table: GeoTable, ip: number): boolean {
+    if (table.id !== this.filterTableId) this.resetFilter(table.id);
+    const k = ip >>> 8;
+    const seen = this.seenV4 ??= new Uint8Array(1 << 21);
+    if ((seen[k >>> 3] & (1 << (k & 7))) !== 0) {
+      this.repeatNotes++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Hot path, allocation-free: client v4 address `ip` was answered from IPv4 range `rangeIndex` of `table`. */
+  noteV4Range(table: GeoTable, rangeIndex: number, ip: number): void {
+    if (rangeIndex < 0) return;
+    if (table.id !== this.filterTableId) this.resetFilter(table.id);
+    const id = table.locationIdOfV4(rangeIndex);
+    const c = table.columns;
+    if (!this.note((ip & 0xffffff00) >>> 0, V4_KEY_TAG, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) return;
+    const k = ip >>> 8;
+    const seen = this.seenV4 ??= new Uint8Array(1 << 21);
+    seen[k >>> 3] |= 1 << (k & 7);
+  }
+
+  /** As `noteV4Range` for an IPv6 client whose first two words are `w0`, `w1` (its /48). */
+  noteV6Range(table: GeoTable, rangeIndex: number, w0: number, w1: number): void {
+    if (table.id !== this.filterTableId) this.resetFilter(table.id);
+    const a = w0 >>> 0;
+    const b = (w1 & 0xffff0000) >>> 0;
+    const slot = mixKey(a, b) & (V6_FILTER_SLOTS - 1);
+    if (this.seenV6A[slot] === a && this.seenV6B[slot] === b) {
+      this.repeatNotes++;
+      return;
+    }
+    const id = table.locationIdOfV6(rangeIndex);
+    const c = table.columns;
+    if (this.note(a, b, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) {
+      this.seenV6A[slot] = a;
+      this.seenV6B[slot] = b;
+    }
+  }
+
   /** The cache as a GeoTable (source 'cache') of its /24 and /48 entries, for the lowest layer. */
   table(): GeoTable {
     this.drain();
@@ -243,7 +310,7 @@ export class HotPrefixCache {
   /** Counters since `open()`. */
   stats(): HotCacheStats {
     return {
-      prefixes: this.lru.count, noted: this.noted, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
+      prefixes: this.lru.count, noted: this.noted, repeatNotes: this.repeatNotes, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
       evicted: this.lru.evictions, expired: this.expired, writtenRecords: this.writtenRecords, fileRecords: this.fileRecords,
       compactions: this.compactions, writeFailures: this.writeFailures, lastWriteAt: this.lastWriteAt, lastError: this.lastError,
     };
@@ -277,10 +344,20 @@ export class HotPrefixCache {
     await fh?.close();
   }
 
-  private note(a: number, b: number, lat: number, lon: number, country: number): void {
+  // Forgets which prefixes were noted: after a table swap (locations may have changed) and every
+  // `renoteAfterSeconds` (so last-seen times stay that fresh).
+  private resetFilter(tableId: number): void {
+    this.seenV4?.fill(0);
+    this.seenV6B.fill(FILTER_EMPTY);
+    this.filterTableId = tableId;
+    this.filterSince = this.now();
+  }
+
+  // False when the note was not taken (bad coordinates, ring full).
+  private note(a: number, b: number, lat: number, lon: number, country: number): boolean {
     if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) {
       this.rejectedNotes++;
-      return;
+      return false;
     }
     const f = mixKey(a, b) & this.filterMask;
     let i = this.filter[f];
@@ -288,7 +365,7 @@ export class HotPrefixCache {
       i = this.ringCount;
       if (i === this.ringCapacity) {
         this.droppedNotes++;
-        return;
+        return false;
       }
       this.ringCount = i + 1;
       this.ringA[i] = a;
@@ -303,6 +380,7 @@ export class HotPrefixCache {
     this.ringLat[i] = Math.round(lat * COORDINATE_UNITS_PER_DEGREE);
     this.ringLon[i] = Math.round(lon * COORDINATE_UNITS_PER_DEGREE);
     this.ringCountry[i] = country;
+    return true;
   }
 
   private entry(id: number): { lat: number; lon: number; country: number; seenAt: number } | undefined {
@@ -352,6 +430,7 @@ export class HotPrefixCache {
   }
 
   private tick(): void {
+    if (this.filterTableId >= 0 && this.now() - this.filterSince >= this.renoteAfterMs) this.resetFilter(this.filterTableId);
     this.drain();
     if (!this.writing) void this.startWrite();
   }
