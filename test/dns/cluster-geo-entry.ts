@@ -1,8 +1,9 @@
 // Entry script for the cluster GeoIP test: `node cluster-geo-entry.js --address A --port N --admin-port M`
 // runs two workers; the primary runs the GeoIP supervisor with one fake signed channel whose
 // dataset puts 10/8 in Paris over a static table that puts it in Tokyo. Prints "ready" and stops on SIGTERM.
+// Each client prefix a worker forwards to the primary's notes is printed as "noted <ip> <lat> <lon>".
 import cluster from 'node:cluster';
-import { GeoTable, GeoTableHolder, type PreparedGeoTable } from '../../dns/geoip';
+import { formatIpv4, GeoTable, GeoTableHolder, type PreparedGeoTable } from '../../dns/geoip';
 import { GeoSupervisor } from '../../dns/geoip/channels/supervisor';
 import { exampleZoneConfig, startDnsCluster, startDnsServer, type WorkloadEndpoints } from '../../dns/index';
 import { FakeChannel } from './geoip/channels/fake-channel';
@@ -33,7 +34,11 @@ const startGeo = async (): Promise<Parameters<typeof startDnsCluster>[3] extends
   });
   await sup.start();
   signed.emitDataset(1, [{ range: '10.0.0.0/8', ...PARIS }]);
-  return { columns: () => latest!, subscribe: (l) => { listeners.push(l); }, control: sup, close: () => sup.stop() };
+  const notes = {
+    noteV4: (ip: number, lat: number, lon: number): void => { process.stdout.write(`noted ${formatIpv4(ip)} ${lat} ${lon}\n`); },
+    noteV6: (): void => undefined,
+  };
+  return { columns: () => latest!, subscribe: (l) => { listeners.push(l); }, control: sup, notes, close: () => sup.stop() };
 };
 
 startDnsCluster({ address: arg('--address'), port: Number(arg('--port')), adminPort: Number(arg('--admin-port')), adminAddress: arg('--address'),

@@ -20,6 +20,7 @@ import {
   HOT_CACHE_RECORD_BYTES, HotCacheDecodeError, readWordLE, type HotCacheDecodeReason,
 } from './hot-cache-file';
 import { MAX_PREFIX_LRU_CAPACITY, mixKey, PrefixLru, V4_KEY_TAG } from './prefix-lru';
+import { NoteFilter } from './note-filter';
 
 /** The defaults the GeoDNS settings use: 2,000,000 prefixes, 72 hours, a write every second. */
 export const HOT_CACHE_DEFAULTS = Object.freeze({ maxPrefixes: 2_000_000, ttlHours: 72, flushIntervalMs: 1_000 });
@@ -99,9 +100,6 @@ export interface HotCacheStats {
 }
 
 const DEFAULT_RING = 65_536;
-const V6_FILTER_SLOTS = 65_536;
-// Never a /48 key's second word (its low 16 bits are clear).
-const FILTER_EMPTY = 0xffffffff;
 const DEFAULT_MIN_COMPACT = 65_536;
 // Records per read when loading and per write when compacting (~1 MiB).
 const CHUNK_RECORDS = 37_449;
@@ -138,15 +136,8 @@ export class HotPrefixCache {
   private readonly filter: Int32Array;
   private readonly filterMask: number;
   private drainQueued = false;
-  // Prefixes noted since `filterSince` from table `filterTableId` (v4: one bit per /24; v6: the
-  // /48's key words, direct-mapped), so that a repeat costs one memory read and no location read.
-  private seenV4: Uint8Array | undefined;
-  private readonly seenV6A = new Uint32Array(V6_FILTER_SLOTS);
-  private readonly seenV6B = new Uint32Array(V6_FILTER_SLOTS).fill(FILTER_EMPTY);
-  private filterTableId = -1;
-  private filterSince = 0;
-  private readonly renoteAfterMs: number;
-  private repeatNotes = 0;
+  // Prefixes noted lately from the table in force: a repeat costs one memory read.
+  private readonly noteFilter: NoteFilter;
   private readonly drainSoon = (): void => { this.drainQueued = false; this.drain(); };
 
   // Records drained but not yet written; `spare` is the other half of a double buffer.
@@ -187,7 +178,7 @@ export class HotPrefixCache {
     this.flushIntervalMs = o.flushIntervalMs;
     const renote = o.renoteAfterSeconds ?? Math.min(300, this.ttlSeconds / 16);
     checkOption('renoteAfterSeconds', renote, 0, this.ttlSeconds);
-    this.renoteAfterMs = renote * 1000;
+    this.noteFilter = new NoteFilter(renote * 1000, this.now);
     this.log = o.log ?? (() => undefined);
     this.lru = new PrefixLru(Math.floor(o.maxPrefixes));
     this.ringCapacity = Math.floor(ring);
@@ -246,44 +237,25 @@ export class HotPrefixCache {
    * `renoteAfterSeconds` (one bit test), so the caller need not find its range.
    */
   wantsV4(table: GeoTable, ip: number): boolean {
-    if (table.id !== this.filterTableId) this.resetFilter(table.id);
-    const k = ip >>> 8;
-    const seen = this.seenV4 ??= new Uint8Array(1 << 21);
-    if ((seen[k >>> 3] & (1 << (k & 7))) !== 0) {
-      this.repeatNotes++;
-      return false;
-    }
-    return true;
+    return !this.noteFilter.hasV4(table.id, ip);
   }
 
   /** Hot path, allocation-free: client v4 address `ip` was answered from IPv4 range `rangeIndex` of `table`. */
   noteV4Range(table: GeoTable, rangeIndex: number, ip: number): void {
     if (rangeIndex < 0) return;
-    if (table.id !== this.filterTableId) this.resetFilter(table.id);
     const id = table.locationIdOfV4(rangeIndex);
     const c = table.columns;
-    if (!this.note((ip & 0xffffff00) >>> 0, V4_KEY_TAG, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) return;
-    const k = ip >>> 8;
-    const seen = this.seenV4 ??= new Uint8Array(1 << 21);
-    seen[k >>> 3] |= 1 << (k & 7);
+    if (this.note((ip & 0xffffff00) >>> 0, V4_KEY_TAG, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) this.noteFilter.markV4(table.id, ip);
   }
 
-  /** As `noteV4Range` for an IPv6 client whose first two words are `w0`, `w1` (its /48). */
+  /** As `noteV4Range` for an IPv6 client whose first two words are `w0`, `w1` (its /48); a repeat costs one memory read. */
   noteV6Range(table: GeoTable, rangeIndex: number, w0: number, w1: number): void {
-    if (table.id !== this.filterTableId) this.resetFilter(table.id);
     const a = w0 >>> 0;
     const b = (w1 & 0xffff0000) >>> 0;
-    const slot = mixKey(a, b) & (V6_FILTER_SLOTS - 1);
-    if (this.seenV6A[slot] === a && this.seenV6B[slot] === b) {
-      this.repeatNotes++;
-      return;
-    }
+    if (rangeIndex < 0 || this.noteFilter.hasV6(table.id, a, b)) return;
     const id = table.locationIdOfV6(rangeIndex);
     const c = table.columns;
-    if (this.note(a, b, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) {
-      this.seenV6A[slot] = a;
-      this.seenV6B[slot] = b;
-    }
+    if (this.note(a, b, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) this.noteFilter.markV6(table.id, a, b);
   }
 
   /** The cache as a GeoTable (source 'cache') of its /24 and /48 entries, for the lowest layer. */
@@ -310,7 +282,7 @@ export class HotPrefixCache {
   /** Counters since `open()`. */
   stats(): HotCacheStats {
     return {
-      prefixes: this.lru.count, noted: this.noted, repeatNotes: this.repeatNotes, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
+      prefixes: this.lru.count, noted: this.noted, repeatNotes: this.noteFilter.repeats, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
       evicted: this.lru.evictions, expired: this.expired, writtenRecords: this.writtenRecords, fileRecords: this.fileRecords,
       compactions: this.compactions, writeFailures: this.writeFailures, lastWriteAt: this.lastWriteAt, lastError: this.lastError,
     };
@@ -342,15 +314,6 @@ export class HotPrefixCache {
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close();
-  }
-
-  // Forgets which prefixes were noted: after a table swap (locations may have changed) and every
-  // `renoteAfterSeconds` (so last-seen times stay that fresh).
-  private resetFilter(tableId: number): void {
-    this.seenV4?.fill(0);
-    this.seenV6B.fill(FILTER_EMPTY);
-    this.filterTableId = tableId;
-    this.filterSince = this.now();
   }
 
   // False when the note was not taken (bad coordinates, ring full).
@@ -430,7 +393,7 @@ export class HotPrefixCache {
   }
 
   private tick(): void {
-    if (this.filterTableId >= 0 && this.now() - this.filterSince >= this.renoteAfterMs) this.resetFilter(this.filterTableId);
+    this.noteFilter.expire();
     this.drain();
     if (!this.writing) void this.startWrite();
   }
