@@ -71,7 +71,9 @@ export class GeoTable {
   private readonly defaultProv: ProvenanceCode;
   // Location objects are made on first use and then shared, so wrapping a table costs no
   // per-location work (a swap stays O(1) on the serving thread).
-  private readonly locationCache: (GeoLocation | undefined)[];
+  // Made on first use: an array as long as the locations costs 8 bytes per location (17 MiB for a
+  // table with the hot-prefix cache's 2 M locations) that most tables never need.
+  private locationCache: (GeoLocation | undefined)[] | undefined;
   private locationsView: readonly GeoLocation[] | undefined;
 
   /**
@@ -94,7 +96,6 @@ export class GeoTable {
     this.v4Prov = data.v4Provenance;
     this.v6Prov = data.v6Provenance;
     this.defaultProv = provenanceCode(data.source, defaultChannel(data.source));
-    this.locationCache = new Array<GeoLocation | undefined>(this.locationCount);
   }
 
   /** Builds the table from geoip-lite's shipped city data files (source `static` unless told). */
@@ -164,12 +165,13 @@ export class GeoTable {
 
   /** Location `id` (an index into `locations`), a shared frozen object. */
   location(id: number): GeoLocation {
-    let loc = this.locationCache[id];
+    const cache = this.locationCache ??= new Array<GeoLocation | undefined>(this.locationCount);
+    let loc = cache[id];
     if (loc === undefined) {
       if (!(id >= 0 && id < this.locationCount)) throw new GeoIpError('GEOIP_BAD_DATA', `no location ${id}; the table has ${this.locationCount}`);
       const country = unpackCountry(this.data.locationCountry[id]);
       loc = Object.freeze({ lat: this.data.locationLat[id], lon: this.data.locationLon[id], country, continent: continentOf(country) });
-      this.locationCache[id] = loc;
+      cache[id] = loc;
     }
     return loc;
   }
@@ -248,7 +250,7 @@ export class GeoTable {
 
   /** The location of IPv4 range `rangeIndex` (a shared frozen object). */
   locationOfV4(rangeIndex: number): GeoLocation {
-    return this.locationCache[this.v4Loc[rangeIndex]] ?? this.location(this.v4Loc[rangeIndex]);
+    return this.location(this.v4Loc[rangeIndex]);
   }
 
   /**
@@ -331,7 +333,7 @@ export class GeoTable {
 
   /** The location of IPv6 range `rangeIndex` (a shared frozen object). */
   locationOfV6(rangeIndex: number): GeoLocation {
-    return this.locationCache[this.v6Loc[rangeIndex]] ?? this.location(this.v6Loc[rangeIndex]);
+    return this.location(this.v6Loc[rangeIndex]);
   }
 
   /** Location index (into `locations`) of IPv6 range `rangeIndex`. */
