@@ -1,9 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { GeoChannelsControl } from './admin/http';
+import type { LocationRecorder } from './answer/locate';
 import { GeoTable, GeoTableHolder, type PreparedGeoTable } from './geoip';
 import type { RouteExplanation } from './geoip/channels';
 import { NO_HIJACKS } from './geoip/channels/hijacks';
+import { NoteFilter } from './geoip/channels/note-filter';
 import type { DnsServerOptions, RunningDnsServer, UdpTransport } from './index';
 
 /** Result of `startDnsCluster` in the primary process. */
@@ -22,7 +24,112 @@ export interface ClusterGeo {
   /** Calls `listener` with each new table's columns after it is swapped in. */
   subscribe(listener: (t: PreparedGeoTable) => void): void;
   readonly control: GeoChannelsControl;
+  /** Where the workers' answered client prefixes go (the hot-prefix cache); without it workers note nothing. */
+  readonly notes?: PrefixNotes;
   close(): Promise<void>;
+}
+
+/** Takes notes of client prefixes and the locations they were answered with (`HotPrefixCache` fits). */
+export interface PrefixNotes {
+  noteV4(ip: number, lat: number, lon: number, country: number): void;
+  noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void;
+}
+
+// Numbers per forwarded note: family, two key words, latitude, longitude, country code.
+const NOTE_FIELDS = 6;
+const NOTE_BATCH = 16_384;
+const NOTE_SEND_MS = 1_000;
+// A worker notes a prefix again after this long (as the hot-prefix cache does by default).
+const RENOTE_MS = 300_000;
+
+/**
+ * A worker's recorder: notes go into a preallocated batch (one per /24 or /48 and table per
+ * period, see `NoteFilter`) that is sent to the primary every second, or as soon as it is three
+ * quarters full; notes arriving while a full batch waits to be sent are dropped and counted.
+ */
+export class ForwardingRecorder implements LocationRecorder {
+  /** Notes dropped because the batch was full. */
+  dropped = 0;
+  private readonly batch = new Float64Array(NOTE_FIELDS * NOTE_BATCH);
+  private count = 0;
+  private sendQueued = false;
+  private readonly filter = new NoteFilter(RENOTE_MS, Date.now);
+  private readonly timer: NodeJS.Timeout;
+  private readonly sendSoon = (): void => { this.sendQueued = false; this.flush(); };
+
+  /** `send` hands a batch (`NOTE_FIELDS` numbers per note) to the primary. */
+  constructor(private readonly send: (notes: Float64Array) => void) {
+    this.timer = setInterval(() => { this.filter.expire(); this.flush(); }, NOTE_SEND_MS);
+    this.timer.unref();
+  }
+
+  wantsV4(table: GeoTable, ip: number): boolean {
+    return !this.filter.hasV4(table.id, ip);
+  }
+
+  noteV4Range(table: GeoTable, rangeIndex: number, ip: number): void {
+    if (rangeIndex < 0) return;
+    const id = table.locationIdOfV4(rangeIndex);
+    const c = table.columns;
+    if (this.push(4, (ip & 0xffffff00) >>> 0, 0, c.locationLat[id]!, c.locationLon[id]!, c.locationCountry[id]!)) this.filter.markV4(table.id, ip);
+  }
+
+  noteV6Range(table: GeoTable, rangeIndex: number, w0: number, w1: number): void {
+    const a = w0 >>> 0;
+    const b = (w1 & 0xffff0000) >>> 0;
+    if (rangeIndex < 0 || this.filter.hasV6(table.id, a, b)) return;
+    const id = table.locationIdOfV6(rangeIndex);
+    const c = table.columns;
+    if (this.push(6, a, b, c.locationLat[id]!, c.locationLon[id]!, c.locationCountry[id]!)) this.filter.markV6(table.id, a, b);
+  }
+
+  /** Sends what is batched now. */
+  flush(): void {
+    if (this.count === 0) return;
+    const notes = this.batch.slice(0, NOTE_FIELDS * this.count);
+    this.count = 0;
+    this.send(notes);
+  }
+
+  /** Stops the timer after a last send. */
+  close(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+
+  private push(family: number, a: number, b: number, lat: number, lon: number, country: number): boolean {
+    if (this.count === NOTE_BATCH) {
+      this.dropped++;
+      return false;
+    }
+    const o = NOTE_FIELDS * this.count++;
+    const x = this.batch;
+    x[o] = family;
+    x[o + 1] = a;
+    x[o + 2] = b;
+    x[o + 3] = lat;
+    x[o + 4] = lon;
+    x[o + 5] = country;
+    if (this.count === (NOTE_BATCH * 3) / 4 && !this.sendQueued) {
+      this.sendQueued = true;
+      setImmediate(this.sendSoon);
+    }
+    return true;
+  }
+}
+
+/** Primary side: applies a worker's batch of notes (see `ForwardingRecorder`); malformed batches are ignored. */
+export function applyNotes(notes: unknown, into: PrefixNotes): number {
+  if (!(notes instanceof Float64Array) || notes.length % NOTE_FIELDS !== 0) return 0;
+  let n = 0;
+  for (let o = 0; o < notes.length; o += NOTE_FIELDS) {
+    const family = notes[o];
+    if (family === 4) into.noteV4(notes[o + 1]!, notes[o + 3]!, notes[o + 4]!, notes[o + 5]!);
+    else if (family === 6) into.noteV6(notes[o + 1]!, notes[o + 2]!, notes[o + 3]!, notes[o + 4]!, notes[o + 5]!);
+    else continue;
+    n++;
+  }
+  return n;
 }
 
 type GeoCall = { op: 'status' } | { op: 'act'; name: string; action: 'pause' | 'resume' | 'fail' } | { op: 'explain'; address: string };
@@ -30,13 +137,14 @@ type GeoReply = { ok: true; value: unknown } | { ok: false; notFound: boolean; m
 type GeoMessage =
   | { type: 'geo-want' }
   | { type: 'geo-table'; table: PreparedGeoTable }
+  | { type: 'geo-notes'; notes: Float64Array }
   | ({ type: 'geo-call'; id: number } & GeoCall)
   | ({ type: 'geo-reply'; id: number } & GeoReply);
 
 const isGeo = (m: unknown): m is GeoMessage => typeof m === 'object' && m !== null && String((m as { type?: unknown }).type).startsWith('geo-');
 
 // Worker side: the table from the primary, kept current, and the channels control over IPC.
-async function geoFromPrimary(): Promise<{ holder: GeoTableHolder; control: GeoChannelsControl }> {
+async function geoFromPrimary(): Promise<{ holder: GeoTableHolder; control: GeoChannelsControl; recorder: ForwardingRecorder }> {
   let holder: GeoTableHolder | undefined;
   let status: ReturnType<GeoChannelsControl['status']> | undefined;
   let next = 1;
@@ -68,8 +176,11 @@ async function geoFromPrimary(): Promise<{ holder: GeoTableHolder; control: GeoC
   const poll = setInterval(refresh, 1000);
   poll.unref();
   refresh();
+  const recorder = new ForwardingRecorder((notes) => { if (process.connected) process.send?.({ type: 'geo-notes', notes }); });
+  process.once('disconnect', () => recorder.close());
   return {
     holder: holder!,
+    recorder,
     control: {
       status: () => status ?? { channels: [], driving: 'static', layers: [], table: { v4Ranges: holder!.current.v4Count, v6Ranges: holder!.current.v6Count,
         generation: holder!.generation, builtAt: null }, lastRefusal: null, suspectedHijacks: NO_HIJACKS },
@@ -87,7 +198,7 @@ function serveGeo(w: Worker, geo: ClusterGeo): void {
   w.on('message', (m: unknown) => {
     if (!isGeo(m)) return;
     if (m.type === 'geo-want') w.send({ type: 'geo-table', table: geo.columns() });
-    else if (m.type === 'geo-call') {
+    else if (m.type === 'geo-notes') { if (geo.notes) applyNotes(m.notes, geo.notes); } else if (m.type === 'geo-call') {
       const reply = (r: GeoReply): void => { if (w.isConnected()) w.send({ type: 'geo-reply', id: m.id, ...r }); };
       const work = m.op === 'status' ? Promise.resolve(geo.control.status())
         : m.op === 'explain' ? Promise.resolve(geo.control.explain?.(m.address)).then((r) => r ?? null)
@@ -149,7 +260,7 @@ export async function startDnsCluster(options: DnsServerOptions, start: (o: DnsS
     const port = options.port ? options.port : await portFromPrimary();
     const geo = startGeo ? await geoFromPrimary() : undefined;
     const server = await start({ ...options, port, reusePort: true, adminPort: first ? options.adminPort : false,
-      snapshotPath: first ? options.snapshotPath : undefined, ...(geo ? { geo: geo.holder, channels: geo.control } : {}) });
+      snapshotPath: first ? options.snapshotPath : undefined, ...(geo ? { geo: geo.holder, channels: geo.control, recorder: geo.recorder } : {}) });
     process.send?.({ type: 'dns-ready', port: server.port, udpTransport: server.udpTransport } satisfies ClusterMessage);
     process.on('disconnect', () => { server.close().then(() => process.exit(0), () => process.exit(1)); });
     return server;

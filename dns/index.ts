@@ -3,7 +3,6 @@ import { GeoTable, GeoTableHolder } from './geoip';
 import { createAdminServer, type GeoChannelsControl, listenAdmin } from './admin/http';
 import type { LocationRecorder } from './answer/locate';
 import { WorkloadStore } from './answer/store';
-import { FAIL_OPEN } from './answer/select';
 import { QueryHandler } from './server/handler';
 import { DnsMetrics } from './server/metrics';
 import { DEFAULT_RRL, ResponseRateLimiter, type RrlOptions } from './server/rrl';
@@ -140,17 +139,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     identity: { ...defaultIdentity(), ...options.identity }, cookies, recorder: options.recorder });
   const rrl = new ResponseRateLimiter(options.rrl === false ? { ...DEFAULT_RRL, enabled: false } : { ...DEFAULT_RRL, ...options.rrl });
   const address = options.address ?? '127.0.0.1';
-  const warm = (): void => {
-    // Build decision runs off the query path after a change, so the first query does not pay for it.
-    setImmediate(() => {
-      const table = geo.current;
-      for (const w of store.answers()) {
-        w.runs(4, table);
-        // AAAA runs only matter for workloads with IPv6 addresses.
-        if (w.addresses(6, FAIL_OPEN).length > 0) w.runs(6, table);
-      }
-    });
-  };
+  // Decision runs are built in slices between queries after a change, so no query waits for them.
+  const warm = (): void => store.decisions.prepare(geo.current);
   store.onChange(warm);
   warm();
   const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, cookies, {

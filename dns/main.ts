@@ -50,7 +50,7 @@ async function startGeo(config: DnsConfig, log: (line: string) => void): Promise
   const path = config.geoip.cache.path ?? (config.snapshotPath ? join(dirname(config.snapshotPath), 'hot-prefixes.bin') : undefined);
   const service = await startGeoService({ ...config.geoip, cache: { ...config.geoip.cache, path } }, await loadGeoipLite(), GEO_PARTS, { log, onTable: (t) => { for (const l of listeners) l(t); } });
   const cluster: ClusterGeo = {
-    columns: () => service.columns(), subscribe: (l) => { listeners.push(l); }, control: service.supervisor, close: () => service.close(),
+    columns: () => service.columns(), subscribe: (l) => { listeners.push(l); }, control: service.supervisor, notes: service.recorder, close: () => service.close(),
   };
   return { service, cluster };
 }

@@ -5,8 +5,9 @@
  */
 import { type GeoTable, NO_PROVENANCE, widestPrefixWithin } from '../geoip';
 import { ipv4ToUint, ipv6ToBytes } from '../wire/ip';
+import { runIndex, runStart } from './decisions';
 import type { Family } from './select';
-import { WorkloadAnswer } from './workload';
+import type { WorkloadAnswer } from './workload';
 
 /** How the client's location was learnt. */
 export const LOCATION_VIA = Object.freeze({ ECS: 0, ADDRESS: 1, UNKNOWN: 2 } as const);
@@ -15,13 +16,19 @@ export const LOCATION_VIA_NAMES = Object.freeze(['ecs', 'address', 'unknown'] as
 
 /**
  * Notes which location a client prefix was answered with (the hot-prefix cache). Called on the hot
- * path: implementations must not allocate or block.
+ * path with the table range the answer lookup already found (no second lookup): implementations
+ * must not allocate or block, and read the location from the table only for a note they keep.
  */
 export interface LocationRecorder {
-  /** Client IPv4 `ip` (u32) was answered with this location; `country` is `packCountry()`'s code. */
-  noteV4(ip: number, lat: number, lon: number, country: number): void;
-  /** Client IPv6 address (top 64 bits as two u32 words) was answered with this location. */
-  noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void;
+  /**
+   * True when the prefix of IPv4 client `ip` is to be noted from `table` (it was not noted from
+   * it lately); the caller then finds the range and calls `noteV4Range`. One memory read for a repeat.
+   */
+  wantsV4(table: GeoTable, ip: number): boolean;
+  /** Client IPv4 `ip` (u32) was answered from IPv4 range `rangeIndex` of `table`. */
+  noteV4Range(table: GeoTable, rangeIndex: number, ip: number): void;
+  /** Client IPv6 address (top 64 bits as two u32 words) was answered from IPv6 range `rangeIndex` of `table`. */
+  noteV6Range(table: GeoTable, rangeIndex: number, w0: number, w1: number): void;
 }
 
 /**
@@ -62,19 +69,41 @@ export function viaOf(r: Located): number {
 
 /**
  * Locates IPv4 client `ip` (u32) for workload `w`. `sourcePrefix` is the ECS source prefix length
- * (32 for a source address); the scope is the widest block around the client inside the merged run
- * of equal decisions and provenance (gdnsd-style). `recorder` is told the answered location.
+ * (32 for a source address). Once the workload's runs for `table` are built, the scope is the
+ * widest block around the client inside the merged run of equal decisions and provenance
+ * (gdnsd-style); until then (a new table or region
+ * set, for the moment a build takes off the query path) the table's range decides with its own
+ * scope. `recorder` is told the range that answered.
  */
 export function locateV4(w: WorkloadAnswer, family: Family, table: GeoTable, ip: number, sourcePrefix: number, via: number,
   recorder: LocationRecorder | undefined): Located {
-  const runs = w.runs(family, table);
-  const r = WorkloadAnswer.runIndex(runs, ip);
-  const prov = runs.provenance[r]!;
-  if (recorder !== undefined && prov !== NO_PROVENANCE && sourcePrefix >= CACHE_V4_PREFIX) {
+  const runs = w.runsFor(family, table);
+  const record = recorder !== undefined && sourcePrefix >= CACHE_V4_PREFIX;
+  let decision: number;
+  let scope: number;
+  let prov: number;
+  if (runs !== undefined) {
+    const r = runIndex(runs, ip);
+    const info = runs.cells[2 * r + 1]!;
+    decision = (info & 0xffff) - 2;
+    prov = info >>> 16;
+    scope = widestPrefixWithin(ip, runStart(runs, r), runs.cells[2 * r]!);
+    // The table's own index finds the range (and its location) faster than a search of a long run.
+    if (record && prov !== NO_PROVENANCE && recorder.wantsV4(table, ip)) recorder.noteV4Range(table, table.findV4(ip), ip);
+  } else {
     const i = table.findV4(ip);
-    if (i >= 0) table.noteV4(recorder, i, ip);
+    if (i < 0) {
+      decision = w.unknownDecision(family);
+      prov = NO_PROVENANCE;
+      scope = table.gapPrefixLengthV4(ip);
+    } else {
+      decision = w.decideLocationId(family, table, table.locationIdOfV4(i));
+      prov = table.provenanceOfV4(i);
+      scope = table.prefixLengthV4(i, ip);
+      if (record && recorder.wantsV4(table, ip)) recorder.noteV4Range(table, i, ip);
+    }
   }
-  return pack(runs.decisions[r]!, widestPrefixWithin(ip, runs.starts[r]!, runs.ends[r]!), prov, via);
+  return pack(decision, scope, prov, via);
 }
 
 /**
@@ -87,7 +116,7 @@ export function locateV6(w: WorkloadAnswer, family: Family, table: GeoTable, w0:
   const i = table.findV6Words(w0, w1, w2, w3);
   if (i < 0) return pack(w.unknownDecision(family), sourcePrefix, NO_PROVENANCE, via);
   const id = table.locationIdOfV6(i);
-  if (recorder !== undefined && sourcePrefix >= CACHE_V6_PREFIX) table.noteV6(recorder, i, w0, w1);
+  if (recorder !== undefined && sourcePrefix >= CACHE_V6_PREFIX) recorder.noteV6Range(table, i, w0, w1);
   return pack(w.decideLocationId(family, table, id), table.prefixLengthV6Words(i, w0, w1, w2, w3), table.provenanceOfV6(i), via);
 }
 

@@ -63,6 +63,13 @@ export class RegionChooser {
   private readonly none: number;
   /** Decision for an unknown location: the first usable region in residency-then-list order. */
   readonly unknown: number;
+  /**
+   * What the choices depend on, as text: two choosers with the same key decide every location
+   * alike, so workloads with the same region set share their decision structures.
+   */
+  readonly key: string;
+  /** True when no region has an address of the family: every decision is `NO_ADDRESSES`. */
+  readonly noAddresses: boolean;
 
   constructor(w: WorkloadEndpoints, family: Family) {
     const rad = Math.PI / 180;
@@ -81,6 +88,8 @@ export class RegionChooser {
     this.group = Int8Array.from(group);
     this.xyz = Float64Array.from(xyz);
     this.none = allAddresses(w, family).length > 0 ? FAIL_OPEN : NO_ADDRESSES;
+    this.noAddresses = usable.length === 0 && this.none === NO_ADDRESSES;
+    this.key = `${this.none}|${usable.map((u, k) => `${u},${group[k]},${xyz[3 * k]},${xyz[3 * k + 1]},${xyz[3 * k + 2]}`).join(';')}`;
     let best = this.none;
     let bestGroup = 2;
     for (let k = 0; k < usable.length; k++) {

@@ -2,6 +2,7 @@ import { normalizeName, parentName } from '../wire/name';
 import { wireNameEquals } from '../wire/fast';
 import type { WorkloadEndpoints } from '../watch/protocol';
 import { type AnswerLimits, WorkloadAnswer } from './workload';
+import { DecisionRegistry } from './decisions';
 
 /** Why a workload was not served. */
 export interface IgnoredWorkload {
@@ -20,6 +21,11 @@ export class WorkloadStore {
   private readonly endpoints = new Map<string, WorkloadEndpoints>();
   private readonly nameRefs = new Map<string, number>();
   private readonly listeners: Array<() => void> = [];
+  /** Decision structures shared by the workloads of one region set. */
+  readonly decisions = new DecisionRegistry();
+  // Answers replaced or removed by the change under way: released after it, so a workload
+  // replaced by one of the same region set hands its structures over instead of freeing them.
+  private readonly retired: WorkloadAnswer[] = [];
   /** Workloads received but not served, with the reason (admin and logs). */
   readonly ignored = new Map<string, IgnoredWorkload>();
   /** Last revision applied from the watch stream (0 when none). */
@@ -117,7 +123,7 @@ export class WorkloadStore {
     }
     let answer: WorkloadAnswer;
     try {
-      answer = new WorkloadAnswer(w, this.limits);
+      answer = new WorkloadAnswer(w, this.limits, this.decisions);
     } catch (e) {
       this.ignored.set(w.name, { workload: w.name, reason: (e as Error).message });
       return;
@@ -142,6 +148,7 @@ export class WorkloadStore {
     const answer = this.byFqdn.get(fqdn);
     this.byFqdn.delete(fqdn);
     if (answer) {
+      this.retired.push(answer);
       const list = (this.byHash.get(answer.hash) ?? []).filter((a) => a !== answer);
       if (list.length) this.byHash.set(answer.hash, list);
       else this.byHash.delete(answer.hash);
@@ -155,6 +162,8 @@ export class WorkloadStore {
   }
 
   private changed(): void {
+    for (const a of this.retired) a.release();
+    this.retired.length = 0;
     for (const fn of this.listeners) fn();
   }
 }

@@ -1,10 +1,13 @@
-import { type GeoLocation, type GeoTable, NO_PROVENANCE, PROVENANCE_CODES } from '../geoip';
+import { type GeoLocation, type GeoTable, PROVENANCE_CODES } from '../geoip';
 import { CLASS_IN, QTYPE } from '../wire/constants';
 import { ipv4ToBytes, ipv6ToBytes } from '../wire/ip';
 import { encodeName, normalizeName } from '../wire/name';
 import { hashWireName } from '../wire/fast';
 import type { WorkloadEndpoints } from '../watch/protocol';
 import { allAddresses, FAIL_OPEN, type Family, healthyAddresses, NO_ADDRESSES, RegionChooser } from './select';
+import { type DecisionRuns, DecisionRegistry, type SharedDecisions } from './decisions';
+
+export { type DecisionRuns } from './decisions';
 
 /** Limits applied when a workload's answers are built. */
 export interface AnswerLimits {
@@ -15,35 +18,15 @@ export interface AnswerLimits {
   readonly maxAddresses: number;
 }
 
-/**
- * Per family: every IPv4 address mapped to a decision, as sorted runs of equal decisions over the
- * whole IPv4 space (gaps in the table count as "unknown location"). Adjacent table entries with the
- * same decision and the same provenance (layer and channel) are merged, which gives the
- * gdnsd-style widest ECS scope while each answer still knows what decided it.
- */
-export interface DecisionRuns {
-  readonly table: GeoTable;
-  readonly starts: Uint32Array;
-  readonly ends: Uint32Array;
-  readonly decisions: Int16Array;
-  /** Provenance code of each run (`NO_PROVENANCE` for gaps). */
-  readonly provenance: Uint8Array;
-}
-
 interface FamilyState {
   /** Addresses answered by decision (`index = decision`, fail-open at `regions.length`). */
   readonly addresses: string[][];
   /** Pre-encoded answer sections by decision (`index = decision`, fail-open at `regions.length`). */
   readonly answers: (Buffer | undefined)[];
   readonly answerCounts: number[];
-  runs: DecisionRuns | undefined;
-  readonly chooser: RegionChooser;
-  /** Decision per location index of `byLocationTable` (NOT_COMPUTED until asked). */
-  byLocation: Int16Array;
-  byLocationTable: GeoTable | undefined;
+  /** Chooser and runs, shared with every workload of the same region set. */
+  readonly decisions: SharedDecisions;
 }
-
-const NOT_COMPUTED = -32768;
 
 function encodeAddressRecords(addresses: readonly string[], family: Family, ttl: number): Buffer {
   // Owner is a pointer to the question name at offset 12 (RFC 1035 §4.1.4).
@@ -78,8 +61,14 @@ export class WorkloadAnswer {
    */
   readonly regionCounts: Float64Array;
   private readonly families: Record<Family, FamilyState>;
+  private released = false;
 
-  constructor(readonly endpoints: WorkloadEndpoints, limits: AnswerLimits) {
+  /**
+   * Builds the answers of `endpoints`. The decision structures come from `registry` (shared with
+   * other workloads of the same region set; by default a registry of this workload's own): call
+   * `release()` when the workload is replaced or removed.
+   */
+  constructor(readonly endpoints: WorkloadEndpoints, limits: AnswerLimits, private readonly registry: DecisionRegistry = new DecisionRegistry()) {
     if (!endpoints.dns) throw new TypeError(`workload '${endpoints.name}' has no DNS name`);
     this.fqdn = normalizeName(endpoints.dns.name);
     const wire = Buffer.alloc(256);
@@ -101,57 +90,56 @@ export class WorkloadAnswer {
       addresses.push(all);
       answers.push(all.length ? encodeAddressRecords(all, family, this.ttl) : undefined);
       answerCounts.push(all.length);
-      return { addresses, answers, answerCounts, runs: undefined, chooser: new RegionChooser(endpoints, family),
-        byLocation: new Int16Array(0), byLocationTable: undefined };
+      return { addresses, answers, answerCounts, decisions: registry.acquire(family, new RegionChooser(endpoints, family)) };
     };
     this.families = { 4: build(4), 6: build(6) };
   }
 
   /** Decision for a known or unknown (`undefined`) location. */
   decide(family: Family, _table: GeoTable, loc: GeoLocation | undefined): number {
-    const f = this.families[family];
-    return loc ? f.chooser.choose(loc.lat, loc.lon) : f.chooser.unknown;
+    const c = this.families[family].decisions.chooser;
+    return loc ? c.choose(loc.lat, loc.lon) : c.unknown;
   }
 
-  /** Decision for location index `id` of `table`, cached per table. */
+  /** Decision for location index `id` of `table`. Allocation-free. */
   decideLocationId(family: Family, table: GeoTable, id: number): number {
-    const f = this.families[family];
-    if (f.byLocationTable !== table) {
-      f.byLocation = new Int16Array(table.locationCount).fill(NOT_COMPUTED);
-      f.byLocationTable = table;
-    }
-    let d = f.byLocation[id]!;
-    if (d === NOT_COMPUTED) {
-      d = f.chooser.choose(table.columns.locationLat[id]!, table.columns.locationLon[id]!);
-      f.byLocation[id] = d;
-    }
-    return d;
+    return this.families[family].decisions.chooser.choose(table.columns.locationLat[id]!, table.columns.locationLon[id]!);
   }
 
   /** Decision for a client with no usable address (no table entry, no ECS, unknown). */
   unknownDecision(family: Family): number {
-    return this.families[family].chooser.unknown;
+    return this.families[family].decisions.chooser.unknown;
   }
 
-  /** Runs for `table`, built on first use after a change of table or endpoints. */
+  /** True when the workload has no address of `family` at all (every answer is NODATA). */
+  noAddresses(family: Family): boolean {
+    return this.families[family].decisions.chooser.noAddresses;
+  }
+
+  /**
+   * The runs for `table` when they are built, else undefined (and a build is queued off the query
+   * path). Shared with every workload of the same region set.
+   */
+  runsFor(family: Family, table: GeoTable): DecisionRuns | undefined {
+    return this.families[family].decisions.runsFor(table);
+  }
+
+  /** The runs for `table`, built now if they are not (tests and tools; queries use `runsFor`). */
   runs(family: Family, table: GeoTable): DecisionRuns {
-    const f = this.families[family];
-    if (f.runs && f.runs.table === table) return f.runs;
-    f.runs = this.buildRuns(family, table);
-    return f.runs;
+    return this.families[family].decisions.runsNow(table);
   }
 
-  /** Index of the run holding IPv4 `ip` (u32) in `runs`. Allocation-free binary search. */
-  static runIndex(runs: DecisionRuns, ip: number): number {
-    const ends = runs.ends;
-    let lo = 0;
-    let hi = ends.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid]! < ip) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+  /** The shared decision structures of `family` (identity shows sharing). */
+  sharedDecisions(family: Family): SharedDecisions {
+    return this.families[family].decisions;
+  }
+
+  /** Gives the shared decision structures back to the registry (the workload is replaced or removed). Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.registry.release(this.families[4].decisions);
+    this.registry.release(this.families[6].decisions);
   }
 
   /** The pre-encoded answer section for a decision, or undefined (NODATA). */
@@ -186,74 +174,5 @@ export class WorkloadAnswer {
     if (decision === NO_ADDRESSES) return 'none';
     const r = this.endpoints.regions[decision];
     return r ? `${r.cloud}:${r.region}` : 'none';
-  }
-
-  private buildRuns(family: Family, table: GeoTable): DecisionRuns {
-    const starts: number[] = [];
-    const ends: number[] = [];
-    const decisions: number[] = [];
-    const provs: number[] = [];
-    const unknown = this.unknownDecision(family);
-    // Make sure the per-location cache belongs to this table, then read it directly in the loop.
-    this.decideLocationId(family, table, 0);
-    const f = this.families[family];
-    const byLoc = f.byLocation;
-    const chooser = f.chooser;
-    // The table keeps coordinates as typed columns: scanning them beats touching 100k+ location objects.
-    const lat = table.columns.locationLat;
-    const lon = table.columns.locationLon;
-    let runStart = 0;
-    let runEnd = -1;
-    let runDecision = unknown;
-    let runProv = NO_PROVENANCE;
-    let cursor = 0;
-    const emit = (): void => {
-      if (runEnd >= runStart) { starts.push(runStart); ends.push(runEnd); decisions.push(runDecision); provs.push(runProv); }
-    };
-    const n = table.v4Count;
-    for (let i = 0; i < n; i++) {
-      const s = table.v4RangeStart(i);
-      const e = table.v4RangeEnd(i);
-      const id = table.locationIdOfV4(i);
-      const p = table.provenanceOfV4(i);
-      let d = byLoc[id]!;
-      if (d === NOT_COMPUTED) {
-        d = chooser.choose(lat[id]!, lon[id]!);
-        byLoc[id] = d;
-      }
-      // A gap before this range is "unknown location".
-      if (s > cursor) {
-        if (runDecision !== unknown || runProv !== NO_PROVENANCE) {
-          emit();
-          runStart = cursor;
-          runDecision = unknown;
-          runProv = NO_PROVENANCE;
-        }
-        runEnd = s - 1;
-      }
-      if (d !== runDecision || p !== runProv) {
-        emit();
-        runStart = s;
-        runDecision = d;
-        runProv = p;
-      }
-      runEnd = e;
-      cursor = e + 1;
-    }
-    if (cursor <= 0xffffffff) {
-      if (runDecision !== unknown || runProv !== NO_PROVENANCE) {
-        emit();
-        runStart = cursor;
-        runDecision = unknown;
-        runProv = NO_PROVENANCE;
-      }
-      runEnd = 0xffffffff;
-    }
-    starts.push(runStart);
-    ends.push(runEnd);
-    decisions.push(runDecision);
-    provs.push(runProv);
-    return { table, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), decisions: Int16Array.from(decisions),
-      provenance: Uint8Array.from(provs) };
   }
 }

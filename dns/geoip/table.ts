@@ -31,6 +31,8 @@ export interface GeoEntry {
   readonly country: string;
 }
 
+let nextTableId = 0;
+
 // IPv4 ranges are bucketed by the top 20 bits (4 MiB of index): a bucket holds ~2-3 ranges on
 // average, so a lookup is one index read plus a short search in one or two cache lines.
 const V4_SHIFT = 12;
@@ -54,6 +56,8 @@ export class GeoTable {
   readonly v6Count: number;
   /** Number of distinct locations. */
   readonly locationCount: number;
+  /** A number no other table of this process has (tells tables apart without holding them). */
+  readonly id = nextTableId++;
 
   private readonly data: GeoTableData;
   private readonly v4Bounds: Uint32Array;
@@ -62,15 +66,14 @@ export class GeoTable {
   private readonly v6Bounds: Uint32Array;
   private readonly v6Loc: Uint32Array;
   private readonly v6Index: Uint32Array;
-  private readonly locLat: Float64Array;
-  private readonly locLon: Float64Array;
-  private readonly locCountry: Uint16Array;
   private readonly v4Prov: Uint8Array | undefined;
   private readonly v6Prov: Uint8Array | undefined;
   private readonly defaultProv: ProvenanceCode;
   // Location objects are made on first use and then shared, so wrapping a table costs no
   // per-location work (a swap stays O(1) on the serving thread).
-  private readonly locationCache: (GeoLocation | undefined)[];
+  // Made on first use: an array as long as the locations costs 8 bytes per location (17 MiB for a
+  // table with the hot-prefix cache's 2 M locations) that most tables never need.
+  private locationCache: (GeoLocation | undefined)[] | undefined;
   private locationsView: readonly GeoLocation[] | undefined;
 
   /**
@@ -90,13 +93,9 @@ export class GeoTable {
     this.locationCount = data.locationLat.length;
     this.v4Index = prepared.v4Index;
     this.v6Index = prepared.v6Index;
-    this.locLat = data.locationLat;
-    this.locLon = data.locationLon;
-    this.locCountry = data.locationCountry;
     this.v4Prov = data.v4Provenance;
     this.v6Prov = data.v6Provenance;
     this.defaultProv = provenanceCode(data.source, defaultChannel(data.source));
-    this.locationCache = new Array<GeoLocation | undefined>(this.locationCount);
   }
 
   /** Builds the table from geoip-lite's shipped city data files (source `static` unless told). */
@@ -166,12 +165,13 @@ export class GeoTable {
 
   /** Location `id` (an index into `locations`), a shared frozen object. */
   location(id: number): GeoLocation {
-    let loc = this.locationCache[id];
+    const cache = this.locationCache ??= new Array<GeoLocation | undefined>(this.locationCount);
+    let loc = cache[id];
     if (loc === undefined) {
       if (!(id >= 0 && id < this.locationCount)) throw new GeoIpError('GEOIP_BAD_DATA', `no location ${id}; the table has ${this.locationCount}`);
       const country = unpackCountry(this.data.locationCountry[id]);
       loc = Object.freeze({ lat: this.data.locationLat[id], lon: this.data.locationLon[id], country, continent: continentOf(country) });
-      this.locationCache[id] = loc;
+      cache[id] = loc;
     }
     return loc;
   }
@@ -250,22 +250,26 @@ export class GeoTable {
 
   /** The location of IPv4 range `rangeIndex` (a shared frozen object). */
   locationOfV4(rangeIndex: number): GeoLocation {
-    return this.locationCache[this.v4Loc[rangeIndex]] ?? this.location(this.v4Loc[rangeIndex]);
+    return this.location(this.v4Loc[rangeIndex]);
   }
 
   /**
-   * Tells `recorder` the location of IPv4 range `rangeIndex` for client `ip` (the hot-prefix cache's
-   * hook). Reads the typed columns directly: allocation-free and monomorphic on the query path.
+   * ECS scope for an `ip` no IPv4 range holds: the widest prefix around it inside the gap between
+   * two ranges. Allocation-free.
    */
-  noteV4(recorder: { noteV4(ip: number, lat: number, lon: number, country: number): void }, rangeIndex: number, ip: number): void {
-    const id = this.v4Loc[rangeIndex];
-    recorder.noteV4(ip, this.locLat[id], this.locLon[id], this.locCountry[id]);
-  }
-
-  /** As `noteV4`, for IPv6 range `rangeIndex` and a client whose top 64 bits are `w0`, `w1`. */
-  noteV6(recorder: { noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void }, rangeIndex: number, w0: number, w1: number): void {
-    const id = this.v6Loc[rangeIndex];
-    recorder.noteV6(w0, w1, this.locLat[id], this.locLon[id], this.locCountry[id]);
+  gapPrefixLengthV4(ip: number): number {
+    const a = ip >>> 0;
+    const bounds = this.v4Bounds;
+    let lo = this.v4Index[a >>> V4_SHIFT];
+    let hi = this.v4Index[(a >>> V4_SHIFT) + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (bounds[2 * mid + 1] < a) lo = mid + 1;
+      else hi = mid;
+    }
+    const start = lo > 0 ? bounds[2 * lo - 1] + 1 : 0;
+    const end = lo < this.v4Count ? bounds[2 * lo] - 1 : 0xffffffff;
+    return widestPrefixWithin(a, start, end);
   }
 
   /** Provenance code (layer and channel, see `provenance.ts`) of IPv4 range `rangeIndex`. Allocation-free. */
@@ -329,7 +333,7 @@ export class GeoTable {
 
   /** The location of IPv6 range `rangeIndex` (a shared frozen object). */
   locationOfV6(rangeIndex: number): GeoLocation {
-    return this.locationCache[this.v6Loc[rangeIndex]] ?? this.location(this.v6Loc[rangeIndex]);
+    return this.location(this.v6Loc[rangeIndex]);
   }
 
   /** Location index (into `locations`) of IPv6 range `rangeIndex`. */

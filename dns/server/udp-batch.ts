@@ -96,13 +96,29 @@ export class BatchedUdpSocket {
     const tx = Buffer.from(o.tx);
     const meta = new Int32Array(o.meta);
     const peer = Buffer.from(o.peer);
+    // The last sender's address text, reused while the next datagram comes from the same address
+    // (a resolver sends many): no string is made per query.
+    const lastPeer = Buffer.alloc(peerSlot);
+    let lastLength = -1;
+    let lastText = '';
+    const peerText = (at: number): string => {
+      const n = peer[at]!;
+      let same = n === lastLength;
+      for (let k = 1; same && k <= n; k++) same = peer[at + k] === lastPeer[k];
+      if (!same) {
+        lastText = peer.toString('latin1', at + 1, at + 1 + n);
+        lastLength = n;
+        for (let k = 1; k <= n; k++) lastPeer[k] = peer[at + k]!;
+      }
+      return lastText;
+    };
     this.native.start(o.handle, (count: number): number => {
       let replies = 0;
       for (let i = 0; i < count; i++) {
         const len = meta[i]!;
         if (len < 0) continue;
         const at = i * peerSlot;
-        const reply = handle(Buffer.from(rx, i * rxSlot, len), peer.toString('latin1', at + 1, at + 1 + peer[at]!));
+        const reply = handle(Buffer.from(rx, i * rxSlot, len), peerText(at));
         // Closed by the handler: as node:dgram emits no message after close(), the rest of the
         // batch is not handed over (and no reply of it is sent).
         if (this.closed) break;
@@ -111,7 +127,7 @@ export class BatchedUdpSocket {
           this.droppedLarge++;
           continue;
         }
-        reply.copy(tx, replies * txSlot);
+        tx.set(reply, replies * txSlot);
         meta[batch + replies] = reply.length;
         meta[2 * batch + replies] = i;
         replies++;

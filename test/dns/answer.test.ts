@@ -4,6 +4,7 @@ import { exampleZoneConfig, startDnsServer } from '../../dns/index';
 import { QTYPE } from '../../dns/wire/index';
 import { FAIL_OPEN, chooseRegion } from '../../dns/answer/select';
 import { WorkloadAnswer } from '../../dns/answer/workload';
+import { runDecision, runEnd, runIndex, runStart } from '../../dns/answer/decisions';
 import { addressesOf, ecsOf, haversineKm, query, region, workload } from './fixtures';
 
 const LIMITS = { ttlMinSeconds: 5, ttlMaxSeconds: 300, maxAddresses: 8 };
@@ -45,15 +46,15 @@ describe('GeoDNS answer selection', () => {
     const runs = w.runs(4, table);
     // Brute force over 10.0.0.0-10.3.255.255 in /24 steps: every address of a run has its decision.
     for (let a = (10 << 24) >>> 0; a < ((10 << 24) >>> 0) + 4 * 65536; a += 256) {
-      const r = WorkloadAnswer.runIndex(runs, a);
-      assert.ok(runs.starts[r]! <= a && a <= runs.ends[r]!);
+      const r = runIndex(runs, a);
+      assert.ok(runStart(runs, r) <= a && a <= runEnd(runs, r));
       const i = table.findV4(a);
       const want = i < 0 ? w.unknownDecision(4) : chooseRegion(w.endpoints, 4, table.locationOfV4(i));
-      assert.equal(runs.decisions[r], want, `decision at ${a}`);
+      assert.equal(runDecision(runs, r), want, `decision at ${a}`);
     }
     // 10.0.0.0/16 is two Paris ranges: merged into one run, so a client there gets scope 16 or wider.
-    const r0 = WorkloadAnswer.runIndex(runs, ((10 << 24) >>> 0) + 5);
-    assert.ok(runs.starts[r0]! <= ((10 << 24) >>> 0) && runs.ends[r0]! >= ((10 << 24) >>> 0) + 65535);
+    const r0 = runIndex(runs, ((10 << 24) >>> 0) + 5);
+    assert.ok(runStart(runs, r0) <= ((10 << 24) >>> 0) && runEnd(runs, r0) >= ((10 << 24) >>> 0) + 65535);
   });
 
   it('follows a GeoIP table swap: the next answers use the new table', async () => {

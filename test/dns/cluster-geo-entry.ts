@@ -2,8 +2,9 @@
 // runs two workers; the primary runs the GeoIP supervisor with one fake signed channel whose
 // dataset puts 10/8 in Paris over a static table that puts it in Tokyo, and one fake BGP channel whose
 // peer announces 10.1.0.0/16 into the routing overlay. Prints "ready" and stops on SIGTERM.
+// Each client prefix a worker forwards to the primary's notes is printed as "noted <ip> <lat> <lon>".
 import cluster from 'node:cluster';
-import { GeoTable, GeoTableHolder, type PreparedGeoTable } from '../../dns/geoip';
+import { formatIpv4, GeoTable, GeoTableHolder, type PreparedGeoTable } from '../../dns/geoip';
 import { GeoSupervisor } from '../../dns/geoip/channels/supervisor';
 import { Overlay } from '../../dns/geoip/channels/overlay';
 import { exampleZoneConfig, startDnsCluster, startDnsServer, type WorkloadEndpoints } from '../../dns/index';
@@ -37,7 +38,11 @@ const startGeo = async (): Promise<Parameters<typeof startDnsCluster>[3] extends
   await sup.start();
   signed.emitDataset(1, [{ range: '10.0.0.0/8', ...PARIS }]);
   bgp.emit({ kind: 'routing', peer: 'bgp:192.0.2.9', at: Date.now(), full: false, withdraw: [], announce: [{ prefix: '10.1.0.0/16', originAs: 64500, asPath: [65000, 64500] }] });
-  return { columns: () => latest!, subscribe: (l) => { listeners.push(l); }, control: sup, close: () => sup.stop() };
+  const notes = {
+    noteV4: (ip: number, lat: number, lon: number): void => { process.stdout.write(`noted ${formatIpv4(ip)} ${lat} ${lon}\n`); },
+    noteV6: (): void => undefined,
+  };
+  return { columns: () => latest!, subscribe: (l) => { listeners.push(l); }, control: sup, notes, close: () => sup.stop() };
 };
 
 startDnsCluster({ address: arg('--address'), port: Number(arg('--port')), adminPort: Number(arg('--admin-port')), adminAddress: arg('--address'),

@@ -29,11 +29,13 @@ describe('GeoDNS cluster mode with GeoIP channels', function () {
     }
   });
 
-  it('runs the supervisor once in the primary, hands every new table to each worker, and takes channel actions through any worker\'s admin API', async () => {
+  it('runs the supervisor once in the primary, hands every new table to each worker, takes the workers\' answered prefixes, and takes channel actions through any worker\'s admin API', async () => {
     child = spawn(process.execPath, [path.join(__dirname, 'cluster-geo-entry.js'), '--address', address, '--port', '5300', '--admin-port', '8053'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    let out = '';
     child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`cluster not ready: ${err}`)), 30_000);
       child!.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready 2')) { clearTimeout(t); resolve(); } });
@@ -50,6 +52,9 @@ describe('GeoDNS cluster mode with GeoIP channels', function () {
     };
     // The signed channel's dataset (10/8 in Paris) reached every worker.
     await waitFor('every worker to answer from the dataset', async () => (await answers()).join() === '192.0.2.2', 20_000, 100);
+    // The workers forward the client prefixes they answered to the primary (the hot-prefix cache's
+    // side), in batches: 10.1.2.0/24 arrives with the dataset's Paris.
+    await waitFor('the answered prefix at the primary', () => out.includes('noted 10.1.2.0 48.85 2.35'), 10_000, 50);
     const admin = `http://${address}:8053`;
     const res = await fetch(`${admin}/geo/channels/signed/fail`, { method: 'POST' });
     assert.equal(res.status, 200, await res.text());

@@ -20,6 +20,7 @@ import {
   HOT_CACHE_RECORD_BYTES, HotCacheDecodeError, readWordLE, type HotCacheDecodeReason,
 } from './hot-cache-file';
 import { MAX_PREFIX_LRU_CAPACITY, mixKey, PrefixLru, V4_KEY_TAG } from './prefix-lru';
+import { NoteFilter } from './note-filter';
 
 /** The defaults the GeoDNS settings use: 2,000,000 prefixes, 72 hours, a write every second. */
 export const HOT_CACHE_DEFAULTS = Object.freeze({ maxPrefixes: 2_000_000, ttlHours: 72, flushIntervalMs: 1_000 });
@@ -42,6 +43,11 @@ export interface HotPrefixCacheOptions {
   readonly minCompactRecords?: number;
   /** Where warnings go (a damaged file, a failed write); default nowhere (read `loadReport`/`stats()`). */
   readonly log?: (message: string) => void;
+  /**
+   * A prefix answered again from the same table within this many seconds is not noted again (its
+   * last-seen time is this coarse); default min(300, ttlHours x 3600 / 16).
+   */
+  readonly renoteAfterSeconds?: number;
 }
 
 /** What `open()` found in the file. */
@@ -71,6 +77,8 @@ export interface HotCacheStats {
   readonly prefixes: number;
   /** Notes taken into the ring (repeats of a prefix between two drains count once). */
   readonly noted: number;
+  /** Answers not noted because their prefix was noted from the same table within `renoteAfterSeconds`. */
+  readonly repeatNotes: number;
   /** Notes refused because the ring was full. */
   readonly droppedNotes: number;
   /** Notes refused because the coordinates were out of range. */
@@ -128,6 +136,8 @@ export class HotPrefixCache {
   private readonly filter: Int32Array;
   private readonly filterMask: number;
   private drainQueued = false;
+  // Prefixes noted lately from the table in force: a repeat costs one memory read.
+  private readonly noteFilter: NoteFilter;
   private readonly drainSoon = (): void => { this.drainQueued = false; this.drain(); };
 
   // Records drained but not yet written; `spare` is the other half of a double buffer.
@@ -166,6 +176,9 @@ export class HotPrefixCache {
     this.now = o.now ?? Date.now;
     this.ttlSeconds = Math.round(o.ttlHours * 3600);
     this.flushIntervalMs = o.flushIntervalMs;
+    const renote = o.renoteAfterSeconds ?? Math.min(300, this.ttlSeconds / 16);
+    checkOption('renoteAfterSeconds', renote, 0, this.ttlSeconds);
+    this.noteFilter = new NoteFilter(renote * 1000, this.now);
     this.log = o.log ?? (() => undefined);
     this.lru = new PrefixLru(Math.floor(o.maxPrefixes));
     this.ringCapacity = Math.floor(ring);
@@ -219,6 +232,32 @@ export class HotPrefixCache {
     this.note(w0 >>> 0, (w1 & 0xffff0000) >>> 0, lat, lon, country);
   }
 
+  /**
+   * Hot path, allocation-free: false when the /24 of `ip` was noted from `table` within
+   * `renoteAfterSeconds` (one bit test), so the caller need not find its range.
+   */
+  wantsV4(table: GeoTable, ip: number): boolean {
+    return !this.noteFilter.hasV4(table.id, ip);
+  }
+
+  /** Hot path, allocation-free: client v4 address `ip` was answered from IPv4 range `rangeIndex` of `table`. */
+  noteV4Range(table: GeoTable, rangeIndex: number, ip: number): void {
+    if (rangeIndex < 0) return;
+    const id = table.locationIdOfV4(rangeIndex);
+    const c = table.columns;
+    if (this.note((ip & 0xffffff00) >>> 0, V4_KEY_TAG, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) this.noteFilter.markV4(table.id, ip);
+  }
+
+  /** As `noteV4Range` for an IPv6 client whose first two words are `w0`, `w1` (its /48); a repeat costs one memory read. */
+  noteV6Range(table: GeoTable, rangeIndex: number, w0: number, w1: number): void {
+    const a = w0 >>> 0;
+    const b = (w1 & 0xffff0000) >>> 0;
+    if (rangeIndex < 0 || this.noteFilter.hasV6(table.id, a, b)) return;
+    const id = table.locationIdOfV6(rangeIndex);
+    const c = table.columns;
+    if (this.note(a, b, c.locationLat[id], c.locationLon[id], c.locationCountry[id])) this.noteFilter.markV6(table.id, a, b);
+  }
+
   /** The cache as a GeoTable (source 'cache') of its /24 and /48 entries, for the lowest layer. */
   table(): GeoTable {
     this.drain();
@@ -243,7 +282,7 @@ export class HotPrefixCache {
   /** Counters since `open()`. */
   stats(): HotCacheStats {
     return {
-      prefixes: this.lru.count, noted: this.noted, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
+      prefixes: this.lru.count, noted: this.noted, repeatNotes: this.noteFilter.repeats, droppedNotes: this.droppedNotes, rejectedNotes: this.rejectedNotes,
       evicted: this.lru.evictions, expired: this.expired, writtenRecords: this.writtenRecords, fileRecords: this.fileRecords,
       compactions: this.compactions, writeFailures: this.writeFailures, lastWriteAt: this.lastWriteAt, lastError: this.lastError,
     };
@@ -277,10 +316,11 @@ export class HotPrefixCache {
     await fh?.close();
   }
 
-  private note(a: number, b: number, lat: number, lon: number, country: number): void {
+  // False when the note was not taken (bad coordinates, ring full).
+  private note(a: number, b: number, lat: number, lon: number, country: number): boolean {
     if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) {
       this.rejectedNotes++;
-      return;
+      return false;
     }
     const f = mixKey(a, b) & this.filterMask;
     let i = this.filter[f];
@@ -288,7 +328,7 @@ export class HotPrefixCache {
       i = this.ringCount;
       if (i === this.ringCapacity) {
         this.droppedNotes++;
-        return;
+        return false;
       }
       this.ringCount = i + 1;
       this.ringA[i] = a;
@@ -303,6 +343,7 @@ export class HotPrefixCache {
     this.ringLat[i] = Math.round(lat * COORDINATE_UNITS_PER_DEGREE);
     this.ringLon[i] = Math.round(lon * COORDINATE_UNITS_PER_DEGREE);
     this.ringCountry[i] = country;
+    return true;
   }
 
   private entry(id: number): { lat: number; lon: number; country: number; seenAt: number } | undefined {
@@ -352,6 +393,7 @@ export class HotPrefixCache {
   }
 
   private tick(): void {
+    this.noteFilter.expire();
     this.drain();
     if (!this.writing) void this.startWrite();
   }

@@ -26,8 +26,12 @@ export interface GeoServiceSettings {
   readonly overlay?: unknown;
 }
 
-/** A hot-prefix cache: records answers, gives its table, closes (`HotPrefixCache` fits). */
-export type HotCache = CacheLayerSource & LocationRecorder & { close(): Promise<void> };
+/** A hot-prefix cache: records answers (from this process, or notes from other processes), gives its table, closes (`HotPrefixCache` fits). */
+export type HotCache = CacheLayerSource & LocationRecorder & {
+  noteV4(ip: number, lat: number, lon: number, country: number): void;
+  noteV6(w0: number, w1: number, lat: number, lon: number, country: number): void;
+  close(): Promise<void>;
+};
 
 /** Opens the hot-prefix cache (`HotPrefixCache.open`). */
 export type OpenHotCache = (o: { path: string; maxPrefixes: number; ttlHours: number; flushIntervalMs: number; log?: (line: string) => void }) => Promise<HotCache>;
@@ -47,8 +51,8 @@ export interface GeoServiceParts {
 export interface GeoService {
   readonly holder: GeoTableHolder;
   readonly supervisor: GeoSupervisor;
-  /** Where answers are noted (the cache); undefined without one. */
-  readonly recorder: LocationRecorder | undefined;
+  /** Where answers are noted (the cache; cluster workers' notes go to its `noteV4`/`noteV6`); undefined without one. */
+  readonly recorder: HotCache | undefined;
   /** The columns of the table in force, validated and indexed (to hand to other processes). */
   columns(): PreparedGeoTable;
   /** Stops the supervisor and channels and closes the cache (flushing it). */

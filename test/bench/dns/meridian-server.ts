@@ -109,7 +109,8 @@ async function main(): Promise<void> {
       cache: { enabled: true, path: cachePath, maxPrefixes: Math.max(2_000_000, cachePrefixes), ttlHours: 72, flushIntervalMs: 1000,
         mergeIntervalSeconds: 300, overridesDatasetAfterHours: 24 },
     }, await loadGeoipLite(), { openCache: (o) => HotPrefixCache.open(o) }, { onTable: (t) => { for (const l of listeners) l(t); } });
-    return { service, cluster: { columns: () => service.columns(), subscribe: (l) => { listeners.push(l); }, control: service.supervisor, close: () => service.close() } };
+    return { service, cluster: { columns: () => service.columns(), subscribe: (l) => { listeners.push(l); }, control: service.supervisor, notes: service.recorder,
+      close: () => service.close() } };
   };
   let server: Awaited<ReturnType<typeof startDnsCluster>>;
   if (workers > 1) {

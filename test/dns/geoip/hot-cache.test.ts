@@ -190,6 +190,35 @@ describe('The hot-prefix cache', function () {
     assert.deepEqual(cache.getV4(ip), { lat: 48.8566, lon: 2.3522, country: packCountry('FR'), seenAt: T0 + 10_000 });
   });
 
+  it('notes a prefix answered from a table once per renote period, and again from a new table or after the period', async () => {
+    const cache = await openCache({ renoteAfterSeconds: 60, flushIntervalMs: 10 });
+    const paris = GeoTable.fromEntries([{ range: '100.64.0.0/16', lat: 48.8566, lon: 2.3522, country: 'FR' },
+      { range: '2001:db8::/32', lat: 48.8566, lon: 2.3522, country: 'FR' }]);
+    const ip = v4('100.64.7.9');
+    const [w0, w1] = v6('2001:db8:1:2::9');
+    for (let k = 0; k < 5; k++) {
+      if (cache.wantsV4(paris, ip + k)) cache.noteV4Range(paris, paris.findV4(ip + k), ip + k);
+      cache.noteV6Range(paris, paris.findV6Words(w0, w1, 0, 9), w0, w1);
+    }
+    assert.deepEqual([cache.stats().noted, cache.stats().repeatNotes], [2, 8], 'the /24 and the /48 once each');
+    await cache.flush();
+    assert.equal(cache.getV4(ip)?.country, packCountry('FR'));
+    assert.equal(cache.getV6(w0, w1)?.country, packCountry('FR'));
+    // A new table may place the prefix elsewhere: noted again at once.
+    const tokyo = GeoTable.fromEntries([{ range: '100.64.0.0/16', lat: 35.68, lon: 139.69, country: 'JP' }]);
+    assert.equal(cache.wantsV4(tokyo, ip), true);
+    cache.noteV4Range(tokyo, tokyo.findV4(ip), ip);
+    assert.equal(cache.wantsV4(tokyo, ip), false);
+    await cache.flush();
+    assert.equal(cache.getV4(ip)?.country, packCountry('JP'));
+    // Past the period the flush timer forgets what was noted, so the last-seen time moves on.
+    clock = T0 + 61_000;
+    await waitFor('the note filter to be reset', () => cache.wantsV4(tokyo, ip), 5_000);
+    cache.noteV4Range(tokyo, tokyo.findV4(ip), ip);
+    await cache.flush();
+    assert.equal(cache.getV4(ip)?.seenAt, T0 + 61_000);
+  });
+
   it('loads what is valid from a torn or damaged file, reports what it dropped, and keeps appending', async () => {
     let cache = await openCache();
     for (let i = 0; i < 100; i++) cache.noteV4(fixtureV4(i), fixtureLocation(i).lat, fixtureLocation(i).lon, fixtureLocation(i).country);
