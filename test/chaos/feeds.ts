@@ -1,6 +1,7 @@
 /**
  * The three feeds the routing timeline reaches the GeoDNS through, each the real thing: two BIRD 2
- * daemons with a BGP session each to the server (the second also carries the hijacks), a
+ * daemons with a BGP session each to the server (the second also carries the hijacks, so one
+ * peer in all sees them), a
  * RIS-layout archive of MRT files (a bview, then one updates file per event) served over HTTP,
  * and signed GeoIP packages whose digest sits in a TXT record of a zone signed by
  * dnssec-signzone and served by NSD. Each feed also has the faults the schedule inflicts on it.
@@ -115,7 +116,7 @@ export class BgpFeed {
 const RIS_PEERS = [{ address: '192.0.2.201', asn: 64510, bgpId: '10.0.0.201' }, { address: '192.0.2.202', asn: 64520, bgpId: '10.0.0.202' }] as const;
 const FIVE_MINUTES = 300_000;
 
-/** A RIS-layout archive (`rrc00/YYYY.MM/`): a bview of both collector peers, then an updates file per change. */
+/** A RIS-layout archive (`rrc00/YYYY.MM/`): a bview of both collector peers, then an updates file per change (hijacks excepted). */
 export class RisFeed {
   readonly root = mkdtempSync(join(tmpdir(), 'meridian-chaos-ris-'));
   private server: FolderServer | undefined;
@@ -130,7 +131,8 @@ export class RisFeed {
   async start(timeline: Timeline): Promise<void> {
     this.server = await FolderServer.start(this.root);
     const t = this.base / 1000;
-    const views = [timeline.cleanRoutes(), timeline.hijackedRoutes()];
+    // Both collector peers see the clean table: a hijack is seen by one peer only, the second BIRD.
+    const views = [timeline.cleanRoutes(), timeline.cleanRoutes()];
     const byPrefix = new Map<string, (Route | undefined)[]>();
     views.forEach((routes, p) => { for (const r of routes) { const e = byPrefix.get(r.prefix) ?? [undefined, undefined]; e[p] = r; byPrefix.set(r.prefix, e); } });
     const records: MrtRecord[] = [{ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '', peers: RIS_PEERS.map((p) => ({ ...p })) }];
@@ -153,7 +155,7 @@ export class RisFeed {
 
   /** Writes one updates file with what changed for each peer since the last one. */
   publish(timeline: Timeline): void {
-    const views = [timeline.cleanRoutes(), timeline.hijackedRoutes()];
+    const views = [timeline.cleanRoutes(), timeline.cleanRoutes()];
     const at = this.base + (++this.files) * FIVE_MINUTES;
     const records: MrtRecord[] = [];
     views.forEach((routes, p) => {

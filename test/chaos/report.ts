@@ -2,6 +2,8 @@
 import type { ChaosResult } from './run';
 import { PHASES, type Tally } from './replay';
 import type { RoutingEvent } from './timeline';
+import { regionsOf, WORKLOAD_NAMES } from './world';
+import { phaseAt } from './faults';
 
 /** How long the server took to give an event's prefix its true place (undefined: it did not while watched). */
 export interface Convergence {
@@ -64,6 +66,13 @@ export function formatReport(r: ChaosResult): string {
   if (cause.size) {
     out.push('');
     out.push(table(['Meridian wrong answers (strict) by prefix', 'answers'], [...cause].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, String(n)])));
+  }
+  if (r.main.wrong.length) {
+    out.push('');
+    out.push(table(['first wrong answers: at', 'phase', 'client /24', 'workload', 'answered', 'truth', 'tolerated'], r.main.wrong.slice(0, 12).map((w) => [
+      `${(w.at * 100).toFixed(2)}%`, phaseAt(w.at), r.clientNames[w.client] ?? String(w.client), WORKLOAD_NAMES[w.workload]!,
+      regionsOf(w.workload)[w.got]!.region, regionsOf(w.workload)[w.want]?.region ?? '-', w.tolerated ? 'yes' : 'no',
+    ])));
   }
   return out.join('\n');
 }

@@ -43,6 +43,8 @@ export interface ChaosResult {
   readonly convergence: Convergence[];
   readonly faults: { kind: FaultKind; at: number; tookMs: number; error?: string }[];
   readonly events: readonly RoutingEvent[];
+  /** Client /24 of each client index. */
+  readonly clientNames: readonly string[];
 }
 
 // The overlay confirms a re-home after 1 s seen by 2 peers (production: 300 s), so a run of minutes sees it.
@@ -91,6 +93,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const queue = (what: string, f: () => Promise<void>): void => {
       chain = chain.then(f).catch((e: unknown) => log(`chaos: ${what}: ${(e as Error).message}`));
     };
+    let snapshots: Promise<void> = Promise.resolve();
     let nextFault = 0;
     let lastPhase: Phase = 'all up';
     let start = 0;
@@ -101,8 +104,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (phase !== lastPhase) {
         const ending = lastPhase;
         lastPhase = phase;
-        // Counters of the phase that ends; the DNS restart's kill waits for them (its counters die with it).
-        queue(`metrics at ${phase}`, async () => { bySourceAt.push({ phase: ending, counts: await server.answersBySource() }); });
+        // Counters of the phase that ends, read now; the DNS restart's kill waits for them (its counters die with it).
+        const read = server.answersBySource().then((counts) => { bySourceAt.push({ phase: ending, counts }); });
+        snapshots = snapshots.then(() => read);
       }
       for (const e of timeline.advance(share)) {
         const eventAt = Date.now();
@@ -120,7 +124,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         queue(`fault ${f.kind}`, async () => {
           const t0 = Date.now();
           try {
+            if (f.kind === 'dns-kill') await snapshots;
             await inflict(f.kind, { bgp, ris, signed, main: server, timeline });
+            if (f.kind === 'dns-kill') {
+              // What the restarted server runs on, once it has had a few seconds to reload.
+              await new Promise((r) => setTimeout(r, 5000));
+              log(`chaos: after the restart: ${JSON.stringify(await server.channels())}`);
+            }
             faults.push({ kind: f.kind, at: f.at, tookMs: Date.now() - t0 });
           } catch (e) {
             faults.push({ kind: f.kind, at: f.at, tookMs: Date.now() - t0, error: (e as Error).message });
@@ -134,6 +144,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       port: () => server.port, contrastPort: contrast.port, phaseAt, onTick,
     });
     await chain;
+    await snapshots;
+    log(`chaos: at the end: ${JSON.stringify(await server.channels())}`);
+    log(`chaos: GeoDNS log (geoip lines): ${server.log().split('\n').filter((l) => l.includes('geoip')).slice(-15).join(' / ')}`);
     bySourceAt.push({ phase: lastPhase, counts: await server.answersBySource() });
     await Promise.all(watchers);
     const bySource = Object.fromEntries(PHASES.map((p) => [p, {}])) as Record<Phase, Record<string, number>>;
@@ -146,7 +159,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       previous = phase === 'all three down' ? new Map() : counts;
     }
     const { log: _log, ...options } = o;
-    return { options, durationMs, main: results.main, contrast: results.contrast, bySource, convergence, faults, events: timeline.events };
+    return { options, durationMs, main: results.main, contrast: results.contrast, bySource, convergence, faults, events: timeline.events,
+      clientNames: timeline.clients.map((c) => c.client24) };
   } finally {
     await Promise.all([main?.stop(), contrast.stop()]);
     await Promise.all([bgp.stop(), ris.stop(), signed.stop()]);
