@@ -1,0 +1,230 @@
+/**
+ * Replay and judgment: queries with ECS from the weighted clients, paced over the run, sent over
+ * UDP to the server under test (retried every second, as a resolver does, until it answers or
+ * `deadlineMs` passes) and the same stream to the contrast server; every answer judged against
+ * the region full, fresh data would choose (strict) and against that region's distance plus the
+ * tolerance (tolerant).
+ */
+import dgram from 'node:dgram';
+import { decode, QTYPE } from '../../dns/wire/index';
+import { buildQuery } from '../dns/fixtures';
+import { distanceKm, nearestRegion, regionAddress, regionsOf, rng, WORKLOAD_NAMES, type World } from './world';
+import type { Timeline } from './timeline';
+
+/** Phases of the run, in order; each query belongs to the phase it was sent in. */
+export const PHASES = ['all up', 'BGP down', 'BGP+RIS down', 'all three down', 'DNS restart'] as const;
+/** One phase. */
+export type Phase = (typeof PHASES)[number];
+
+/** Counts of one slice of the answers. */
+export interface Tally {
+  sent: number;
+  answered: number;
+  strict: number;
+  tolerant: number;
+}
+
+/** A fresh, zeroed tally. */
+export function tally(): Tally {
+  return { sent: 0, answered: 0, strict: 0, tolerant: 0 };
+}
+
+/** A wrong answer (strict), kept for the report. */
+export interface WrongAnswer {
+  readonly at: number;
+  readonly client: number;
+  readonly workload: number;
+  readonly got: number;
+  readonly want: number;
+  readonly tolerated: boolean;
+}
+
+/** What one server's replay measured. */
+export interface ServerResult {
+  readonly overall: Tally;
+  readonly byPhase: Record<Phase, Tally>;
+  readonly wrong: WrongAnswer[];
+  /** Queries answered only after at least one retry. */
+  retried: number;
+}
+
+/** Options of `replay`. */
+export interface ReplayOptions {
+  readonly world: World;
+  readonly timeline: Timeline;
+  readonly queries: number;
+  readonly seed: number;
+  /** Wall time the run lasts; queries are spread evenly over it. */
+  readonly durationMs: number;
+  /** Tolerance of the tolerant share, in km. */
+  readonly toleranceKm: number;
+  /** Most queries in flight per server. */
+  readonly window: number;
+  readonly retryMs: number;
+  readonly deadlineMs: number;
+  /** UDP ports of the server under test (read at each send: it moves nowhere, but may be away) and of the contrast server. */
+  readonly port: () => number;
+  readonly contrastPort: number;
+  /** Phase at share `t` of the run. */
+  readonly phaseAt: (t: number) => Phase;
+  /** Called with each share of the run reached (to play the timeline and faults). */
+  readonly onTick?: (t: number) => void;
+}
+
+interface Pending {
+  client: number;
+  workload: number;
+  share: number;
+  phase: Phase;
+  sentAt: number;
+  lastSend: number;
+  tries: number;
+}
+
+function result(): ServerResult {
+  return { overall: tally(), byPhase: Object.fromEntries(PHASES.map((p) => [p, tally()])) as Record<Phase, Tally>, wrong: [], retried: 0 };
+}
+
+/** Runs the replay; resolves when every query is answered or past its deadline. */
+export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; contrast: ServerResult }> {
+  const random = rng(o.seed ^ 0xc0ffee);
+  const clients = o.timeline.clients;
+  const cumulative = new Float64Array(clients.length);
+  let acc = 0;
+  clients.forEach((c, i) => { acc += c.weight; cumulative[i] = acc; });
+  const wCumulative = new Float64Array(o.world.workloadWeights.length);
+  let wacc = 0;
+  o.world.workloadWeights.forEach((w, i) => { wacc += w; wCumulative[i] = wacc; });
+  const pickIn = (cum: Float64Array, x: number): number => {
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid]! < x) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  };
+  // Answer address -> workload * 16 + region.
+  const regionOf = new Map<string, number>();
+  WORKLOAD_NAMES.forEach((_, w) => regionsOf(w).forEach((__, r) => regionOf.set(regionAddress(w, r), w * 16 + r)));
+  const templates = new Map<number, Buffer>();
+  const template = (client: number, workload: number): Buffer => {
+    const key = client * 8 + workload;
+    let t = templates.get(key);
+    if (!t) templates.set(key, (t = buildQuery(`${WORKLOAD_NAMES[workload]}.meridian.test`, QTYPE.A, { id: 0, ecs: clients[client]!.client24 })));
+    return t;
+  };
+
+  // The region an answer names, or undefined when it is no answer to a query of `p`'s workload.
+  const answered = (p: Pending, answer: Buffer): number | undefined => {
+    try {
+      const m = decode(answer);
+      const a = m.answers.find((r) => r.type === QTYPE.A);
+      const code = a && a.data.kind === 'address' ? regionOf.get(a.data.address) : undefined;
+      return code !== undefined && code >> 4 === p.workload ? code & 15 : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const judge = (res: ServerResult, p: Pending, got: number, now: number): void => {
+    const t = res.byPhase[p.phase];
+    res.overall.answered++;
+    t.answered++;
+    if (p.tries > 1) res.retried++;
+    // Right if it matches what fresh data said at some moment the query was in flight: when it was sent or when it was answered.
+    const shareNow = (now - start) / o.durationMs;
+    const places = [o.timeline.placeAt(p.client, p.share), o.timeline.placeAt(p.client, shareNow)];
+    let strict = false;
+    let tolerant = false;
+    let want = -1;
+    for (const place of places) {
+      if (!place) continue;
+      const best = nearestRegion(p.workload, place);
+      if (want < 0) want = best;
+      const regions = regionsOf(p.workload);
+      if (best === got) strict = true;
+      if (distanceKm(place, regions[got]!) <= distanceKm(place, regions[best]!) + o.toleranceKm) tolerant = true;
+    }
+    if (strict) { res.overall.strict++; t.strict++; }
+    if (tolerant) { res.overall.tolerant++; t.tolerant++; }
+    if (!strict) res.wrong.push({ at: p.share, client: p.client, workload: p.workload, got, want, tolerated: tolerant });
+  };
+
+  const main = result();
+  const contrast = result();
+  const sockets = await Promise.all([0, 1].map(async () => {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    s.setRecvBufferSize(4 << 20);
+    s.setSendBufferSize(4 << 20);
+    return s;
+  }));
+  const pending = [new Map<number, Pending>(), new Map<number, Pending>()];
+  // IDs go round all 65,536 before one is used again, so a late reply to a retried query rarely meets a new one.
+  const nextIds = [0, 0];
+  const takeId = (k: number): number => {
+    while (pending[k]!.has(nextIds[k]!)) nextIds[k] = (nextIds[k]! + 1) & 0xffff;
+    const id = nextIds[k]!;
+    nextIds[k] = (id + 1) & 0xffff;
+    return id;
+  };
+  const results = [main, contrast];
+  const ports = [o.port, () => o.contrastPort];
+  sockets.forEach((s, k) => s.on('message', (msg) => {
+    const id = msg.readUInt16BE(0);
+    const p = pending[k]!.get(id);
+    if (!p) return;
+    const got = answered(p, msg);
+    // A late duplicate for an earlier query with this ID, or an answer without an address: the query stays pending.
+    if (got === undefined) return;
+    pending[k]!.delete(id);
+    judge(results[k]!, p, got, Date.now());
+  }));
+  const send = (k: number, id: number, p: Pending): void => {
+    const q = Buffer.from(template(p.client, p.workload));
+    q.writeUInt16BE(id, 0);
+    p.lastSend = Date.now();
+    p.tries++;
+    sockets[k]!.send(q, ports[k]!(), '127.0.0.1');
+  };
+
+  const start = Date.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const now = Date.now();
+      const share = Math.min(1, (now - start) / o.durationMs);
+      o.onTick?.(share);
+      const due = Math.min(o.queries, Math.floor(o.queries * share));
+      while (sent < due && pending[0]!.size < o.window && pending[1]!.size < o.window) {
+        let client = pickIn(cumulative, random() * acc);
+        // Clients of a prefix that is not routed send nothing: draw again.
+        for (let tries = 0; o.timeline.placeAt(client, share) === undefined && tries < 1000; tries++) client = pickIn(cumulative, random() * acc);
+        const workload = pickIn(wCumulative, random() * wacc);
+        const phase = o.phaseAt(share);
+        for (let k = 0; k < 2; k++) {
+          const id = takeId(k);
+          const p: Pending = { client, workload, share, phase, sentAt: now, lastSend: now, tries: 0 };
+          pending[k]!.set(id, p);
+          results[k]!.overall.sent++;
+          results[k]!.byPhase[phase].sent++;
+          send(k, id, p);
+        }
+        sent++;
+      }
+      for (let k = 0; k < 2; k++) {
+        for (const [id, p] of pending[k]!) {
+          if (now - p.sentAt > o.deadlineMs) { pending[k]!.delete(id); continue; }
+          if (now - p.lastSend >= o.retryMs) send(k, id, p);
+        }
+      }
+      if (sent >= o.queries && pending[0]!.size === 0 && pending[1]!.size === 0) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  for (const s of sockets) s.close();
+  return { main, contrast };
+}

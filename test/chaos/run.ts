@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+/**
+ * The chaos run (`npm run chaos -- --queries N --seed S`): builds the world, starts the feeds and
+ * two GeoDNS processes (one with every channel, one with geoip-lite's data only), replays the
+ * queries while the routing timeline and the fault schedule play, and prints the table.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { waitFor } from '../tools/wait';
+import { BgpFeed, RisFeed, SignedFeed } from './feeds';
+import { FAULT_SCHEDULE, phaseAt, type FaultKind } from './faults';
+import { GeoDns } from './geodns';
+import { PHASES, replay, type Phase, type ServerResult } from './replay';
+import { formatReport, type Convergence } from './report';
+import { Timeline, type RoutingEvent } from './timeline';
+import { distanceKm, makeWorld, workloadEndpoints, type Place } from './world';
+
+/** Options of a chaos run. */
+export interface ChaosOptions {
+  readonly queries: number;
+  readonly seed: number;
+  /** Queries per second per server the replay aims at; the run lasts queries / rate seconds (at least `minDurationSeconds`). */
+  readonly rate: number;
+  readonly minDurationSeconds: number;
+  /** Client prefixes routed at the start. */
+  readonly prefixes: number;
+  readonly toleranceKm: number;
+  readonly log: (line: string) => void;
+}
+
+/** Defaults of the CLI. */
+export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'log'> = { queries: 1_000_000, seed: 13, rate: 2500, minDurationSeconds: 100, prefixes: 5000, toleranceKm: 500 };
+
+/** What a run measured. */
+export interface ChaosResult {
+  readonly options: Omit<ChaosOptions, 'log'>;
+  readonly durationMs: number;
+  readonly main: ServerResult;
+  readonly contrast: ServerResult;
+  readonly bySource: Record<Phase, Record<string, number>>;
+  readonly convergence: Convergence[];
+  readonly faults: { kind: FaultKind; at: number; tookMs: number; error?: string }[];
+  readonly events: readonly RoutingEvent[];
+  /** Client /24 of each client index. */
+  readonly clientNames: readonly string[];
+}
+
+// The overlay confirms a re-home after 1 s seen by 2 peers (production: 300 s), so a run of minutes sees it.
+const OVERLAY = { reHomeMinPeers: 2, reHomeAfterSeconds: 1 };
+
+/** Runs the whole thing; every process and folder it made is gone when it resolves or rejects. */
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const log = o.log;
+  const durationMs = Math.max(o.minDurationSeconds * 1000, (o.queries / o.rate) * 1000);
+  log(`chaos: seed ${o.seed}, ${o.queries} queries over ${(durationMs / 1000).toFixed(0)} s, ${o.prefixes} client prefixes`);
+  const world = makeWorld({ seed: o.seed, prefixes: o.prefixes, spare: 20, zipf: 1 });
+  const timeline = new Timeline(world);
+  const state = mkdtempSync(join(tmpdir(), 'meridian-chaos-'));
+  const bgp = new BgpFeed();
+  const ris = new RisFeed();
+  const signed = new SignedFeed();
+  const workloads = workloadEndpoints();
+  const contrastDir = mkdtempSync(join(tmpdir(), 'meridian-chaos-contrast-'));
+  const contrast = new GeoDns({ name: 'contrast GeoDNS', stateDir: contrastDir, workloads, overlay: {}, geoip: { cache: { enabled: false } } });
+  let main: GeoDns | undefined;
+  try {
+    await Promise.all([ris.start(timeline), signed.start(timeline)]);
+    main = new GeoDns({
+      name: 'GeoDNS', stateDir: state, workloads, overlay: OVERLAY,
+      geoip: {
+        minSwapIntervalSeconds: 0.5, maxDropPercent: 100, healthCheckIntervalSeconds: 1,
+        cache: { path: join(state, 'hot-prefixes.bin'), flushIntervalMs: 200, mergeIntervalSeconds: 2 },
+        bgp: bgp.settings(), ris: ris.settings(state), signed: signed.settings(state),
+      },
+    });
+    const server = main;
+    await Promise.all([server.start(), contrast.start()]);
+    log(`chaos: GeoDNS on 127.0.0.1:${server.port} (admin ${server.adminPort}), contrast on 127.0.0.1:${contrast.port}`);
+    await bgp.start(timeline);
+    await waitFor('every channel up and the package in force', async () => {
+      const ch = await server.channels();
+      const look = await server.lookup(timeline.clients[0]!.client24.split('/')[0]!);
+      return !!ch && ch.channels.filter((c) => c.state === 'up').length >= 4 && look?.layer === 'dataset' && bgp.established();
+    }, 180_000, 500);
+    log('chaos: all channels up');
+
+    const convergence: Convergence[] = [];
+    const faults: ChaosResult['faults'] = [];
+    const bySourceAt: { phase: Phase; counts: Map<string, number> }[] = [];
+    let chain: Promise<void> = Promise.resolve();
+    const queue = (what: string, f: () => Promise<void>): void => {
+      chain = chain.then(f).catch((e: unknown) => log(`chaos: ${what}: ${(e as Error).message}`));
+    };
+    let snapshots: Promise<void> = Promise.resolve();
+    let nextFault = 0;
+    let lastPhase: Phase = 'all up';
+    let start = 0;
+    const watchers: Promise<void>[] = [];
+    const onTick = (share: number): void => {
+      if (start === 0) start = Date.now();
+      const phase = phaseAt(share);
+      if (phase !== lastPhase) {
+        const ending = lastPhase;
+        lastPhase = phase;
+        // Counters of the phase that ends, read now; the DNS restart's kill waits for them (its counters die with it).
+        const read = server.answersBySource().then((counts) => { bySourceAt.push({ phase: ending, counts }); });
+        snapshots = snapshots.then(() => read);
+      }
+      for (const e of timeline.advance(share)) {
+        const eventAt = Date.now();
+        log(`chaos: ${(share * 100).toFixed(1)}% ${e.kind} ${e.describe}`);
+        queue(`event ${e.kind}`, async () => {
+          bgp.publish(timeline);
+          ris.publish(timeline);
+          await signed.publish(timeline, e.at);
+        });
+        watchers.push(watchConvergence(e, eventAt, timeline.placeAt(e.client, e.at), server, durationMs).then((c) => { convergence.push(c); }));
+      }
+      while (nextFault < FAULT_SCHEDULE.length && FAULT_SCHEDULE[nextFault]!.at <= share) {
+        const f = FAULT_SCHEDULE[nextFault++]!;
+        log(`chaos: ${(share * 100).toFixed(1)}% fault ${f.kind}: ${f.describe}`);
+        queue(`fault ${f.kind}`, async () => {
+          const t0 = Date.now();
+          try {
+            if (f.kind === 'dns-kill') await snapshots;
+            await inflict(f.kind, { bgp, ris, signed, main: server, timeline });
+            if (f.kind === 'dns-kill') {
+              // What the restarted server runs on, once it has had a few seconds to reload.
+              await new Promise((r) => setTimeout(r, 5000));
+              log(`chaos: after the restart: ${JSON.stringify(await server.channels())}`);
+            }
+            faults.push({ kind: f.kind, at: f.at, tookMs: Date.now() - t0 });
+          } catch (e) {
+            faults.push({ kind: f.kind, at: f.at, tookMs: Date.now() - t0, error: (e as Error).message });
+            throw e;
+          }
+        });
+      }
+    };
+    const results = await replay({
+      world, timeline, queries: o.queries, seed: o.seed, durationMs, toleranceKm: o.toleranceKm, window: 2000, retryMs: 1000, deadlineMs: 90_000,
+      port: () => server.port, contrastPort: contrast.port, phaseAt, onTick,
+    });
+    await chain;
+    await snapshots;
+    log(`chaos: at the end: ${JSON.stringify(await server.channels())}`);
+    log(`chaos: GeoDNS log (geoip lines): ${server.log().split('\n').filter((l) => l.includes('geoip')).slice(-15).join(' / ')}`);
+    bySourceAt.push({ phase: lastPhase, counts: await server.answersBySource() });
+    await Promise.all(watchers);
+    const bySource = Object.fromEntries(PHASES.map((p) => [p, {}])) as Record<Phase, Record<string, number>>;
+    let previous = new Map<string, number>();
+    for (const { phase, counts } of bySourceAt) {
+      const out: Record<string, number> = {};
+      for (const [source, n] of counts) out[source] = n - (previous.get(source) ?? 0);
+      bySource[phase] = out;
+      // The restarted process counts from zero.
+      previous = phase === 'all three down' ? new Map() : counts;
+    }
+    const { log: _log, ...options } = o;
+    return { options, durationMs, main: results.main, contrast: results.contrast, bySource, convergence, faults, events: timeline.events,
+      clientNames: timeline.clients.map((c) => c.client24) };
+  } finally {
+    await Promise.all([main?.stop(), contrast.stop()]);
+    await Promise.all([bgp.stop(), ris.stop(), signed.stop()]);
+    rmSync(state, { recursive: true, force: true });
+    rmSync(contrastDir, { recursive: true, force: true });
+  }
+}
+
+async function inflict(kind: FaultKind, w: { bgp: BgpFeed; ris: RisFeed; signed: SignedFeed; main: GeoDns; timeline: Timeline }): Promise<void> {
+  switch (kind) {
+    case 'bgp-kill': return w.bgp.kill();
+    case 'bgp-restart': return w.bgp.start(w.timeline);
+    case 'bgp-freeze': return w.bgp.freeze();
+    case 'ris-empty': return w.ris.empty();
+    case 'ris-truncate': return w.ris.truncate();
+    case 'package-tamper': w.signed.tamper(); return w.signed.publish(w.timeline, 0.6);
+    case 'package-expire': w.signed.expire(); return w.signed.publish(w.timeline, 0.7);
+    case 'dns-kill': await w.main.kill(); return w.main.start();
+  }
+}
+
+// How long after an event the server's own lookup of the client /24 gives the true place (within
+// 1 km), polling the admin API every 250 ms for up to a fifth of the run (60 s at most). A hijack
+// changes no truth: it is watched for 10 s, and reported as held when no lookup moved away.
+async function watchConvergence(e: RoutingEvent, at: number, truth: Place | undefined, main: GeoDns, durationMs: number): Promise<Convergence> {
+  if (!truth) return { event: e, ms: undefined, note: 'no clients (withdrawn)' };
+  const ip = e.prefix.split('/')[0]!;
+  const hijack = e.kind === 'hijack-more-specific' || e.kind === 'hijack-origin';
+  const until = at + (hijack ? 10_000 : Math.min(60_000, durationMs / 5));
+  let away: number | undefined;
+  let last = '';
+  while (Date.now() < until) {
+    const l = await main.lookup(ip);
+    if (l) {
+      const right = l.location !== null && distanceKm(l.location, truth) <= 1;
+      last = `${l.layer}/${l.channel} ${l.prefix}`;
+      if (right && !hijack) return { event: e, ms: Date.now() - at, note: last };
+      if (!right && hijack) away ??= Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (hijack) return { event: e, ms: away === undefined ? 0 : undefined, note: away === undefined ? `held (${last})` : `moved away after ${away - at} ms (${last})` };
+  return { event: e, ms: undefined, note: `not converged while watched (${last})` };
+}
+
+const OPTIONS = {
+  queries: { type: 'string' }, seed: { type: 'string' }, rate: { type: 'string' }, prefixes: { type: 'string' }, 'min-duration': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function positive(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a whole number above 0, got '${text}'`);
+  return n;
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true });
+  if (values.help) {
+    process.stdout.write('usage: npm run chaos -- [--queries 1000000] [--seed 13] [--rate 2500] [--prefixes 5000] [--min-duration 100]\n');
+    process.exit(0);
+  }
+  const options: ChaosOptions = {
+    ...CHAOS_DEFAULTS,
+    queries: positive('queries', values.queries, CHAOS_DEFAULTS.queries),
+    seed: positive('seed', values.seed, CHAOS_DEFAULTS.seed),
+    rate: positive('rate', values.rate, CHAOS_DEFAULTS.rate),
+    prefixes: positive('prefixes', values.prefixes, CHAOS_DEFAULTS.prefixes),
+    minDurationSeconds: positive('min-duration', values['min-duration'], CHAOS_DEFAULTS.minDurationSeconds),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
+  runChaos(options).then((r) => {
+    process.stdout.write(`${formatReport(r)}\n`);
+    process.exit(0);
+  }, (e: unknown) => {
+    process.stderr.write(`chaos: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

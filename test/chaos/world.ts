@@ -1,0 +1,216 @@
+/**
+ * The chaos run's world, made from a seed: client prefixes drawn from the real 2002 RIS RIB dump,
+ * their Zipf-like query weights, the origin AS of each, where each really is (geoip-lite's
+ * location of the prefix's first address, the data a fresh dataset would carry), and the
+ * workloads whose regions the answers are judged against.
+ */
+import type { WorkloadEndpoints } from '../../dns/index';
+import { defaultGeoTable } from '../../dns/index';
+import { realIpv4Routes } from '../dns/geoip/channels/bgp/fixtures';
+
+/** A seeded PRNG (mulberry32): the same seed gives the same world, timeline and query stream. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A place on Earth with its country (ISO) and continent code. */
+export interface Place {
+  readonly lat: number;
+  readonly lon: number;
+  readonly country: string;
+  readonly continent: string;
+}
+
+/** One client prefix of the world. */
+export interface WorldPrefix {
+  /** Canonical `a.b.c.d/len`. */
+  readonly prefix: string;
+  /** The /24 its clients send as ECS source (the prefix's first /24). */
+  readonly client24: string;
+  /** Network address as an unsigned 32-bit number, and the last address. */
+  readonly start: number;
+  readonly end: number;
+  /** AS path as the RIB dump saw it (origin last). */
+  readonly asPath: readonly number[];
+  /** Where it is at the start (geoip-lite's location of its first address). */
+  readonly place: Place;
+  /** Share of the queries its clients send while it is routed. */
+  readonly weight: number;
+}
+
+/** A region of a workload, with its coordinates (from the provider catalog) and the address it answers with. */
+export interface WorldRegion {
+  readonly cloud: 'aws' | 'azure' | 'alibaba';
+  readonly region: string;
+  readonly lat: number;
+  readonly lon: number;
+  readonly country: string;
+  readonly continent: string;
+}
+
+// Coordinates as the provider catalog has them, written out so the GeoDNS child does not load the cloud SDKs.
+const REGIONS: Readonly<Record<string, WorldRegion>> = {
+  'us-east-1': { cloud: 'aws', region: 'us-east-1', lat: 38.9, lon: -77.4, country: 'US', continent: 'NA' },
+  'us-west-2': { cloud: 'aws', region: 'us-west-2', lat: 45.8, lon: -119.7, country: 'US', continent: 'NA' },
+  westeurope: { cloud: 'azure', region: 'westeurope', lat: 52.37, lon: 4.9, country: 'NL', continent: 'EU' },
+  'eu-central-1': { cloud: 'aws', region: 'eu-central-1', lat: 50.1, lon: 8.7, country: 'DE', continent: 'EU' },
+  'ap-northeast-1': { cloud: 'aws', region: 'ap-northeast-1', lat: 35.7, lon: 139.7, country: 'JP', continent: 'AS' },
+  'ap-southeast-1': { cloud: 'aws', region: 'ap-southeast-1', lat: 1.35, lon: 103.8, country: 'SG', continent: 'AS' },
+  'ap-southeast-2': { cloud: 'aws', region: 'ap-southeast-2', lat: -33.87, lon: 151.21, country: 'AU', continent: 'OC' },
+  brazilsouth: { cloud: 'azure', region: 'brazilsouth', lat: -23.55, lon: -46.63, country: 'BR', continent: 'SA' },
+  southafricanorth: { cloud: 'azure', region: 'southafricanorth', lat: -26.2, lon: 28.05, country: 'ZA', continent: 'AF' },
+};
+
+/** The workloads (name -> regions): one on every inhabited continent, one on three, one in Europe and North America. */
+export const WORKLOAD_REGIONS: Readonly<Record<string, readonly string[]>> = {
+  web: ['us-east-1', 'westeurope', 'ap-northeast-1', 'brazilsouth', 'ap-southeast-2', 'southafricanorth'],
+  api: ['us-west-2', 'eu-central-1', 'ap-southeast-1'],
+  shop: ['us-east-1', 'westeurope'],
+};
+
+/** Names of the workloads, in a fixed order. */
+export const WORKLOAD_NAMES = Object.keys(WORKLOAD_REGIONS);
+
+/** Query weights of the workloads. */
+const WORKLOAD_WEIGHTS: Readonly<Record<string, number>> = { web: 0.5, api: 0.3, shop: 0.2 };
+
+/** The answer address of region `r` (index into the workload's list) of workload `w` (index). */
+export function regionAddress(w: number, r: number): string {
+  return `192.0.${2 + w}.${10 + r}`;
+}
+
+/** The workloads as the GeoDNS serves them (one healthy instance per region). */
+export function workloadEndpoints(): WorkloadEndpoints[] {
+  return WORKLOAD_NAMES.map((name, w) => ({
+    name, dns: { name: `${name}.meridian.test`, ttl: 30 }, residency: null,
+    regions: WORKLOAD_REGIONS[name]!.map((id, r) => ({
+      ...REGIONS[id]!, healthy: true, instances: [{ id: `${id}-${r}`, ipv4: regionAddress(w, r), healthy: true }],
+    })),
+  }));
+}
+
+/** Regions of workload `w` (index), in its order. */
+export function regionsOf(w: number): readonly WorldRegion[] {
+  return WORKLOAD_REGIONS[WORKLOAD_NAMES[w]!]!.map((id) => REGIONS[id]!);
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+
+/** Great-circle distance in km. */
+export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const rad = Math.PI / 180;
+  const h = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** The region (index) of workload `w` nearest to `place`: what a server with full, fresh data answers. */
+export function nearestRegion(w: number, place: { lat: number; lon: number }): number {
+  const regions = regionsOf(w);
+  let best = 0;
+  let bestKm = Infinity;
+  regions.forEach((r, i) => {
+    const km = distanceKm(place, r);
+    if (km < bestKm) { best = i; bestKm = km; }
+  });
+  return best;
+}
+
+/** Parses `a.b.c.d` to an unsigned 32-bit number. */
+export function ipv4ToNumber(ip: string): number {
+  return ip.split('.').reduce((n, o) => (n * 256) + Number(o), 0) >>> 0;
+}
+
+/** Formats an unsigned 32-bit number as `a.b.c.d`. */
+export function numberToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** The world: prefixes, weights, workloads, and the pool of unrouted prefixes new announcements come from. */
+export interface World {
+  readonly seed: number;
+  readonly prefixes: readonly WorldPrefix[];
+  /** Prefixes not routed at the start (candidates for "new prefix" events), with weights of their own. */
+  readonly spare: readonly WorldPrefix[];
+  /** Query share of each workload, in `WORKLOAD_NAMES` order. */
+  readonly workloadWeights: readonly number[];
+}
+
+/** Options of `makeWorld`. */
+export interface WorldOptions {
+  readonly seed: number;
+  /** Client prefixes routed at the start. */
+  readonly prefixes: number;
+  /** Unrouted prefixes kept for new announcements. */
+  readonly spare: number;
+  /** Zipf exponent of the query weights (1: the k-th prefix gets 1/k of the first's share). */
+  readonly zipf: number;
+}
+
+/**
+ * Draws the world: IPv4 prefixes from /12 to /24 of the RIB dump whose first address geoip-lite
+ * places, pairwise disjoint (so each client /24 has one routed prefix), in random order; weights
+ * follow the random rank (Zipf), so which prefixes are heavy is the seed's choice.
+ */
+export function makeWorld(o: WorldOptions): World {
+  const random = rng(o.seed);
+  const table = defaultGeoTable();
+  const routes = realIpv4Routes().filter((r) => {
+    const len = Number(r.prefix.split('/')[1]);
+    return len >= 12 && len <= 24 && r.asPath.length > 0;
+  });
+  // Fisher-Yates on indices, then take disjoint ones in that order.
+  const order = routes.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const taken: { start: number; end: number }[] = [];
+  const overlaps = (s: number, e: number): boolean => taken.some((t) => s <= t.end && e >= t.start);
+  const picked: Omit<WorldPrefix, 'weight'>[] = [];
+  const want = o.prefixes + o.spare;
+  for (const i of order) {
+    if (picked.length >= want) break;
+    const r = routes[i]!;
+    const [ip, lenText] = r.prefix.split('/') as [string, string];
+    const len = Number(lenText);
+    const start = ipv4ToNumber(ip);
+    const end = (start + 2 ** (32 - len) - 1) >>> 0;
+    if (overlaps(start, end)) continue;
+    const loc = table.lookup(numberToIpv4(start));
+    if (!loc || !loc.country || !loc.continent) continue;
+    // The whole first /24 must be one location in geoip-lite, so the ECS /24's truth is the prefix's.
+    const last24 = table.lookup(numberToIpv4(start + 255));
+    if (!last24 || last24.lat !== loc.lat || last24.lon !== loc.lon) continue;
+    taken.push({ start, end });
+    picked.push({
+      prefix: r.prefix, client24: `${numberToIpv4(start)}/24`, start, end, asPath: r.asPath,
+      place: { lat: loc.lat, lon: loc.lon, country: loc.country, continent: loc.continent },
+    });
+  }
+  if (picked.length < want) throw new Error(`the RIB dump gave only ${picked.length} usable prefixes, ${want} wanted`);
+  const all = picked.length;
+  const raw = picked.map((_, k) => 1 / (k + 1) ** o.zipf);
+  const total = raw.reduce((a, b) => a + b, 0);
+  const withWeights = picked.map((p, k) => ({ ...p, weight: raw[k]! / total }));
+  // Spare prefixes are drawn from the whole rank range, so a new prefix may be a heavy one.
+  const spareIdx = new Set<number>();
+  while (spareIdx.size < o.spare) spareIdx.add(Math.floor(random() * all));
+  return {
+    seed: o.seed,
+    prefixes: withWeights.filter((_, k) => !spareIdx.has(k)),
+    spare: withWeights.filter((_, k) => spareIdx.has(k)),
+    workloadWeights: WORKLOAD_NAMES.map((n) => WORKLOAD_WEIGHTS[n]!),
+  };
+}
+
+/** The origin AS of a path. */
+export function originOf(asPath: readonly number[]): number {
+  return asPath[asPath.length - 1]!;
+}
