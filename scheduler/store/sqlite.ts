@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { CloudId, InstanceState } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoredPolicy, StoredWorkload,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoreChange, StoredPolicy, StoredWorkload,
 } from './types';
 
 /** Options of the SQLite store. */
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workloads (
   name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL, updated_at TEXT NOT NULL,
   deleted_at TEXT, preferred TEXT, applied TEXT, placement_error TEXT, next_ordinal INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS instances (
   key TEXT PRIMARY KEY, workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL,
   image TEXT NOT NULL, ordinal INTEGER NOT NULL, state TEXT NOT NULL, instance_id TEXT, cloud_state TEXT,
@@ -50,6 +50,7 @@ interface InstanceRow {
   state: string; instance_id: string | null; cloud_state: string | null; public_ip: string | null;
   private_ip: string | null; created_at_ms: number; updated_at_ms: number;
 }
+interface PolicyRow { name: string; spec: string; updated_at: string; generation: number }
 interface JournalRow {
   seq: number; at_ms: number; operation: string; key: string; workload: string; cloud: string; region: string;
   instance_id: string | null; outcome: string;
@@ -63,6 +64,10 @@ function workloadFromRow(r: WorkloadRow): StoredWorkload {
     ...(r.applied ? { applied: JSON.parse(r.applied) as Placement } : {}),
     ...(r.placement_error ? { placementError: r.placement_error } : {}),
   };
+}
+
+function policyFromRow(r: PolicyRow): StoredPolicy {
+  return { name: r.name, spec: JSON.parse(r.spec) as unknown, generation: r.generation, updatedAt: r.updated_at };
 }
 
 function recordFromRow(r: InstanceRow): InstanceRecord {
@@ -94,6 +99,7 @@ function canonical(value: unknown): string {
 export class SqliteStateStore implements StateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -108,12 +114,20 @@ export class SqliteStateStore implements StateStore {
     // Another process (a CLI reading state) may hold the lock briefly.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Stores made before policies had a generation.
+    const policyColumns = this.db.prepare('PRAGMA table_info(policies)').all() as Array<{ name: string }>;
+    if (!policyColumns.some((c) => c.name === 'generation')) this.db.exec('ALTER TABLE policies ADD COLUMN generation INTEGER NOT NULL DEFAULT 1');
     // A random identity, fixed when the state is created: a restored or recreated store has another.
     this.db.prepare("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
   }
 
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
-    return this.db.transaction(() => {
+    const out = this.db.transaction(() => {
       const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
       const json = canonical(spec);
       const at = new Date(this.now()).toISOString();
@@ -126,6 +140,8 @@ export class SqliteStateStore implements StateStore {
       const changed = !row || row.spec !== json || row.deleted_at !== null;
       return { workload: this.getWorkload(spec.name) as StoredWorkload, created: !row || row.deleted_at !== null, changed };
     }).immediate();
+    if (out.changed) this.emit('workload', spec.name);
+    return out;
   }
 
   getWorkload(name: string): StoredWorkload | undefined {
@@ -137,14 +153,20 @@ export class SqliteStateStore implements StateStore {
     return (this.db.prepare('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
   }
 
+  listWorkloadNames(): readonly string[] {
+    return this.db.prepare('SELECT name FROM workloads ORDER BY name').pluck().all() as string[];
+  }
+
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
-    return this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
+    const marked = this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
       .run(at, at, name).changes === 1;
+    if (marked) this.emit('workload', name);
+    return marked;
   }
 
   purgeWorkload(name: string): void {
-    this.db.prepare('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name);
+    if (this.db.prepare('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
   }
 
   setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
@@ -154,29 +176,34 @@ export class SqliteStateStore implements StateStore {
     if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
     sets.push('placement_error = ?');
     args.push(p.placementError ?? null);
-    this.db.prepare(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name);
+    if (this.db.prepare(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name).changes > 0) this.emit('placement', name);
   }
 
   putPolicy(name: string, spec: unknown): { policy: StoredPolicy; created: boolean; changed: boolean } {
-    return this.db.transaction(() => {
+    const out = this.db.transaction(() => {
       const row = this.db.prepare('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
       const json = canonical(spec);
       if (!row || row.spec !== json) {
-        this.db.prepare('INSERT INTO policies (name, spec, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at')
-          .run(name, json, new Date(this.now()).toISOString());
+        this.db.prepare(`INSERT INTO policies (name, spec, updated_at, generation) VALUES (?, ?, ?, 1) ON CONFLICT(name) DO UPDATE SET
+          spec = excluded.spec, updated_at = excluded.updated_at, generation = generation + 1`).run(name, json, new Date(this.now()).toISOString());
       }
       return { policy: this.getPolicy(name) as StoredPolicy, created: !row, changed: !row || row.spec !== json };
     }).immediate();
+    if (out.changed) this.emit('policy', name);
+    return out;
   }
 
   getPolicy(name: string): StoredPolicy | undefined {
-    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as { name: string; spec: string; updated_at: string } | undefined;
-    return row ? { name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at } : undefined;
+    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as PolicyRow | undefined;
+    return row ? policyFromRow(row) : undefined;
   }
 
   listPolicies(): readonly StoredPolicy[] {
-    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as Array<{ name: string; spec: string; updated_at: string }>)
-      .map((row) => ({ name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at }));
+    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
+  }
+
+  workloadsUsingPolicy(policy: string): readonly string[] {
+    return this.db.prepare("SELECT name FROM workloads WHERE json_extract(spec, '$.policy') = ? ORDER BY name").pluck().all(policy) as string[];
   }
 
   nextOrdinal(workload: string): number {
@@ -189,14 +216,22 @@ export class SqliteStateStore implements StateStore {
   }
 
   recordCreateIntent(r: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>): { record: InstanceRecord; seq: number } {
-    return this.db.transaction(() => {
-      const record = this.insertRecord({ ...r, state: 'creating' });
+    const out = this.db.transaction(() => {
+      const record = this.insertRow({ ...r, state: 'creating' });
       const seq = this.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region });
       return { record, seq };
     }).immediate();
+    this.emit('instances', r.workload);
+    return out;
   }
 
   insertRecord(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
+    const record = this.insertRow(r);
+    this.emit('instances', r.workload);
+    return record;
+  }
+
+  private insertRow(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
     const t = this.now();
     this.db.prepare(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
       public_ip, private_ip, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -230,11 +265,13 @@ export class SqliteStateStore implements StateStore {
     }
     const res = this.db.prepare(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
     if (res.changes !== 1) throw new Error(`unknown instance record '${key}'`);
-    return this.getRecord(key) as InstanceRecord;
+    const record = this.getRecord(key) as InstanceRecord;
+    this.emit('instances', record.workload);
+    return record;
   }
 
   pruneGone(workload: string): void {
-    this.db.prepare("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload);
+    if (this.db.prepare("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload).changes > 0) this.emit('instances', workload);
   }
 
   journalBegin(e: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number {
@@ -266,9 +303,10 @@ export class SqliteStateStore implements StateStore {
     return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
   }
 
-  nextRevision(): number {
+  nextRevision(count = 1): number {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`revision count must be a positive integer, got ${count}`);
     return this.db.transaction(() => {
-      this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1").run();
+      this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v").run(count);
       return this.currentRevision();
     }).immediate();
   }
@@ -284,6 +322,12 @@ export class SqliteStateStore implements StateStore {
   }
 
   close(): void {
+    this.listeners.clear();
     if (this.db.open) this.db.close();
+  }
+
+  private emit(kind: StoreChange['kind'], name: string): void {
+    const change: StoreChange = { kind, name };
+    for (const l of this.listeners) l(change);
   }
 }
