@@ -102,7 +102,8 @@ export interface WatchStream {
 /** Size above which snapshot chunks are handed to the socket. */
 const SNAPSHOT_CHUNK_CHARS = 64 * 1024;
 
-type Listener = (e: WatchEvent, frame: string) => void;
+/** In-process listeners get each event; watchers get each flush's frames as one string, shared by all. */
+type Listener = { readonly event: (e: WatchEvent) => void } | { readonly frames: (text: string) => void };
 
 /**
  * Keeps the last published endpoints of every workload and turns invalidations into watch
@@ -171,6 +172,8 @@ export class WatchHub {
     if (changes.length === 0) return;
     // One write hands out the revisions of the whole batch.
     let revision = this.store.nextRevision(changes.length) - changes.length;
+    const frames: string[] = [];
+    const events: WatchEvent[] = [];
     for (const c of changes) {
       revision++;
       let e: WatchEvent;
@@ -186,7 +189,14 @@ export class WatchHub {
       }
       this.revision = revision;
       this.remember(revision, frame);
-      for (const s of this.listeners) s(e, frame);
+      frames.push(frame);
+      events.push(e);
+    }
+    // One write per watcher per flush, of one string all watchers share.
+    const text = frames.join('');
+    for (const l of this.listeners) {
+      if ('frames' in l) l.frames(text);
+      else for (const e of events) l.event(e);
     }
   }
 
@@ -198,18 +208,19 @@ export class WatchHub {
 
   /** Subscribes to changes; the snapshot is taken in the same tick so no change falls between. */
   subscribe(listener: (e: WatchEvent) => void): { readonly snapshot: Extract<WatchEvent, { type: 'snapshot' }>; readonly unsubscribe: () => void } {
-    const l: Listener = (e) => listener(e);
+    const l: Listener = { event: listener };
     this.listeners.add(l);
     return { snapshot: this.snapshot(), unsubscribe: () => { this.listeners.delete(l); } };
   }
 
   /**
-   * Opens a watcher's stream: live frames go to `listener` from now on, and `initial` yields what
+   * Opens a watcher's stream: live frames go to `listener` from now on (those of one flush in one
+   * string), and `initial` yields what
    * must be written before them: the events after `resume.since` when the log still holds all of
    * them and the watcher's state is this one, otherwise a full snapshot at the current revision.
    */
-  open(listener: (frame: string) => void, resume?: WatchResume): WatchStream {
-    const l: Listener = (_e, frame) => listener(frame);
+  open(listener: (frames: string) => void, resume?: WatchResume): WatchStream {
+    const l: Listener = { frames: listener };
     this.listeners.add(l);
     const unsubscribe = () => { this.listeners.delete(l); };
     if (resume && this.canResume(resume)) {

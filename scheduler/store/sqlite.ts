@@ -88,6 +88,15 @@ function journalFromRow(r: JournalRow): JournalEntry {
   };
 }
 
+/** Freezes a value and everything in it: a cached policy is shared by every reader. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
@@ -100,6 +109,10 @@ export class SqliteStateStore implements StateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  /** Prepared statements by their text: preparing costs more than most of the queries it serves. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Policies as last read or written (this process is the only writer; there are a handful of them). */
+  private readonly policies = new Map<string, StoredPolicy | undefined>();
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -115,10 +128,10 @@ export class SqliteStateStore implements StateStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     // Stores made before policies had a generation.
-    const policyColumns = this.db.prepare('PRAGMA table_info(policies)').all() as Array<{ name: string }>;
+    const policyColumns = this.sql('PRAGMA table_info(policies)').all() as Array<{ name: string }>;
     if (!policyColumns.some((c) => c.name === 'generation')) this.db.exec('ALTER TABLE policies ADD COLUMN generation INTEGER NOT NULL DEFAULT 1');
     // A random identity, fixed when the state is created: a restored or recreated store has another.
-    this.db.prepare("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
+    this.sql("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
   }
 
   onChange(listener: (change: StoreChange) => void): () => void {
@@ -128,13 +141,13 @@ export class SqliteStateStore implements StateStore {
 
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
     const out = this.db.transaction(() => {
-      const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
+      const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
       const json = canonical(spec);
       const at = new Date(this.now()).toISOString();
       if (!row) {
-        this.db.prepare('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
+        this.sql('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
       } else if (row.spec !== json || row.deleted_at) {
-        this.db.prepare('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
+        this.sql('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
           .run(json, at, spec.name);
       }
       const changed = !row || row.spec !== json || row.deleted_at !== null;
@@ -145,28 +158,28 @@ export class SqliteStateStore implements StateStore {
   }
 
   getWorkload(name: string): StoredWorkload | undefined {
-    const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
+    const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
     return row ? workloadFromRow(row) : undefined;
   }
 
   listWorkloads(): readonly StoredWorkload[] {
-    return (this.db.prepare('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
+    return (this.sql('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
   }
 
   listWorkloadNames(): readonly string[] {
-    return this.db.prepare('SELECT name FROM workloads ORDER BY name').pluck().all() as string[];
+    return this.sql('SELECT name FROM workloads ORDER BY name').pluck().all() as string[];
   }
 
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
-    const marked = this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
+    const marked = this.sql('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
       .run(at, at, name).changes === 1;
     if (marked) this.emit('workload', name);
     return marked;
   }
 
   purgeWorkload(name: string): void {
-    if (this.db.prepare('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
+    if (this.sql('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
   }
 
   setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
@@ -176,41 +189,46 @@ export class SqliteStateStore implements StateStore {
     if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
     sets.push('placement_error = ?');
     args.push(p.placementError ?? null);
-    if (this.db.prepare(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name).changes > 0) this.emit('placement', name);
+    if (this.sql(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name).changes > 0) this.emit('placement', name);
   }
 
   putPolicy(name: string, spec: unknown): { policy: StoredPolicy; created: boolean; changed: boolean } {
+    this.policies.delete(name);
     const out = this.db.transaction(() => {
-      const row = this.db.prepare('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
+      const row = this.sql('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
       const json = canonical(spec);
       if (!row || row.spec !== json) {
-        this.db.prepare(`INSERT INTO policies (name, spec, updated_at, generation) VALUES (?, ?, ?, 1) ON CONFLICT(name) DO UPDATE SET
+        this.sql(`INSERT INTO policies (name, spec, updated_at, generation) VALUES (?, ?, ?, 1) ON CONFLICT(name) DO UPDATE SET
           spec = excluded.spec, updated_at = excluded.updated_at, generation = generation + 1`).run(name, json, new Date(this.now()).toISOString());
       }
       return { policy: this.getPolicy(name) as StoredPolicy, created: !row, changed: !row || row.spec !== json };
     }).immediate();
+    this.policies.delete(name);
     if (out.changed) this.emit('policy', name);
     return out;
   }
 
   getPolicy(name: string): StoredPolicy | undefined {
-    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as PolicyRow | undefined;
-    return row ? policyFromRow(row) : undefined;
+    if (this.policies.has(name)) return this.policies.get(name);
+    const row = this.sql('SELECT * FROM policies WHERE name = ?').get(name) as PolicyRow | undefined;
+    const policy = row ? deepFreeze(policyFromRow(row)) : undefined;
+    this.policies.set(name, policy);
+    return policy;
   }
 
   listPolicies(): readonly StoredPolicy[] {
-    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
+    return (this.sql('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
   }
 
   workloadsUsingPolicy(policy: string): readonly string[] {
-    return this.db.prepare("SELECT name FROM workloads WHERE json_extract(spec, '$.policy') = ? ORDER BY name").pluck().all(policy) as string[];
+    return this.sql("SELECT name FROM workloads WHERE json_extract(spec, '$.policy') = ? ORDER BY name").pluck().all(policy) as string[];
   }
 
   nextOrdinal(workload: string): number {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT next_ordinal FROM workloads WHERE name = ?').get(workload) as { next_ordinal: number } | undefined;
+      const row = this.sql('SELECT next_ordinal FROM workloads WHERE name = ?').get(workload) as { next_ordinal: number } | undefined;
       if (!row) throw new Error(`unknown workload '${workload}'`);
-      this.db.prepare('UPDATE workloads SET next_ordinal = next_ordinal + 1 WHERE name = ?').run(workload);
+      this.sql('UPDATE workloads SET next_ordinal = next_ordinal + 1 WHERE name = ?').run(workload);
       return row.next_ordinal;
     }).immediate();
   }
@@ -233,7 +251,7 @@ export class SqliteStateStore implements StateStore {
 
   private insertRow(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
     const t = this.now();
-    this.db.prepare(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
+    this.sql(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
       public_ip, private_ip, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(r.key, r.workload, r.cloud, r.region, r.size, r.image, r.ordinal, r.state, r.instanceId ?? null,
         r.cloudState ?? null, r.publicIp ?? null, r.privateIp ?? null, t, t);
@@ -241,7 +259,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   getRecord(key: string): InstanceRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM instances WHERE key = ?').get(key) as InstanceRow | undefined;
+    const row = this.sql('SELECT * FROM instances WHERE key = ?').get(key) as InstanceRow | undefined;
     return row ? recordFromRow(row) : undefined;
   }
 
@@ -251,7 +269,7 @@ export class SqliteStateStore implements StateStore {
     if (workload !== undefined) { where.push('workload = ?'); args.push(workload); }
     if (!includeGone) where.push("state <> 'gone'");
     const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY workload, ordinal`;
-    return (this.db.prepare(sql).all(...args) as InstanceRow[]).map(recordFromRow);
+    return (this.sql(sql).all(...args) as InstanceRow[]).map(recordFromRow);
   }
 
   updateRecord(key: string, patch: InstanceRecordPatch): InstanceRecord {
@@ -263,7 +281,7 @@ export class SqliteStateStore implements StateStore {
     for (const [k, col] of Object.entries(cols) as Array<[keyof InstanceRecordPatch, string]>) {
       if (k in patch) { sets.push(`${col} = ?`); args.push(patch[k] ?? null); }
     }
-    const res = this.db.prepare(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
+    const res = this.sql(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
     if (res.changes !== 1) throw new Error(`unknown instance record '${key}'`);
     const record = this.getRecord(key) as InstanceRecord;
     this.emit('instances', record.workload);
@@ -271,34 +289,34 @@ export class SqliteStateStore implements StateStore {
   }
 
   pruneGone(workload: string): void {
-    if (this.db.prepare("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload).changes > 0) this.emit('instances', workload);
+    if (this.sql("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload).changes > 0) this.emit('instances', workload);
   }
 
   journalBegin(e: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number {
-    const res = this.db.prepare(`INSERT INTO journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome)
+    const res = this.sql(`INSERT INTO journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome)
       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`).run(this.now(), e.operation, e.key, e.workload, e.cloud, e.region, e.instanceId ?? null);
     return Number(res.lastInsertRowid);
   }
 
   journalEnd(seq: number, outcome: string, instanceId?: string): void {
-    this.db.prepare('UPDATE journal SET outcome = ?, instance_id = COALESCE(?, instance_id) WHERE seq = ?').run(outcome, instanceId ?? null, seq);
+    this.sql('UPDATE journal SET outcome = ?, instance_id = COALESCE(?, instance_id) WHERE seq = ?').run(outcome, instanceId ?? null, seq);
   }
 
   listJournal(workload?: string): readonly JournalEntry[] {
     const rows = workload === undefined
-      ? this.db.prepare('SELECT * FROM journal ORDER BY seq').all()
-      : this.db.prepare('SELECT * FROM journal WHERE workload = ? ORDER BY seq').all(workload);
+      ? this.sql('SELECT * FROM journal ORDER BY seq').all()
+      : this.sql('SELECT * FROM journal WHERE workload = ? ORDER BY seq').all(workload);
     return (rows as JournalRow[]).map(journalFromRow);
   }
 
   putConstraint(c: Constraint): void {
-    this.db.prepare(`INSERT INTO constraints (cloud, region, size, reason, until_ms) VALUES (?, ?, ?, ?, ?)
+    this.sql(`INSERT INTO constraints (cloud, region, size, reason, until_ms) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(cloud, region, size) DO UPDATE SET reason = excluded.reason, until_ms = MAX(until_ms, excluded.until_ms)`)
       .run(c.cloud, c.region, c.size, c.reason, c.untilMs);
   }
 
   listConstraints(nowMs: number): readonly Constraint[] {
-    const rows = this.db.prepare('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
+    const rows = this.sql('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
       cloud: string; region: string; size: string; reason: string; until_ms: number }>;
     return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
   }
@@ -306,24 +324,33 @@ export class SqliteStateStore implements StateStore {
   nextRevision(count = 1): number {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`revision count must be a positive integer, got ${count}`);
     return this.db.transaction(() => {
-      this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v").run(count);
+      this.sql("INSERT INTO meta (k, v) VALUES ('revision', ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v").run(count);
       return this.currentRevision();
     }).immediate();
   }
 
   stateId(): string {
-    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'state_id'").get() as { v: number };
+    const row = this.sql("SELECT v FROM meta WHERE k = 'state_id'").get() as { v: number };
     return row.v.toString(16).padStart(12, '0');
   }
 
   currentRevision(): number {
-    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'revision'").get() as { v: number } | undefined;
+    const row = this.sql("SELECT v FROM meta WHERE k = 'revision'").get() as { v: number } | undefined;
     return row?.v ?? 0;
   }
 
   close(): void {
     this.listeners.clear();
     if (this.db.open) this.db.close();
+  }
+
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
   }
 
   private emit(kind: StoreChange['kind'], name: string): void {
