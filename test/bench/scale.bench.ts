@@ -194,9 +194,10 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     const tDone = performance.now();
 
     // Caught up: the GeoDNS and every watcher hold the scheduler's revision, and it stopped moving.
+    // A GeoDNS too busy to answer its admin API within 5 s counts as not caught up.
     const revisionOf = async () => {
-      const r = await request(false, `${dnsAdmin}/state`, 'GET');
-      return (JSON.parse(r.text) as { revision: number }).revision;
+      const r = await Promise.race([request(false, `${dnsAdmin}/state`, 'GET'), new Promise<undefined>((resolve) => { setTimeout(() => resolve(undefined), 5000).unref(); })]);
+      return r ? (JSON.parse(r.text) as { revision: number }).revision : -1;
     };
     let stable = 0;
     let last = -1;
