@@ -12,9 +12,11 @@ export const SchedulerConfigSchema = Type.Object({
     token: Type.String({ minLength: 16 }),
     /** Interval of the `: ping` comment on watch streams. */
     watchPingSeconds: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+    /** Watch events kept for watchers that reconnect: one further behind than this gets a full snapshot. */
+    watchLogEvents: Type.Integer({ minimum: 0, default: 10_000 }),
   }, { additionalProperties: false }),
   reconciler: Type.Object({
-    /** Time between two full reconcile passes (changes trigger a pass sooner). */
+    /** Time between two full reconcile passes (a change queues its workload for a pass sooner). */
     intervalMs: Type.Integer({ minimum: 10, default: 2_000 }),
     /** How long a (cloud, region, size) stays out of placement after a capacity or quota error. */
     capacityCoolDownSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),

@@ -5,8 +5,8 @@ import { place } from './placement';
 import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
-import { Reconciler } from './reconciler';
-import { SqliteStateStore, type StateStore } from './store';
+import { Reconciler, type Residency } from './reconciler';
+import { SqliteStateStore, type StateStore, type StoredPolicy } from './store';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
 
@@ -53,10 +53,23 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   const reconciler = new Reconciler({
     store, provider, place: (w, p, ctx) => place(w, p, ctx), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
   }) as unknown as Reconciler<unknown>;
-  const watch = new WatchHub(store, (name) => computeEndpoints(store, reconciler, (doc) => {
-    const parsed = regionPolicyAdapter.parse(doc);
-    return parsed.ok ? regionPolicyAdapter.residency(parsed.policy) : null;
-  }, name));
+  // Residency of each policy, worked out once per generation of its document.
+  const residencies = new Map<string, { generation: number; residency: Residency | null }>();
+  const residencyOf = (doc: StoredPolicy): Residency | null => {
+    const hit = residencies.get(doc.name);
+    if (hit?.generation === doc.generation) return hit.residency;
+    const parsed = regionPolicyAdapter.parse(doc.spec);
+    const residency = parsed.ok ? regionPolicyAdapter.residency(parsed.policy) : null;
+    residencies.set(doc.name, { generation: doc.generation, residency });
+    return residency;
+  };
+  const watch = new WatchHub(store, (name) => computeEndpoints(store, reconciler, residencyOf, name), { logEvents: config.api.watchLogEvents });
+  // The store says what each write changed: only those workloads' endpoints are recomputed.
+  store.onChange((c) => {
+    if (c.kind === 'policy') for (const name of store.workloadsUsingPolicy(c.name)) watch.invalidate(name);
+    else watch.invalidate(c.name);
+  });
+  // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
   metrics.onCollect(() => {
     metrics.resetGauge('meridian_instances');
@@ -77,11 +90,8 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     status: (name) => reconciler.status(name),
     exclusions: () => reconciler.exclusions(),
     plan: (w, p) => reconciler.plan(w, p),
-    trigger: () => {
-      reconciler.trigger();
-      // DNS names, TTLs and residency can change without moving a replica.
-      for (const w of store.listWorkloads()) watch.invalidate(w.name);
-    },
+    // The store's change feed has queued what the write changed, for the reconciler and the watch.
+    trigger: () => { reconciler.trigger(); },
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,

@@ -1,6 +1,6 @@
 import { tryFindRegion, type CloudId } from '../providers';
 import type { Reconciler, Residency } from './reconciler';
-import type { StateStore } from './store';
+import type { StateStore, StoredPolicy } from './store';
 
 /** One instance of a workload as GeoDNS servers see it. */
 export interface EndpointInstance {
@@ -38,8 +38,11 @@ export type WatchEvent =
   | { readonly type: 'upsert'; readonly revision: number; readonly workload: WorkloadEndpoints }
   | { readonly type: 'delete'; readonly revision: number; readonly name: string };
 
-/** Computes the endpoints of a workload from the store, or undefined when it does not exist (or is being deleted). */
-export function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>, residencyOf: (policy: unknown) => Residency | null, name: string): WorkloadEndpoints | undefined {
+/**
+ * Computes the endpoints of a workload from the store, or undefined when it does not exist (or is
+ * being deleted). `residencyOf` gets the stored policy (with its generation, to cache the parse on).
+ */
+export function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>, residencyOf: (policy: StoredPolicy) => Residency | null, name: string): WorkloadEndpoints | undefined {
   const w = store.getWorkload(name);
   if (!w || w.deletedAt) return undefined;
   const regions = new Map<string, { cloud: CloudId; region: string; instances: EndpointInstance[] }>();
@@ -67,29 +70,76 @@ export function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>
       instances: r.instances.sort((a, b) => a.id.localeCompare(b.id)),
     });
   }
-  return { name, dns: w.spec.dns ? { name: w.spec.dns.name, ttl: w.spec.dns.ttl } : null, residency: policy ? residencyOf(policy.spec) : null, regions: out };
+  return { name, dns: w.spec.dns ? { name: w.spec.dns.name, ttl: w.spec.dns.ttl } : null, residency: policy ? residencyOf(policy) : null, regions: out };
 }
+
+/** Options of a `WatchHub`. */
+export interface WatchHubOptions {
+  /** Invalidations are coalesced for this long before they are published (default 250 ms). */
+  readonly debounceMs?: number;
+  /** Events kept so that a watcher reconnecting with the revision it saw gets only what it missed (default 10,000). */
+  readonly logEvents?: number;
+}
+
+/** Where a reconnecting watcher says it stands: the state and the last revision it applied. */
+export interface WatchResume {
+  readonly stateId: string;
+  readonly since: number;
+}
+
+/** A watcher's stream as `open` starts it. */
+export interface WatchStream {
+  /** `snapshot`: the full state first; `resume`: only the events after the watcher's revision. */
+  readonly kind: 'snapshot' | 'resume';
+  /** The revision the stream starts from (the snapshot's, or the watcher's own). */
+  readonly revision: number;
+  /** Frames to write before any live one, produced as they are read (a snapshot is never held whole). */
+  readonly initial: Iterable<string>;
+  /** Stops live frames. */
+  readonly unsubscribe: () => void;
+}
+
+/** Size above which snapshot chunks are handed to the socket. */
+const SNAPSHOT_CHUNK_CHARS = 64 * 1024;
+
+/** In-process listeners get each event; watchers get each flush's frames as one string, shared by all. */
+type Listener = { readonly event: (e: WatchEvent) => void } | { readonly frames: (text: string) => void };
 
 /**
  * Keeps the last published endpoints of every workload and turns invalidations into watch
- * events: coalesced for `debounceMs`, published only when something a client sees changed, each
- * with the next persisted revision.
+ * events: coalesced for `debounceMs`, recomputed only for the workloads invalidated, published
+ * only when something a client sees changed, each with the next persisted revision. The last
+ * `logEvents` events are kept, so a watcher that reconnects gets what it missed instead of the
+ * whole state when it can.
  */
 export class WatchHub {
-  private readonly published = new Map<string, { json: string; value: WorkloadEndpoints }>();
+  /** Each workload's endpoints and their JSON (shared by every snapshot streamed). */
+  private readonly published = new Map<string, { readonly json: string; readonly value: WorkloadEndpoints }>();
   private readonly dirty = new Set<string>();
-  private readonly subscribers = new Set<(e: WatchEvent) => void>();
+  private readonly listeners = new Set<Listener>();
+  /** The last events published, oldest first, with their frames; revisions are consecutive. */
+  private log: Array<{ readonly revision: number; readonly frame: string }> = [];
+  private logStart = 0;
+  private readonly debounceMs: number;
+  private readonly logEvents: number;
+  /** The revision when this hub started: a watcher at or before it saw another process's state. */
+  private readonly floor: number;
+  private revision: number;
   private timer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     private readonly store: StateStore,
     private readonly compute: (name: string) => WorkloadEndpoints | undefined,
-    private readonly debounceMs = 250,
+    options: WatchHubOptions = {},
   ) {
-    for (const w of store.listWorkloads()) {
-      const value = compute(w.name);
-      if (value) this.published.set(w.name, { json: JSON.stringify(value), value });
+    this.debounceMs = options.debounceMs ?? 250;
+    this.logEvents = options.logEvents ?? 10_000;
+    if (!(Number.isInteger(this.logEvents) && this.logEvents >= 0)) throw new RangeError(`logEvents must be a non-negative integer, got ${this.logEvents}`);
+    this.floor = this.revision = store.currentRevision();
+    for (const name of store.listWorkloadNames()) {
+      const value = compute(name);
+      if (value) this.published.set(name, { json: JSON.stringify(value), value });
     }
   }
 
@@ -101,38 +151,91 @@ export class WatchHub {
     this.timer ??= setTimeout(() => this.flush(), this.debounceMs);
   }
 
-  /** Publishes pending changes now. */
+  /** Publishes pending changes now: recomputes the invalidated workloads only. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.closed) return;
     const names = [...this.dirty].sort();
     this.dirty.clear();
+    const changes: Array<{ name: string; next?: { json: string; value: WorkloadEndpoints } }> = [];
     for (const name of names) {
       const value = this.compute(name);
       const prev = this.published.get(name);
       if (!value) {
-        if (!prev) continue;
-        this.published.delete(name);
-        this.publish({ type: 'delete', revision: this.store.nextRevision(), name });
+        if (prev) changes.push({ name });
         continue;
       }
       const json = JSON.stringify(value);
-      if (prev?.json === json) continue;
-      this.published.set(name, { json, value });
-      this.publish({ type: 'upsert', revision: this.store.nextRevision(), workload: value });
+      if (prev?.json !== json) changes.push({ name, next: { json, value } });
+    }
+    if (changes.length === 0) return;
+    // One write hands out the revisions of the whole batch.
+    let revision = this.store.nextRevision(changes.length) - changes.length;
+    const frames: string[] = [];
+    const events: WatchEvent[] = [];
+    for (const c of changes) {
+      revision++;
+      let e: WatchEvent;
+      let frame: string;
+      if (c.next) {
+        this.published.set(c.name, c.next);
+        e = { type: 'upsert', revision, workload: c.next.value };
+        frame = `event: upsert\nid: ${revision}\ndata: {"revision":${revision},"workload":${c.next.json}}\n\n`;
+      } else {
+        this.published.delete(c.name);
+        e = { type: 'delete', revision, name: c.name };
+        frame = encodeSse(e);
+      }
+      this.revision = revision;
+      this.remember(revision, frame);
+      frames.push(frame);
+      events.push(e);
+    }
+    // One write per watcher per flush, of one string all watchers share.
+    const text = frames.join('');
+    for (const l of this.listeners) {
+      if ('frames' in l) l.frames(text);
+      else for (const e of events) l.event(e);
     }
   }
 
-  /** The full state with its revision. */
+  /** The full state with its revision, as one value (in-process readers; watchers get `open`). */
   snapshot(): Extract<WatchEvent, { type: 'snapshot' }> {
-    return { type: 'snapshot', revision: this.store.currentRevision(), stateId: this.store.stateId(),
+    return { type: 'snapshot', revision: this.revision, stateId: this.store.stateId(),
       workloads: [...this.published.values()].map((p) => p.value) };
   }
 
   /** Subscribes to changes; the snapshot is taken in the same tick so no change falls between. */
   subscribe(listener: (e: WatchEvent) => void): { readonly snapshot: Extract<WatchEvent, { type: 'snapshot' }>; readonly unsubscribe: () => void } {
-    this.subscribers.add(listener);
-    return { snapshot: this.snapshot(), unsubscribe: () => { this.subscribers.delete(listener); } };
+    const l: Listener = { event: listener };
+    this.listeners.add(l);
+    return { snapshot: this.snapshot(), unsubscribe: () => { this.listeners.delete(l); } };
+  }
+
+  /**
+   * Opens a watcher's stream: live frames go to `listener` from now on (those of one flush in one
+   * string), and `initial` yields what
+   * must be written before them: the events after `resume.since` when the log still holds all of
+   * them and the watcher's state is this one, otherwise a full snapshot at the current revision.
+   */
+  open(listener: (frames: string) => void, resume?: WatchResume): WatchStream {
+    const l: Listener = { frames: listener };
+    this.listeners.add(l);
+    const unsubscribe = () => { this.listeners.delete(l); };
+    if (resume && this.canResume(resume)) {
+      const from = resume.since + 1 - this.logStart;
+      return { kind: 'resume', revision: resume.since, initial: this.log.slice(Math.max(0, from)).map((x) => x.frame), unsubscribe };
+    }
+    // References to the published JSON as of now: later changes replace entries, never edit them.
+    const parts = [...this.published.values()].map((p) => p.json);
+    const revision = this.revision;
+    return { kind: 'snapshot', revision, initial: snapshotFrames(revision, this.store.stateId(), parts), unsubscribe };
+  }
+
+  /** How many listeners and watchers are attached. */
+  subscribers(): number {
+    return this.listeners.size;
   }
 
   /** Stops pending timers; later invalidations are ignored. */
@@ -140,12 +243,39 @@ export class WatchHub {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.subscribers.clear();
+    this.listeners.clear();
   }
 
-  private publish(e: WatchEvent): void {
-    for (const s of this.subscribers) s(e);
+  private canResume(r: WatchResume): boolean {
+    if (r.stateId !== this.store.stateId() || !Number.isInteger(r.since)) return false;
+    // Revisions up to the floor were published by an earlier process, whose last changes may never have gone out.
+    if (r.since <= this.floor || r.since > this.revision) return false;
+    return r.since === this.revision || (this.log.length > 0 && this.logStart <= r.since + 1);
   }
+
+  private remember(revision: number, frame: string): void {
+    if (this.logEvents === 0) return;
+    if (this.log.length === 0) this.logStart = revision;
+    this.log.push({ revision, frame });
+    // Trim in batches so that appending stays O(1) amortised.
+    if (this.log.length >= 2 * this.logEvents) {
+      this.log = this.log.slice(this.log.length - this.logEvents);
+      this.logStart = this.log[0].revision;
+    }
+  }
+}
+
+/** A snapshot event as SSE text, in chunks of about `SNAPSHOT_CHUNK_CHARS`, from each workload's JSON. */
+function* snapshotFrames(revision: number, stateId: string, workloads: readonly string[]): Generator<string> {
+  let chunk = `event: snapshot\nid: ${revision}\ndata: {"revision":${revision},"stateId":${JSON.stringify(stateId)},"workloads":[`;
+  for (let i = 0; i < workloads.length; i++) {
+    chunk += i === 0 ? workloads[i] : `,${workloads[i]}`;
+    if (chunk.length >= SNAPSHOT_CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}]}\n\n`;
 }
 
 /** Encodes one event as a Server-Sent Events frame (one `data:` line of JSON). */

@@ -23,6 +23,9 @@ function asCloudError(err: unknown, cloud: CloudId, region: string): CloudError 
   return new CloudError(err instanceof Error ? err.message : String(err), { kind: 'unavailable', cloud, region, code: 'Unexpected', cause: err });
 }
 
+/** Longest stretch a pass keeps the event loop before letting I/O (API requests, watch streams) run. */
+const SLICE_MS = 20;
+
 function samePlacement(a: Placement | undefined, b: Placement | undefined): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -38,6 +41,11 @@ function samePlacement(a: Placement | undefined, b: Placement | undefined): bool
  *
  * Ordering: a pass is synchronous bookkeeping; cloud calls run in per-region lanes and never block
  * the pass or other regions, so an outage in one region does not stall a rollout elsewhere.
+ *
+ * Work per change: a change to a workload (its spec, its policy, one of its cloud calls ending)
+ * queues that workload, and a triggered pass reconciles the queue only. A full pass over every
+ * workload runs every `intervalMs` (drift, expired constraints, retries after backoff) and when
+ * region health or constraints change; passes run in slices of `SLICE_MS` so the API stays responsive.
  */
 export class Reconciler<P> {
   /** Region health learned from call outcomes. */
@@ -48,8 +56,8 @@ export class Reconciler<P> {
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
   private readonly lastRefresh = new Map<string, number>();
   private readonly listeners: Array<(workload: string) => void> = [];
-  /** Parsed policies by their stored text, and the last placement inputs and result per workload. */
-  private readonly parsedPolicies = new Map<string, ReturnType<ReconcilerDeps<P>['policies']['parse']>>();
+  /** Parsed policies by name with the generation parsed, and the last placement inputs and result per workload. */
+  private readonly parsedPolicies = new Map<string, { generation: number; parsed: ReturnType<ReconcilerDeps<P>['policies']['parse']> }>();
   private readonly placements = new Map<string, { inputs: string; result: PlacementResult }>();
   private timer?: NodeJS.Timeout;
   private nextPassAt = Infinity;
@@ -57,14 +65,26 @@ export class Reconciler<P> {
   private running = false;
   private passing = false;
   private again = false;
+  /** Workloads changed since they were last reconciled, in arrival order. */
+  private readonly queue = new Set<string>();
+  /** The full pass in progress: every workload's name and how far it got. */
+  private sweep: { readonly names: readonly string[]; next: number } | undefined;
+  private fullWanted = true;
+  /** When the next full pass is due (`performance.now()` time: a test's frozen clock must not stop the loop). */
+  private nextFullAt = 0;
 
   constructor(private readonly deps: ReconcilerDeps<P>) {
     this.now = deps.now ?? Date.now;
     this.health = deps.health ?? new RegionHealth(deps.config.unhealthyAfterFailures, this.now);
     this.limiter = new LaneLimiter(deps.config.concurrencyPerRegion);
+    // Specs and policies change from outside (the API); the reconciler's own writes need no pass.
+    deps.store.onChange((c) => {
+      if (c.kind === 'workload') this.enqueue(c.name);
+      else if (c.kind === 'policy') for (const name of deps.store.workloadsUsingPolicy(c.name)) this.enqueue(name);
+    });
     this.health.onChange(() => {
-      for (const w of this.deps.store.listWorkloads()) this.emit(w.name);
-      this.trigger();
+      for (const name of this.deps.store.listWorkloadNames()) this.emit(name);
+      this.triggerFull();
     });
   }
 
@@ -94,7 +114,19 @@ export class Reconciler<P> {
     clearTimeout(t);
   }
 
-  /** Asks for a pass soon (after a change to workloads, policies or instances). */
+  /** Queues a workload whose spec, policy or instances changed, and asks for a pass soon. */
+  enqueue(name: string): void {
+    this.queue.add(name);
+    this.trigger();
+  }
+
+  /** Asks for a pass over every workload soon (what they are placed on changed: health, constraints). */
+  triggerFull(): void {
+    this.fullWanted = true;
+    this.trigger();
+  }
+
+  /** Asks for a pass soon over the queued workloads. */
   trigger(): void {
     if (!this.running) return;
     if (this.passing) { this.again = true; return; }
@@ -106,19 +138,60 @@ export class Reconciler<P> {
     return Math.min(this.deps.config.intervalMs, Math.max(20, this.lastPassMs * 4));
   }
 
-  /** Runs one pass now (tests and `plan` use this; the loop calls it on its own). */
+  /** Runs one full pass now, in one go (tests use this; the loop runs passes in slices on its own). */
   passOnce(): void {
     const t0 = this.now();
-    for (const w of this.deps.store.listWorkloads()) {
-      try {
-        this.reconcileWorkload(w);
-      } catch (err) {
-        this.log(`reconcile of workload '${w.name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      }
-    }
+    this.queue.clear();
+    for (const w of this.deps.store.listWorkloads()) this.reconcileSafely(w.name, w);
     this.probeUnhealthy();
     this.deps.metrics?.inc('meridian_reconcile_passes_total', 'Reconcile passes run.');
     this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, (this.now() - t0) / 1000);
+  }
+
+  /** Workloads waiting in the queue (for metrics and tests). */
+  queued(): number {
+    return this.queue.size;
+  }
+
+  /** Reconciles what is queued, then the full pass in progress, until the slice's time is up; true when work is left. */
+  private passSlice(): boolean {
+    const t0 = performance.now();
+    if (!this.sweep && (this.fullWanted || t0 >= this.nextFullAt)) {
+      this.fullWanted = false;
+      this.nextFullAt = t0 + this.deps.config.intervalMs;
+      this.sweep = { names: this.deps.store.listWorkloadNames(), next: 0 };
+    }
+    let n = 0;
+    // Checking the clock costs little next to a workload, but not nothing: every few workloads.
+    while ((n++ & 7) !== 0 || performance.now() - t0 < SLICE_MS) {
+      const first = this.queue.values().next();
+      if (!first.done) {
+        this.queue.delete(first.value);
+        this.reconcileSafely(first.value);
+        continue;
+      }
+      const sweep = this.sweep;
+      if (!sweep || sweep.next >= sweep.names.length) break;
+      const name = sweep.names[sweep.next++];
+      this.reconcileSafely(name);
+    }
+    const sweep = this.sweep;
+    if (sweep && sweep.next >= sweep.names.length) {
+      this.sweep = undefined;
+      this.probeUnhealthy();
+      this.deps.metrics?.inc('meridian_reconcile_passes_total', 'Reconcile passes run.');
+    }
+    this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, (performance.now() - t0) / 1000);
+    return this.queue.size > 0 || this.sweep !== undefined;
+  }
+
+  private reconcileSafely(name: string, stored?: StoredWorkload): void {
+    try {
+      const w = stored ?? this.deps.store.getWorkload(name);
+      if (w) this.reconcileWorkload(w);
+    } catch (err) {
+      this.log(`reconcile of workload '${name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    }
   }
 
   /** Counts of a workload's instances. */
@@ -204,18 +277,14 @@ export class Reconciler<P> {
     return result.placement;
   }
 
-  /** The parsed policy of a name, parsed once per stored document. */
+  /** The parsed policy of a name, parsed once per generation of the stored document. */
   private policyOf(name: string): ReturnType<ReconcilerDeps<P>['policies']['parse']> {
     const doc = this.deps.store.getPolicy(name);
     if (!doc) return { ok: false, error: `policy '${name}' does not exist` };
-    const key = `${name}|${JSON.stringify(doc.spec)}`;
-    let parsed = this.parsedPolicies.get(key);
-    if (!parsed) {
-      parsed = this.deps.policies.parse(doc.spec);
-      // Old versions are of no further use.
-      for (const k of this.parsedPolicies.keys()) if (k.startsWith(`${name}|`)) this.parsedPolicies.delete(k);
-      this.parsedPolicies.set(key, parsed);
-    }
+    const hit = this.parsedPolicies.get(name);
+    if (hit?.generation === doc.generation) return hit.parsed;
+    const parsed = this.deps.policies.parse(doc.spec);
+    this.parsedPolicies.set(name, { generation: doc.generation, parsed });
     return parsed;
   }
 
@@ -294,7 +363,7 @@ export class Reconciler<P> {
       }
       this.terminate(r);
     }
-    if (timedOut) this.trigger();
+    if (timedOut) this.enqueue(w.name);
   }
 
   private tearDown(w: StoredWorkload, records: readonly InstanceRecord[]): void {
@@ -310,7 +379,7 @@ export class Reconciler<P> {
     const regions = new Map<string, { cloud: CloudId; region: string }>();
     for (const r of this.deps.store.listRecords(w.name, true)) regions.set(regionKey(r.cloud, r.region), { cloud: r.cloud, region: r.region });
     for (const a of w.applied?.assignments ?? []) regions.set(regionKey(a.cloud, a.region), { cloud: a.cloud, region: a.region });
-    this.launch(`final:${w.name}`, `final/${w.name}`, async () => {
+    this.launch(`final:${w.name}`, `final/${w.name}`, w.name, async () => {
       for (const { cloud, region } of regions.values()) await this.refreshRegion(w.name, cloud, region, true);
       if (this.deps.store.listRecords(w.name).length === 0) {
         this.deps.store.pruneGone(w.name);
@@ -340,7 +409,7 @@ export class Reconciler<P> {
       const k = `${name}|${regionKey(cloud, region)}`;
       const interval = busy ? fastMs : this.deps.config.refreshIntervalSeconds * 1000;
       if (now - (this.lastRefresh.get(k) ?? -Infinity) < interval) continue;
-      this.launch(`refresh:${k}`, `${regionKey(cloud, region)}/read`, async () => {
+      this.launch(`refresh:${k}`, `${regionKey(cloud, region)}/read`, name, async () => {
         this.lastRefresh.set(k, this.now());
         await this.refreshRegion(name, cloud, region, false);
       });
@@ -352,7 +421,7 @@ export class Reconciler<P> {
     for (const s of this.health.unhealthy()) {
       const k = `probe|${regionKey(s.cloud, s.region)}`;
       if (this.now() - (this.lastRefresh.get(k) ?? -Infinity) < this.deps.config.refreshIntervalSeconds * 1000) continue;
-      this.launch(k, `${regionKey(s.cloud, s.region)}/read`, async () => {
+      this.launch(k, `${regionKey(s.cloud, s.region)}/read`, undefined, async () => {
         this.lastRefresh.set(k, this.now());
         await this.cloudCall(s.cloud, s.region, 'list', async () => {
           for await (const _ of this.deps.provider(s.cloud).listInstances(s.region, { [MERIDIAN_TAGS.workload]: '-' })) break;
@@ -369,20 +438,20 @@ export class Reconciler<P> {
     const key = idempotencyKey(workload, g.cloud, g.region, ordinal);
     // The intent and its journal entry are durable before the call is made.
     const { record, seq } = store.recordCreateIntent({ key, workload, cloud: g.cloud, region: g.region, size: g.size, image: g.image, ordinal });
-    this.launch(key, regionKey(g.cloud, g.region), () => this.createOp(record, seq));
+    this.launch(key, regionKey(g.cloud, g.region), workload, () => this.createOp(record, seq));
     this.emit(workload);
   }
 
   private terminate(r: InstanceRecord): void {
     if (r.state !== 'terminating') this.deps.store.updateRecord(r.key, { state: 'terminating' });
-    this.launch(r.key, regionKey(r.cloud, r.region), () => this.terminateOp(r.key));
+    this.launch(r.key, regionKey(r.cloud, r.region), r.workload, () => this.terminateOp(r.key));
     this.emit(r.workload);
   }
 
   /** Replays the call a record still waits for (after a restart, or a failed attempt). */
   private ensureOp(r: InstanceRecord): void {
-    if (r.state === 'creating') this.launch(r.key, regionKey(r.cloud, r.region), () => this.createOp(r));
-    else if (r.state === 'terminating') this.launch(r.key, regionKey(r.cloud, r.region), () => this.terminateOp(r.key));
+    if (r.state === 'creating') this.launch(r.key, regionKey(r.cloud, r.region), r.workload, () => this.createOp(r));
+    else if (r.state === 'terminating') this.launch(r.key, regionKey(r.cloud, r.region), r.workload, () => this.terminateOp(r.key));
   }
 
   private async createOp(r: InstanceRecord, journalSeq?: number): Promise<void> {
@@ -507,7 +576,8 @@ export class Reconciler<P> {
 
   private constrain(cloud: CloudId, region: string, size: string, reason: string): void {
     this.deps.store.putConstraint({ cloud, region, size, reason, untilMs: this.now() + this.deps.config.capacityCoolDownSeconds * 1000 });
-    this.trigger();
+    // Exclusions changed: any workload may now be placed differently.
+    this.triggerFull();
   }
 
   /** Makes one cloud call, feeding region health and metrics. */
@@ -529,8 +599,8 @@ export class Reconciler<P> {
     }
   }
 
-  /** Starts an operation unless one with the same key is in flight or backing off. */
-  private launch(opKey: string, lane: string, fn: () => Promise<void>): void {
+  /** Starts an operation unless one with the same key is in flight or backing off; its end queues `workload`. */
+  private launch(opKey: string, lane: string, workload: string | undefined, fn: () => Promise<void>): void {
     if (this.inflight.has(opKey) || !this.running) return;
     const f = this.failures.get(opKey);
     if (f && f.retryAtMs > this.now()) return;
@@ -545,9 +615,12 @@ export class Reconciler<P> {
       },
     ).finally(() => {
       this.inflight.delete(opKey);
-      const workload = opKey.startsWith('mrd:') ? opKey.split(':')[1] : undefined;
-      if (workload) this.emit(workload);
-      this.trigger();
+      if (workload === undefined) {
+        this.trigger();
+        return;
+      }
+      if (opKey.startsWith('mrd:')) this.emit(workload);
+      this.enqueue(workload);
     });
     this.inflight.set(opKey, p);
   }
@@ -567,15 +640,19 @@ export class Reconciler<P> {
     if (!this.running) return;
     this.passing = true;
     const t0 = performance.now();
+    let more = false;
     try {
-      this.passOnce();
+      more = this.passSlice();
     } finally {
       this.passing = false;
       this.lastPassMs = performance.now() - t0;
     }
     const again = this.again;
     this.again = false;
-    this.schedule(again ? this.soonMs() : this.deps.config.intervalMs);
+    // Work left over continues after I/O had its turn; otherwise wait for a change or the next full pass.
+    if (more) this.schedule(0);
+    else if (again) this.schedule(this.soonMs());
+    else this.schedule(this.fullWanted ? this.soonMs() : Math.max(0, this.nextFullAt - performance.now()));
   }
 
   private emit(workload: string): void {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { CloudId, InstanceState } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoredPolicy, StoredWorkload,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoreChange, StoredPolicy, StoredWorkload,
 } from './types';
 
 /** Options of the SQLite store. */
@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workloads (
   name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL, updated_at TEXT NOT NULL,
   deleted_at TEXT, preferred TEXT, applied TEXT, placement_error TEXT, next_ordinal INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS instances (
   key TEXT PRIMARY KEY, workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL,
   image TEXT NOT NULL, ordinal INTEGER NOT NULL, state TEXT NOT NULL, instance_id TEXT, cloud_state TEXT,
@@ -50,6 +50,7 @@ interface InstanceRow {
   state: string; instance_id: string | null; cloud_state: string | null; public_ip: string | null;
   private_ip: string | null; created_at_ms: number; updated_at_ms: number;
 }
+interface PolicyRow { name: string; spec: string; updated_at: string; generation: number }
 interface JournalRow {
   seq: number; at_ms: number; operation: string; key: string; workload: string; cloud: string; region: string;
   instance_id: string | null; outcome: string;
@@ -63,6 +64,10 @@ function workloadFromRow(r: WorkloadRow): StoredWorkload {
     ...(r.applied ? { applied: JSON.parse(r.applied) as Placement } : {}),
     ...(r.placement_error ? { placementError: r.placement_error } : {}),
   };
+}
+
+function policyFromRow(r: PolicyRow): StoredPolicy {
+  return { name: r.name, spec: JSON.parse(r.spec) as unknown, generation: r.generation, updatedAt: r.updated_at };
 }
 
 function recordFromRow(r: InstanceRow): InstanceRecord {
@@ -83,6 +88,15 @@ function journalFromRow(r: JournalRow): JournalEntry {
   };
 }
 
+/** Freezes a value and everything in it: a cached policy is shared by every reader. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
@@ -94,6 +108,11 @@ function canonical(value: unknown): string {
 export class SqliteStateStore implements StateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  /** Prepared statements by their text: preparing costs more than most of the queries it serves. */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Policies as last read or written (this process is the only writer; there are a handful of them). */
+  private readonly policies = new Map<string, StoredPolicy | undefined>();
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -108,43 +127,59 @@ export class SqliteStateStore implements StateStore {
     // Another process (a CLI reading state) may hold the lock briefly.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Stores made before policies had a generation.
+    const policyColumns = this.sql('PRAGMA table_info(policies)').all() as Array<{ name: string }>;
+    if (!policyColumns.some((c) => c.name === 'generation')) this.db.exec('ALTER TABLE policies ADD COLUMN generation INTEGER NOT NULL DEFAULT 1');
     // A random identity, fixed when the state is created: a restored or recreated store has another.
-    this.db.prepare("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
+    this.sql("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
   }
 
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
+    const out = this.db.transaction(() => {
+      const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
       const json = canonical(spec);
       const at = new Date(this.now()).toISOString();
       if (!row) {
-        this.db.prepare('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
+        this.sql('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
       } else if (row.spec !== json || row.deleted_at) {
-        this.db.prepare('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
+        this.sql('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
           .run(json, at, spec.name);
       }
       const changed = !row || row.spec !== json || row.deleted_at !== null;
       return { workload: this.getWorkload(spec.name) as StoredWorkload, created: !row || row.deleted_at !== null, changed };
     }).immediate();
+    if (out.changed) this.emit('workload', spec.name);
+    return out;
   }
 
   getWorkload(name: string): StoredWorkload | undefined {
-    const row = this.db.prepare('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
+    const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
     return row ? workloadFromRow(row) : undefined;
   }
 
   listWorkloads(): readonly StoredWorkload[] {
-    return (this.db.prepare('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
+    return (this.sql('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
+  }
+
+  listWorkloadNames(): readonly string[] {
+    return this.sql('SELECT name FROM workloads ORDER BY name').pluck().all() as string[];
   }
 
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
-    return this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
+    const marked = this.sql('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
       .run(at, at, name).changes === 1;
+    if (marked) this.emit('workload', name);
+    return marked;
   }
 
   purgeWorkload(name: string): void {
-    this.db.prepare('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name);
+    if (this.sql('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
   }
 
   setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
@@ -154,51 +189,69 @@ export class SqliteStateStore implements StateStore {
     if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
     sets.push('placement_error = ?');
     args.push(p.placementError ?? null);
-    this.db.prepare(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name);
+    if (this.sql(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name).changes > 0) this.emit('placement', name);
   }
 
   putPolicy(name: string, spec: unknown): { policy: StoredPolicy; created: boolean; changed: boolean } {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
+    this.policies.delete(name);
+    const out = this.db.transaction(() => {
+      const row = this.sql('SELECT spec FROM policies WHERE name = ?').get(name) as { spec: string } | undefined;
       const json = canonical(spec);
       if (!row || row.spec !== json) {
-        this.db.prepare('INSERT INTO policies (name, spec, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at')
-          .run(name, json, new Date(this.now()).toISOString());
+        this.sql(`INSERT INTO policies (name, spec, updated_at, generation) VALUES (?, ?, ?, 1) ON CONFLICT(name) DO UPDATE SET
+          spec = excluded.spec, updated_at = excluded.updated_at, generation = generation + 1`).run(name, json, new Date(this.now()).toISOString());
       }
       return { policy: this.getPolicy(name) as StoredPolicy, created: !row, changed: !row || row.spec !== json };
     }).immediate();
+    this.policies.delete(name);
+    if (out.changed) this.emit('policy', name);
+    return out;
   }
 
   getPolicy(name: string): StoredPolicy | undefined {
-    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as { name: string; spec: string; updated_at: string } | undefined;
-    return row ? { name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at } : undefined;
+    if (this.policies.has(name)) return this.policies.get(name);
+    const row = this.sql('SELECT * FROM policies WHERE name = ?').get(name) as PolicyRow | undefined;
+    const policy = row ? deepFreeze(policyFromRow(row)) : undefined;
+    this.policies.set(name, policy);
+    return policy;
   }
 
   listPolicies(): readonly StoredPolicy[] {
-    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as Array<{ name: string; spec: string; updated_at: string }>)
-      .map((row) => ({ name: row.name, spec: JSON.parse(row.spec) as unknown, updatedAt: row.updated_at }));
+    return (this.sql('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
+  }
+
+  workloadsUsingPolicy(policy: string): readonly string[] {
+    return this.sql("SELECT name FROM workloads WHERE json_extract(spec, '$.policy') = ? ORDER BY name").pluck().all(policy) as string[];
   }
 
   nextOrdinal(workload: string): number {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT next_ordinal FROM workloads WHERE name = ?').get(workload) as { next_ordinal: number } | undefined;
+      const row = this.sql('SELECT next_ordinal FROM workloads WHERE name = ?').get(workload) as { next_ordinal: number } | undefined;
       if (!row) throw new Error(`unknown workload '${workload}'`);
-      this.db.prepare('UPDATE workloads SET next_ordinal = next_ordinal + 1 WHERE name = ?').run(workload);
+      this.sql('UPDATE workloads SET next_ordinal = next_ordinal + 1 WHERE name = ?').run(workload);
       return row.next_ordinal;
     }).immediate();
   }
 
   recordCreateIntent(r: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>): { record: InstanceRecord; seq: number } {
-    return this.db.transaction(() => {
-      const record = this.insertRecord({ ...r, state: 'creating' });
+    const out = this.db.transaction(() => {
+      const record = this.insertRow({ ...r, state: 'creating' });
       const seq = this.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region });
       return { record, seq };
     }).immediate();
+    this.emit('instances', r.workload);
+    return out;
   }
 
   insertRecord(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
+    const record = this.insertRow(r);
+    this.emit('instances', r.workload);
+    return record;
+  }
+
+  private insertRow(r: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord {
     const t = this.now();
-    this.db.prepare(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
+    this.sql(`INSERT INTO instances (key, workload, cloud, region, size, image, ordinal, state, instance_id, cloud_state,
       public_ip, private_ip, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(r.key, r.workload, r.cloud, r.region, r.size, r.image, r.ordinal, r.state, r.instanceId ?? null,
         r.cloudState ?? null, r.publicIp ?? null, r.privateIp ?? null, t, t);
@@ -206,7 +259,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   getRecord(key: string): InstanceRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM instances WHERE key = ?').get(key) as InstanceRow | undefined;
+    const row = this.sql('SELECT * FROM instances WHERE key = ?').get(key) as InstanceRow | undefined;
     return row ? recordFromRow(row) : undefined;
   }
 
@@ -216,7 +269,7 @@ export class SqliteStateStore implements StateStore {
     if (workload !== undefined) { where.push('workload = ?'); args.push(workload); }
     if (!includeGone) where.push("state <> 'gone'");
     const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY workload, ordinal`;
-    return (this.db.prepare(sql).all(...args) as InstanceRow[]).map(recordFromRow);
+    return (this.sql(sql).all(...args) as InstanceRow[]).map(recordFromRow);
   }
 
   updateRecord(key: string, patch: InstanceRecordPatch): InstanceRecord {
@@ -228,62 +281,80 @@ export class SqliteStateStore implements StateStore {
     for (const [k, col] of Object.entries(cols) as Array<[keyof InstanceRecordPatch, string]>) {
       if (k in patch) { sets.push(`${col} = ?`); args.push(patch[k] ?? null); }
     }
-    const res = this.db.prepare(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
+    const res = this.sql(`UPDATE instances SET ${sets.join(', ')} WHERE key = ?`).run(...args, key);
     if (res.changes !== 1) throw new Error(`unknown instance record '${key}'`);
-    return this.getRecord(key) as InstanceRecord;
+    const record = this.getRecord(key) as InstanceRecord;
+    this.emit('instances', record.workload);
+    return record;
   }
 
   pruneGone(workload: string): void {
-    this.db.prepare("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload);
+    if (this.sql("DELETE FROM instances WHERE workload = ? AND state = 'gone'").run(workload).changes > 0) this.emit('instances', workload);
   }
 
   journalBegin(e: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number {
-    const res = this.db.prepare(`INSERT INTO journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome)
+    const res = this.sql(`INSERT INTO journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome)
       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')`).run(this.now(), e.operation, e.key, e.workload, e.cloud, e.region, e.instanceId ?? null);
     return Number(res.lastInsertRowid);
   }
 
   journalEnd(seq: number, outcome: string, instanceId?: string): void {
-    this.db.prepare('UPDATE journal SET outcome = ?, instance_id = COALESCE(?, instance_id) WHERE seq = ?').run(outcome, instanceId ?? null, seq);
+    this.sql('UPDATE journal SET outcome = ?, instance_id = COALESCE(?, instance_id) WHERE seq = ?').run(outcome, instanceId ?? null, seq);
   }
 
   listJournal(workload?: string): readonly JournalEntry[] {
     const rows = workload === undefined
-      ? this.db.prepare('SELECT * FROM journal ORDER BY seq').all()
-      : this.db.prepare('SELECT * FROM journal WHERE workload = ? ORDER BY seq').all(workload);
+      ? this.sql('SELECT * FROM journal ORDER BY seq').all()
+      : this.sql('SELECT * FROM journal WHERE workload = ? ORDER BY seq').all(workload);
     return (rows as JournalRow[]).map(journalFromRow);
   }
 
   putConstraint(c: Constraint): void {
-    this.db.prepare(`INSERT INTO constraints (cloud, region, size, reason, until_ms) VALUES (?, ?, ?, ?, ?)
+    this.sql(`INSERT INTO constraints (cloud, region, size, reason, until_ms) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(cloud, region, size) DO UPDATE SET reason = excluded.reason, until_ms = MAX(until_ms, excluded.until_ms)`)
       .run(c.cloud, c.region, c.size, c.reason, c.untilMs);
   }
 
   listConstraints(nowMs: number): readonly Constraint[] {
-    const rows = this.db.prepare('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
+    const rows = this.sql('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
       cloud: string; region: string; size: string; reason: string; until_ms: number }>;
     return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
   }
 
-  nextRevision(): number {
+  nextRevision(count = 1): number {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`revision count must be a positive integer, got ${count}`);
     return this.db.transaction(() => {
-      this.db.prepare("INSERT INTO meta (k, v) VALUES ('revision', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1").run();
+      this.sql("INSERT INTO meta (k, v) VALUES ('revision', ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v").run(count);
       return this.currentRevision();
     }).immediate();
   }
 
   stateId(): string {
-    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'state_id'").get() as { v: number };
+    const row = this.sql("SELECT v FROM meta WHERE k = 'state_id'").get() as { v: number };
     return row.v.toString(16).padStart(12, '0');
   }
 
   currentRevision(): number {
-    const row = this.db.prepare("SELECT v FROM meta WHERE k = 'revision'").get() as { v: number } | undefined;
+    const row = this.sql("SELECT v FROM meta WHERE k = 'revision'").get() as { v: number } | undefined;
     return row?.v ?? 0;
   }
 
   close(): void {
+    this.listeners.clear();
     if (this.db.open) this.db.close();
+  }
+
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.statements.set(text, st);
+    }
+    return st;
+  }
+
+  private emit(kind: StoreChange['kind'], name: string): void {
+    const change: StoreChange = { kind, name };
+    for (const l of this.listeners) l(change);
   }
 }

@@ -22,7 +22,22 @@ export interface StoredWorkload {
 export interface StoredPolicy {
   readonly name: string;
   readonly spec: unknown;
+  /** Increases by one each time the document changes: caches of parsed policies key on it. */
+  readonly generation: number;
   readonly updatedAt: string;
+}
+
+/** What a store write can change, each named by the workload (or, for `policy`, the policy) it concerns. */
+export const STORE_CHANGE_KINDS = ['workload', 'placement', 'instances', 'policy'] as const;
+
+/**
+ * One change a write made: `workload` a spec put, deleted or forgotten; `placement` the saved
+ * placements; `instances` a workload's instance records; `policy` a policy document.
+ */
+export interface StoreChange {
+  readonly kind: typeof STORE_CHANGE_KINDS[number];
+  /** The workload's name, or the policy's for `policy`. */
+  readonly name: string;
 }
 
 /**
@@ -87,12 +102,20 @@ export interface Constraint {
  * relies on that to journal a cloud call before making it.
  */
 export interface StateStore {
+  /**
+   * Registers a listener told of every change once its write is durable, so that readers redo
+   * only what a write touched; returns its removal. Listeners run synchronously inside the write
+   * call: they must not throw, and should defer their own work.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
   /** Creates or updates a workload; bumps its generation when the spec changed. Undeletes it. */
   putWorkload(spec: Workload): { readonly workload: StoredWorkload; readonly created: boolean; readonly changed: boolean };
   /** The workload (including one being deleted), or undefined. */
   getWorkload(name: string): StoredWorkload | undefined;
   /** Every workload, including those being deleted, by name. */
   listWorkloads(): readonly StoredWorkload[];
+  /** Every workload's name (deleted ones included), sorted: a full pass without reading every spec. */
+  listWorkloadNames(): readonly string[];
   /** Marks a workload deleted; false when unknown or already deleted. */
   markWorkloadDeleted(name: string): boolean;
   /** Removes a deleted workload's row once nothing of it is left. */
@@ -104,6 +127,8 @@ export interface StateStore {
   putPolicy(name: string, spec: unknown): { readonly policy: StoredPolicy; readonly created: boolean; readonly changed: boolean };
   getPolicy(name: string): StoredPolicy | undefined;
   listPolicies(): readonly StoredPolicy[];
+  /** Names of the workloads (deleted ones included) whose spec names a policy. */
+  workloadsUsingPolicy(policy: string): readonly string[];
 
   /** Allocates the next never-used ordinal of a workload (for idempotency keys). */
   nextOrdinal(workload: string): number;
@@ -130,8 +155,11 @@ export interface StateStore {
   /** Constraints still in force at `nowMs`. */
   listConstraints(nowMs: number): readonly Constraint[];
 
-  /** Reads and increments the watch revision (persisted so it never goes backwards). */
-  nextRevision(): number;
+  /**
+   * Reads and increments the watch revision (persisted so it never goes backwards); `count`
+   * revisions at once in one write, returning the last (the first is `last - count + 1`).
+   */
+  nextRevision(count?: number): number;
   /** The last revision handed out. */
   currentRevision(): number;
   /** This state's identity, fixed when it was created; a store recreated or restored from elsewhere has another. */

@@ -14,7 +14,7 @@ describe('WatchHub', () => {
   it('publishes a change once, with the next revision, and nothing when the endpoints did not change', () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     const current = new Map<string, WorkloadEndpoints>();
-    const hub = new WatchHub(store, (n) => current.get(n), 10_000);
+    const hub = new WatchHub(store, (n) => current.get(n), { debounceMs: 10_000 });
     const events: WatchEvent[] = [];
     const { snapshot, unsubscribe } = hub.subscribe((e) => events.push(e));
     assert.deepEqual(snapshot, { type: 'snapshot', revision: 0, stateId: store.stateId(), workloads: [] });
@@ -58,7 +58,7 @@ describe('WatchHub', () => {
   it('ignores changes after it is closed, so a late reconcile pass never reads a closed store', async () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     let computed = 0;
-    const hub = new WatchHub(store, () => { computed++; return endpoints('web', '192.0.2.1'); }, 1);
+    const hub = new WatchHub(store, () => { computed++; return endpoints('web', '192.0.2.1'); }, { debounceMs: 1 });
     hub.close();
     store.close();
     hub.invalidate('web');
