@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -159,11 +160,18 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`meridian GeoDNS answering on ${ready.address}:${ready.port} (UDP and TCP) for ${config.zones.map((z) => z.origin).join(', ')}` +
       `${ready.adminPort !== null ? `; admin http://${config.admin.address}:${ready.adminPort}` : ''}\n`);
   }
-  const signal = await new Promise<string>((resolve) => {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  process.stderr.write(`dns: ${signal}: stopping\n`);
+  process.stderr.write(`dns: ${signal}: stopping (${signal} again exits at once)\n`);
+  // A second signal while the server drains: leave now, with one line and 128 + its number.
+  const force = (s: NodeJS.Signals): void => {
+    process.stderr.write(`dns: ${s}: exiting without waiting\n`);
+    process.exit(128 + (osConstants.signals[s] ?? 0));
+  };
+  process.on('SIGINT', force);
+  process.on('SIGTERM', force);
   await server.close();
   return 0;
 }

@@ -137,6 +137,11 @@ export class SqliteStateStore implements StateStore {
     return (this.db.prepare('SELECT * FROM workloads ORDER BY name').all() as WorkloadRow[]).map(workloadFromRow);
   }
 
+  listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[] {
+    return (this.db.prepare("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+      .all(dnsName) as WorkloadRow[]).map(workloadFromRow);
+  }
+
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
     return this.db.prepare('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')

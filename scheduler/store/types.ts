@@ -93,6 +93,8 @@ export interface StateStore {
   getWorkload(name: string): StoredWorkload | undefined;
   /** Every workload, including those being deleted, by name. */
   listWorkloads(): readonly StoredWorkload[];
+  /** Workloads not being deleted whose spec serves `dnsName` (lowercase, no trailing dot), by name. */
+  listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[];
   /** Marks a workload deleted; false when unknown or already deleted. */
   markWorkloadDeleted(name: string): boolean;
   /** Removes a deleted workload's row once nothing of it is left. */
