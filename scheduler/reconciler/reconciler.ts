@@ -96,6 +96,8 @@ export class Reconciler<P> {
    */
   async stop(graceMs = 10_000): Promise<number> {
     this.running = false;
+    // Operations still queued for a lane never start.
+    this.limiter.close();
     clearTimeout(this.timer);
     this.timer = undefined;
     let t: NodeJS.Timeout | undefined;
@@ -616,8 +618,7 @@ export class Reconciler<P> {
     if (this.inflight.has(opKey) || !this.running) return;
     const f = this.failures.get(opKey);
     if (f && f.retryAtMs > this.now()) return;
-    // A task still queued for its lane when the loop stops never starts.
-    const p = this.limiter.run(lane, () => (this.running ? fn() : Promise.resolve())).then(
+    const p = this.limiter.run(lane, fn).then(
       () => { this.failures.delete(opKey); },
       (err: unknown) => {
         const count = (f?.count ?? 0) + 1;

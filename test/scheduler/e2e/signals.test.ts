@@ -80,4 +80,20 @@ describe('meridian serve under two signals', function () {
       store.close();
     }
   });
+
+  it('stops meridian emulators on SIGINT with status 0 and a line saying so', async () => {
+    const p = proc = spawn(process.execPath, [MAIN, 'emulators', '--aws-port', '0', '--azure-port', '0', '--alibaba-port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+    p.stderr?.on('data', (c: Buffer) => { err += c.toString(); });
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    await waitFor('the emulators listening', () => out.includes('\n'), 60_000, 50);
+    const { aws } = JSON.parse(out.split('\n')[0]) as { aws: { admin: string } };
+    assert.equal((await fetch(`${aws.admin}instances`)).status, 200);
+    p.kill('SIGINT');
+    assert.equal(await exited, 0, err);
+    assert.match(err, /^SIGINT: stopping/m);
+    assert.doesNotMatch(err, /^\s+at \S/m);
+  });
 });
