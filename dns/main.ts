@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -159,11 +160,19 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`meridian GeoDNS answering on ${ready.address}:${ready.port} (UDP and TCP) for ${config.zones.map((z) => z.origin).join(', ')}` +
       `${ready.adminPort !== null ? `; admin http://${config.admin.address}:${ready.adminPort}` : ''}\n`);
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+  // One listener per signal for the rest of the process's life, so that no second signal finds
+  // none (and the default action): the first stops in order, a second one leaves at once.
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    let first = true;
+    const onSignal = (s: NodeJS.Signals): void => {
+      if (first) { first = false; resolve(s); return; }
+      process.stderr.write(`dns: ${s}: exiting without waiting\n`);
+      process.exit(128 + (osConstants.signals[s] ?? 0));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  process.stderr.write(`dns: ${signal}: stopping\n`);
+  process.stderr.write(`dns: ${signal}: stopping (${signal} again exits at once)\n`);
   await server.close();
   return 0;
 }

@@ -5,6 +5,17 @@ import { Value } from '@sinclair/typebox/value';
 export const SchedulerConfigSchema = Type.Object({
   /** Where the SQLite state lives. */
   dataDir: Type.String({ minLength: 1, default: '.meridian' }),
+  /**
+   * On SIGINT or SIGTERM, how long cloud calls in flight (and their journal writes) may take to
+   * finish before the store closes; calls still running then are replayed at the next start.
+   */
+  shutdownGraceSeconds: Type.Number({ minimum: 0, default: 10 }),
+  /**
+   * The zones whose names the GeoDNS servers answer (`meridian.test`): a workload's `dns.name`
+   * must be one of them or lie below one. Empty (the default) leaves names unchecked.
+   */
+  dnsZones: Type.Array(Type.String({ pattern: '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$', description: 'a lowercase zone name without trailing dot' }),
+    { default: [] }),
   api: Type.Object({
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),

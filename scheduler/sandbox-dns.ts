@@ -20,6 +20,8 @@ export interface SandboxDnsOptions {
    * file; default `sandboxGeoip(dir of snapshotPath)`.
    */
   readonly geoip?: Record<string, unknown>;
+  /** The zone the server answers for (default `SANDBOX_DNS_ZONE`); the scheduler checks workloads' names against it. */
+  readonly zone?: string;
   /** How long to wait for the server to answer (default 30 s). */
   readonly readyTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -56,6 +58,19 @@ export function sandboxGeoip(dataDir: string): Record<string, unknown> {
   };
 }
 
+/** The zone the sandbox's GeoDNS server answers for. */
+export const SANDBOX_DNS_ZONE = 'meridian.test';
+
+/** The sandbox's zone as the GeoDNS config file takes it: SOA, two name servers on loopback, and a few static records. */
+export function sandboxZone(origin: string): Record<string, unknown> {
+  return {
+    origin,
+    soa: { mname: `ns1.${origin}`, rname: `hostmaster.${origin}`, serial: 1 },
+    ns: [{ name: `ns1.${origin}`, ipv4: '127.0.0.1' }, { name: `ns2.${origin}`, ipv4: '127.0.0.2' }],
+    records: [{ name: 'www', type: 'CNAME', value: `web.${origin}` }, { name: '@', type: 'TXT', value: 'v=meridian1' }],
+  };
+}
+
 /** The built GeoDNS entry script, beside this folder in `dist/`. */
 function dnsEntry(): string {
   const entry = resolve(__dirname, '..', 'dns', 'main.js');
@@ -80,7 +95,14 @@ async function spawnDns(opts: SandboxDnsOptions, configPath: string, port: numbe
     '--watch', opts.schedulerUrl, '--snapshot', opts.snapshotPath], {
     env: { ...process.env, MERIDIAN_API_TOKEN: opts.token },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C reaches only the sandbox, which stops the server
+    // in order (a server that died of the same signal would be restarted meanwhile).
+    detached: true,
   });
+  // Whatever way the sandbox leaves, even by process.exit, the server goes with it.
+  const reap = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); };
+  process.on('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const recent: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     recent.push(line);
@@ -124,7 +146,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
   const log = opts.log ?? (() => undefined);
   // Settings the flags do not cover go in a config file beside the snapshot.
   const configPath = join(dirname(opts.snapshotPath), 'dns-config.json');
-  writeFileSync(configPath, `${JSON.stringify({ geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
+  writeFileSync(configPath, `${JSON.stringify({ zones: [sandboxZone(opts.zone ?? SANDBOX_DNS_ZONE)], geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
   const first = await spawnDns(opts, configPath, opts.port ?? 5300, opts.adminPort ?? 8053, log);
   const { ready } = first;
   let child: ChildProcess | undefined = first.child;

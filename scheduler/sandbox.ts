@@ -5,7 +5,7 @@ import { loadDocuments, type LoadedDocuments } from '../policies';
 import { startEmulators, type RunningEmulators } from '../providers/emulator';
 import type { ResilienceOptions } from '../providers';
 import { loadSchedulerConfig, type SchedulerConfig } from './config';
-import { startSandboxDns, type SandboxDns } from './sandbox-dns';
+import { SANDBOX_DNS_ZONE, startSandboxDns, type SandboxDns } from './sandbox-dns';
 import { startScheduler, type SchedulerService } from './service';
 
 /** Options of the local sandbox (`meridian up`). */
@@ -79,12 +79,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const host = opts.host ?? '127.0.0.1';
   const docs = loadDocumentFiles(opts.documents ?? defaultSandboxDocuments());
   const dataDir = opts.dataDir ?? '.meridian';
-  const emulators = await startEmulators({ host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience });
+  // The emulated clouds keep their instances in the data directory, as real clouds would keep
+  // them, so a restarted sandbox finds what it left and the store's journal still applies.
+  const emulators = await startEmulators({
+    host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience, stateDir: join(dataDir, 'emulators'),
+  });
   let scheduler: SchedulerService;
   try {
     const config = loadSchedulerConfig({
       dataDir,
       api: { host, port: opts.port ?? 8080, token: opts.token ?? randomBytes(24).toString('base64url') },
+      // Names are checked against the zone the sandbox's GeoDNS serves.
+      dnsZones: opts.dns === false ? [] : [SANDBOX_DNS_ZONE],
       reconciler: { ...opts.reconciler },
     });
     scheduler = await startScheduler({ config, providers: emulators.providersConfig, log: opts.log });
@@ -98,11 +104,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const { changed } = scheduler.store.putPolicy(p.metadata.name, p);
       if (changed) scheduler.reconciler.trigger();
     }
-    for (const w of docs.workloads) scheduler.store.putWorkload(w);
+    for (const w of docs.workloads) {
+      // A deletion left under way by the last run goes on: a document never revives it.
+      if (scheduler.store.getWorkload(w.name)?.deletedAt) opts.log?.(`workload '${w.name}' is still being deleted; not applied again`);
+      else scheduler.store.putWorkload(w);
+    }
     scheduler.reconciler.trigger();
     if (opts.dns !== false) {
       dns = await startSandboxDns({
-        host, port: opts.dns?.port, adminPort: opts.dns?.adminPort, schedulerUrl: scheduler.url, token: scheduler.token,
+        host, port: opts.dns?.port, adminPort: opts.dns?.adminPort, schedulerUrl: scheduler.url, token: scheduler.token, zone: SANDBOX_DNS_ZONE,
         snapshotPath: join(dataDir, 'dns-snapshot.json'), log: opts.log,
       });
     }

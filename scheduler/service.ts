@@ -34,7 +34,10 @@ export interface SchedulerService {
   readonly api: FastifyInstance;
   readonly watch: WatchHub;
   readonly metrics: Metrics;
-  /** Stops the API, the reconciler (letting calls in flight finish) and closes the store. */
+  /**
+   * Stops the reconciler's new work and the API, waits (at most `shutdownGraceSeconds`) for the
+   * cloud calls in flight and their journal writes, then closes the watch hub and the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,13 +98,21 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
-    watchPingSeconds: config.api.watchPingSeconds, logger: options.httpLog,
+    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog,
   });
   return {
     token: config.api.token, store, reconciler, api, watch, metrics,
     stop: async () => {
+      // In order: no new cloud call starts; no new request or watch stream is taken (open streams
+      // end); the calls in flight finish and journal their outcome, for at most the grace period;
+      // then nothing is left that could write, and the store closes.
+      const drained = reconciler.stop(config.shutdownGraceSeconds * 1000);
       await api.close();
-      await reconciler.stop();
+      const abandoned = await drained;
+      if (abandoned > 0) {
+        (options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(
+          `stopped waiting for ${abandoned} cloud calls after ${config.shutdownGraceSeconds} s; the next start replays them`);
+      }
       watch.close();
       store.close();
     },

@@ -1,4 +1,5 @@
 /** Local, wire-compatible stand-ins for the EC2, Azure Resource Manager and Alibaba ECS APIs. */
+import { join } from 'node:path';
 import type { ProvidersConfig } from '../config';
 import type { ResilienceOptions } from '../resilience';
 import { AlibabaEmulator } from './alibaba';
@@ -11,7 +12,7 @@ export { AwsEmulator } from './aws';
 export { AzureEmulator } from './azure';
 export {
   CloudEmulator, EmulatorAdmin, DEFAULT_EMULATOR_PORTS, TEST_CREDENTIALS, NO_FAULTS,
-  type EmulatorOptions, type FaultSettings,
+  type EmulatorOptions, type FaultSettings, type InstanceStoreSnapshot,
 } from './core';
 
 /** Where to run the emulators. Port 0 picks a free port. */
@@ -20,6 +21,8 @@ export interface StartEmulatorsOptions {
   readonly ports?: Partial<Record<'aws' | 'azure' | 'alibaba', number>>;
   /** Milliseconds from create to running (default 2000). */
   readonly pendingMs?: number;
+  /** A directory where each emulator keeps its instances between runs (`<cloud>.json`); none by default. */
+  readonly stateDir?: string;
   /** Resilience overrides put into the returned `providersConfig`. */
   readonly resilience?: Partial<ResilienceOptions>;
 }
@@ -40,14 +43,17 @@ export interface RunningEmulators {
 export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<RunningEmulators> {
   const host = options.host ?? '127.0.0.1';
   const port = (c: 'aws' | 'azure' | 'alibaba') => options.ports?.[c] ?? DEFAULT_EMULATOR_PORTS[c];
-  const common = { host, pendingMs: options.pendingMs };
+  const common = (cloud: 'aws' | 'azure' | 'alibaba') => ({
+    host, pendingMs: options.pendingMs, port: port(cloud),
+    ...(options.stateDir !== undefined ? { stateFile: join(options.stateDir, `${cloud}.json`) } : {}),
+  });
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    const aws = await new AwsEmulator({ ...common, port: port('aws') }).start();
+    const aws = await new AwsEmulator(common('aws')).start();
     started.push(aws);
-    const azure = await new AzureEmulator({ ...common, port: port('azure') }).start();
+    const azure = await new AzureEmulator(common('azure')).start();
     started.push(azure);
-    const alibaba = await new AlibabaEmulator({ ...common, port: port('alibaba') }).start();
+    const alibaba = await new AlibabaEmulator(common('alibaba')).start();
     started.push(alibaba);
     const providersConfig: ProvidersConfig = {
       aws: { endpoint: aws.url, credentials: { ...TEST_CREDENTIALS.aws } },

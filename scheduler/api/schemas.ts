@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { STATUS_REASON_CODES } from '../reconciler';
 
 /** The body of every error answer. */
 export const ErrorBody = Type.Object({
@@ -21,6 +22,12 @@ export const AnyJson = Type.Unknown();
 export const StatusSchema = Type.Object({
   desired: Type.Integer(), ready: Type.Integer(), pending: Type.Integer(), terminating: Type.Integer(),
   converged: Type.Boolean(), placementError: Type.Optional(Type.String()),
+  reasons: Type.Array(Type.Object({
+    code: Type.Union(STATUS_REASON_CODES.map((c) => Type.Literal(c))),
+    cloud: Type.Optional(Type.String()), region: Type.Optional(Type.String()), message: Type.String(),
+    until: Type.Optional(Type.String({ description: 'when a cool-down or quota exclusion ends' })),
+  }), { description: 'why the workload is not converged, per region; empty when it is' }),
+  observedGeneration: Type.Integer({ description: 'the spec generation the reconciler last acted on; counts of an older one do not describe this spec' }),
 });
 
 /** One replica group of a placement. */

@@ -38,6 +38,8 @@ export interface ApiDeps {
   /** The bearer token every route but /healthz, /metrics and /docs requires. */
   readonly token: string;
   readonly watchPingSeconds: number;
+  /** Zones a workload's `dns.name` must lie in; empty leaves names unchecked. */
+  readonly dnsZones: readonly string[];
   /** Logs requests (off by default). */
   readonly logger?: boolean;
 }

@@ -19,6 +19,11 @@ export class SchedulerClient {
 
   /** Sends a request; resolves with the JSON body or rejects with `ApiCallError`. */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await this.request<T>(method, path, body)).body;
+  }
+
+  /** Like `call`, with the HTTP status of the answer (where 200 and 202 mean different things). */
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ readonly status: number; readonly body: T }> {
     const headers: Record<string, string> = {};
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -36,6 +41,6 @@ export class SchedulerClient {
       const hint = res.status === 401 ? ' (set MERIDIAN_API_TOKEN or pass --token)' : '';
       throw new ApiCallError(res.status, e.error ?? `HTTP_${res.status}`, `${e.message ?? text}${hint}`, e.errors ?? []);
     }
-    return json as T;
+    return { status: res.status, body: json as T };
   }
 }

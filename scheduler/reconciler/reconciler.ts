@@ -4,7 +4,7 @@ import type { InstanceRecord, StoredWorkload } from '../store';
 import { RegionHealth } from './health';
 import { idempotencyKey } from './keys';
 import { LaneLimiter } from './limiter';
-import type { ReconcilerDeps, WorkloadStatus } from './types';
+import type { ReconcilerDeps, StatusReason, WorkloadStatus } from './types';
 
 /** Desired replicas on one (cloud, region, size). */
 interface Group {
@@ -59,10 +59,14 @@ export class Reconciler<P> {
   /** Parsed policies by name with the generation parsed, and the last placement inputs and result per workload. */
   private readonly parsedPolicies = new Map<string, { generation: number; parsed: ReturnType<ReconcilerDeps<P>['policies']['parse']> }>();
   private readonly placements = new Map<string, { inputs: string; result: PlacementResult }>();
+  /** The generation of each workload's spec that the last pass acted on. */
+  private readonly observed = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private nextPassAt = Infinity;
   private lastPassMs = 0;
   private running = false;
+  /** Set once `stop()` gave up waiting: calls that finish later leave the store alone. */
+  private halted = false;
   private passing = false;
   private again = false;
   /** Workloads changed since they were last reconciled, in arrival order. */
@@ -83,6 +87,7 @@ export class Reconciler<P> {
       else if (c.kind === 'policy') for (const name of deps.store.workloadsUsingPolicy(c.name)) this.enqueue(name);
     });
     this.health.onChange(() => {
+      if (this.halted) return;
       for (const name of this.deps.store.listWorkloadNames()) this.emit(name);
       this.triggerFull();
     });
@@ -102,16 +107,26 @@ export class Reconciler<P> {
     this.schedule(0);
   }
 
-  /** Stops the loop and waits (at most `graceMs`) for calls in flight. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops the loop at once (no new pass, and operations still queued for a lane are dropped:
+   * their records replay them at the next start), then waits at most `graceMs` for the cloud calls
+   * in flight and their journal writes. Resolves with the number of calls it stopped waiting for;
+   * those leave the store untouched when they end (their journal entries stay pending and the next
+   * start replays them under the same idempotency keys).
+   */
+  async stop(graceMs = 10_000): Promise<number> {
     this.running = false;
+    // Operations still queued for a lane never start.
+    this.limiter.close();
     clearTimeout(this.timer);
+    this.timer = undefined;
     let t: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight.values()]),
-      new Promise<void>((resolve) => { t = setTimeout(resolve, graceMs); }),
-    ]);
+    const all = Promise.allSettled([...this.inflight.values()]).then(() => true);
+    const done = await Promise.race([all, new Promise<boolean>((resolve) => { t = setTimeout(() => resolve(false), graceMs); })]);
     clearTimeout(t);
+    const left = done ? 0 : this.inflight.size;
+    this.halted = true;
+    return left;
   }
 
   /** Queues a workload whose spec, policy or instances changed, and asks for a pass soon. */
@@ -207,8 +222,65 @@ export class Reconciler<P> {
     const have = new Map<string, number>();
     for (const r of records) if (this.isServing(r)) have.set(groupKey(r.cloud, r.region, r.size), (have.get(groupKey(r.cloud, r.region, r.size)) ?? 0) + 1);
     const placed = !w.deletedAt && w.applied !== undefined && [...want].every(([k, n]) => (have.get(k) ?? 0) === n);
-    const converged = records.length === desired && ready === desired && (desired === 0 || placed);
-    return { desired, ready, pending, terminating, converged, ...(w.placementError ? { placementError: w.placementError } : {}) };
+    const observedGeneration = this.observed.get(name) ?? 0;
+    // Counts that happen to match an older spec say nothing about the one just applied.
+    const current = w.deletedAt !== undefined || observedGeneration >= w.generation;
+    const converged = current && records.length === desired && ready === desired && (desired === 0 || placed);
+    return {
+      desired, ready, pending, terminating, converged, observedGeneration,
+      // A placement error found for an older spec is not this one's.
+      ...(w.placementError && current ? { placementError: w.placementError } : {}),
+      reasons: converged ? [] : this.reasons(w, records, current),
+    };
+  }
+
+  /** Why a workload is not converged, region by region (see `StatusReason`). */
+  private reasons(w: StoredWorkload, records: readonly InstanceRecord[], current: boolean): StatusReason[] {
+    const out: StatusReason[] = [];
+    if (w.deletedAt) {
+      const left = records.length;
+      if (left > 0) out.push({ code: 'deleting', message: `${left} instances still to terminate` });
+      return out;
+    }
+    if (!current) return [{ code: 'pending-generation', message: `generation ${w.generation} not yet acted on` }];
+    if (w.placementError) out.push({ code: 'unplaceable', message: w.placementError });
+    const constraints = this.deps.store.listConstraints(this.now());
+    const inApplied = new Set((w.applied?.assignments ?? []).map((a) => regionKey(a.cloud, a.region)));
+    const regions = new Map<string, { cloud: CloudId; region: string; want: number; sizes: Set<string> }>();
+    const touch = (cloud: CloudId, region: string, size: string, want: number) => {
+      const k = regionKey(cloud, region);
+      const r = regions.get(k) ?? { cloud, region, want: 0, sizes: new Set<string>() };
+      r.want += want;
+      r.sizes.add(size);
+      regions.set(k, r);
+    };
+    for (const a of w.applied?.assignments ?? []) touch(a.cloud, a.region, a.size, a.replicas);
+    for (const a of w.preferred?.assignments ?? []) touch(a.cloud, a.region, a.size, 0);
+    for (const r of records) touch(r.cloud, r.region, r.size, 0);
+    for (const { cloud, region, want, sizes } of [...regions.values()].sort((a, b) => regionKey(a.cloud, a.region).localeCompare(regionKey(b.cloud, b.region)))) {
+      const here = records.filter((r) => r.cloud === cloud && r.region === region);
+      const serving = here.filter((r) => this.isServing(r)).length;
+      const elsewhere = inApplied.has(regionKey(cloud, region)) ? '' : ', replicas placed elsewhere meanwhile';
+      const h = this.health.state(cloud, region);
+      if (!h.healthy) {
+        out.push({ code: 'region-unavailable', cloud, region,
+          message: `region API failing (${h.lastError ?? 'unavailable'}) since ${new Date(h.sinceMs).toISOString()}${elsewhere || (want > 0 ? '' : ', replacements pending elsewhere')}` });
+        continue;
+      }
+      const limits = constraints.filter((c) => c.cloud === cloud && c.region === region && (c.size === '' || sizes.has(c.size)));
+      for (const c of limits) {
+        out.push({ code: c.size === '' ? 'quota' : 'capacity-cool-down', cloud, region, until: new Date(c.untilMs).toISOString(),
+          message: `${c.reason}${c.size ? ` for ${c.size}` : ''}; cool-down until ${new Date(c.untilMs).toISOString()}${elsewhere}` });
+      }
+      if (limits.length) continue;
+      const waiting = here.filter((r) => r.state !== 'terminating' && !this.isServing(r)).length;
+      if (want > 0 && (serving < want || waiting > 0)) {
+        out.push({ code: 'waiting-for-instances', cloud, region, message: `${serving} of ${want} running, ${waiting} starting` });
+      }
+      const leaving = here.filter((r) => r.state === 'terminating').length;
+      if (leaving > 0) out.push({ code: 'terminating', cloud, region, message: `${leaving} instances terminating` });
+    }
+    return out;
   }
 
   /**
@@ -307,6 +379,10 @@ export class Reconciler<P> {
   }
 
   private savePlacement(w: StoredWorkload, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
+    if (this.observed.get(w.name) !== w.generation) {
+      this.observed.set(w.name, w.generation);
+      this.emit(w.name);
+    }
     if (samePlacement(w.preferred, p.preferred) && samePlacement(w.applied, p.applied) && w.placementError === p.placementError) return;
     this.deps.store.setPlacement(w.name, p);
     this.emit(w.name);
@@ -381,9 +457,11 @@ export class Reconciler<P> {
     for (const a of w.applied?.assignments ?? []) regions.set(regionKey(a.cloud, a.region), { cloud: a.cloud, region: a.region });
     this.launch(`final:${w.name}`, `final/${w.name}`, w.name, async () => {
       for (const { cloud, region } of regions.values()) await this.refreshRegion(w.name, cloud, region, true);
+      if (this.halted) return;
       if (this.deps.store.listRecords(w.name).length === 0) {
         this.deps.store.pruneGone(w.name);
         this.deps.store.purgeWorkload(w.name);
+        this.observed.delete(w.name);
         this.placements.delete(`${w.name}|preferred`);
         this.placements.delete(`${w.name}|applied`);
         this.emit(w.name);
@@ -465,6 +543,7 @@ export class Reconciler<P> {
         tags: {},
       }));
     } catch (err) {
+      if (this.halted) return;
       const e = asCloudError(err, r.cloud, r.region);
       store.journalEnd(seq, e.kind);
       if (e.kind === 'capacity' || e.kind === 'quota' || e.kind === 'invalid') {
@@ -476,6 +555,7 @@ export class Reconciler<P> {
       }
       throw e;
     }
+    if (this.halted) return;
     store.journalEnd(seq, 'ok', inst.id);
     const current = store.getRecord(r.key);
     store.updateRecord(r.key, {
@@ -506,9 +586,11 @@ export class Reconciler<P> {
         for (const i of found) await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, i.id));
       }
     } catch (err) {
+      if (this.halted) return;
       store.journalEnd(seq, asCloudError(err, r.cloud, r.region).kind);
       throw err;
     }
+    if (this.halted) return;
     store.journalEnd(seq, 'ok');
     store.updateRecord(key, { state: 'gone', cloudState: 'terminated' });
   }
@@ -522,6 +604,7 @@ export class Reconciler<P> {
       for await (const i of this.deps.provider(cloud).listInstances(region, { [MERIDIAN_TAGS.workload]: name })) out.push(i);
       return out;
     });
+    if (this.halted) return;
     const records = store.listRecords(name, true).filter((r) => r.cloud === cloud && r.region === region);
     const byKey = new Map(records.map((r) => [r.key, r]));
     const byId = new Map(records.filter((r) => r.instanceId).map((r) => [r.instanceId as string, r]));
@@ -575,6 +658,7 @@ export class Reconciler<P> {
   }
 
   private constrain(cloud: CloudId, region: string, size: string, reason: string): void {
+    if (this.halted) return;
     this.deps.store.putConstraint({ cloud, region, size, reason, untilMs: this.now() + this.deps.config.capacityCoolDownSeconds * 1000 });
     // Exclusions changed: any workload may now be placed differently.
     this.triggerFull();
@@ -611,10 +695,11 @@ export class Reconciler<P> {
         // Exponential backoff between replays, capped by the refresh interval.
         const delay = Math.min(this.deps.config.refreshIntervalSeconds * 1000, this.deps.config.intervalMs * 2 ** Math.min(count, 10));
         this.failures.set(opKey, { count, retryAtMs: this.now() + delay });
-        if (!(err instanceof CloudError)) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        if (!(err instanceof CloudError) && !this.halted) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
       },
     ).finally(() => {
       this.inflight.delete(opKey);
+      if (this.halted) return;
       if (workload === undefined) {
         this.trigger();
         return;

@@ -48,7 +48,41 @@ export interface WorkloadStatus {
   readonly ready: number;
   readonly pending: number;
   readonly terminating: number;
-  /** True when exactly the desired instances run where the placement wants them. */
+  /** True when exactly the desired instances run where the placement of the current spec wants them. */
   readonly converged: boolean;
+  /** The spec generation the reconciler last acted on (0 before its first pass over the workload). */
+  readonly observedGeneration: number;
   readonly placementError?: string;
+  /** Why it is not converged, per region where it applies; empty when converged. */
+  readonly reasons: readonly StatusReason[];
+}
+
+/** The kinds of reason a workload is not converged, each with a stable code. */
+export const STATUS_REASON_CODES = [
+  /** The spec was just applied and no pass has acted on it yet. */
+  'pending-generation',
+  /** No placement satisfies the policy (the message says which constraint). */
+  'unplaceable',
+  /** Instances created and not yet running with an address. */
+  'waiting-for-instances',
+  /** The region's API fails; its replicas are replaced elsewhere until it recovers. */
+  'region-unavailable',
+  /** The cloud ran out of capacity for a size here; the region is skipped until `until`. */
+  'capacity-cool-down',
+  /** The account's instance quota is used up here; the region is skipped until `until`. */
+  'quota',
+  /** Instances on their way out (a move, a scale-in or a deletion). */
+  'terminating',
+  /** The workload is being deleted. */
+  'deleting',
+] as const;
+
+/** One reason a workload is not converged. */
+export interface StatusReason {
+  readonly code: typeof STATUS_REASON_CODES[number];
+  readonly cloud?: CloudId;
+  readonly region?: string;
+  readonly message: string;
+  /** When a cool-down or quota exclusion ends (ISO 8601). */
+  readonly until?: string;
 }

@@ -170,6 +170,11 @@ export class SqliteStateStore implements StateStore {
     return this.sql('SELECT name FROM workloads ORDER BY name').pluck().all() as string[];
   }
 
+  listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[] {
+    return (this.db.prepare("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+      .all(dnsName) as WorkloadRow[]).map(workloadFromRow);
+  }
+
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
     const marked = this.sql('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')

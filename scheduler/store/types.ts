@@ -116,6 +116,8 @@ export interface StateStore {
   listWorkloads(): readonly StoredWorkload[];
   /** Every workload's name (deleted ones included), sorted: a full pass without reading every spec. */
   listWorkloadNames(): readonly string[];
+  /** Workloads not being deleted whose spec serves `dnsName` (lowercase, no trailing dot), by name. */
+  listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[];
   /** Marks a workload deleted; false when unknown or already deleted. */
   markWorkloadDeleted(name: string): boolean;
   /** Removes a deleted workload's row once nothing of it is left. */

@@ -1,8 +1,10 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { CloudId } from '../../types';
 import { NO_FAULTS, validateFaultsPatch, type FaultSettings, type GateDecision } from './faults';
-import { InstanceStore, type StoreOptions } from './store';
+import { InstanceStore, type InstanceStoreSnapshot, type StoreOptions } from './store';
 
 /** An HTTP request as the wire layers see it: body read, query parsed. */
 export interface EmuRequest {
@@ -29,6 +31,11 @@ export interface EmulatorOptions {
   readonly pendingMs?: number;
   /** Largest page a list call returns. */
   readonly maxPageSize?: number;
+  /**
+   * A file that keeps the instances between runs, the way a real cloud keeps them: read at
+   * start when it exists, written at stop. None by default (every run starts empty).
+   */
+  readonly stateFile?: string;
 }
 
 /** Counts of calls by operation and outcome, for the admin API and tests. */
@@ -69,6 +76,14 @@ export abstract class CloudEmulator {
 
   /** Starts listening (127.0.0.1 and a free port by default). */
   async start(): Promise<this> {
+    const file = this.options.stateFile;
+    if (file !== undefined && existsSync(file)) {
+      try {
+        this.store.restore(JSON.parse(readFileSync(file, 'utf8')) as InstanceStoreSnapshot);
+      } catch (err) {
+        throw new Error(`${this.cloud} emulator state ${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     const server = createServer((req, res) => { void this.dispatch(req, res); });
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -79,13 +94,20 @@ export abstract class CloudEmulator {
     return this;
   }
 
-  /** Stops listening and closes open connections. */
+  /** Stops listening, closes open connections and saves the state file, if any. */
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    const file = this.options.stateFile;
+    if (file !== undefined) {
+      // Written whole, then renamed, so a stop cut short never leaves half a file.
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, JSON.stringify(this.store.snapshot()));
+      renameSync(`${file}.tmp`, file);
+    }
   }
 
   /** Current fault settings. */

@@ -40,6 +40,15 @@ export interface CreateRequest {
   readonly extra?: Record<string, unknown>;
 }
 
+/** The contents of an `InstanceStore`, as saved between runs. */
+export interface InstanceStoreSnapshot {
+  readonly version: 1;
+  readonly seq: number;
+  readonly instances: ReadonlyArray<Omit<EmuInstance, 'launchedAt' | 'terminatedAt'> & { readonly launchedAt: string; readonly terminatedAt?: string }>;
+  readonly tokens: ReadonlyArray<readonly [string, { id: string; fingerprint: string }]>;
+  readonly hosts: ReadonlyArray<readonly [string, number]>;
+}
+
 /** A page of a list call. */
 export interface Page<T> { readonly items: readonly T[]; readonly nextToken?: string }
 
@@ -154,6 +163,28 @@ export class InstanceStore {
   setTags(id: string, tags: Record<string, string>): void {
     const i = this.instances.get(id);
     if (i) { for (const k of Object.keys(i.tags)) delete i.tags[k]; Object.assign(i.tags, tags); }
+  }
+
+  /** Everything the store holds, as JSON-safe data (`restore` reads it back). */
+  snapshot(): InstanceStoreSnapshot {
+    return {
+      version: 1, seq: this.seq,
+      instances: [...this.instances.values()].map((i) => ({ ...i, launchedAt: i.launchedAt.toISOString(), terminatedAt: i.terminatedAt?.toISOString() })),
+      tokens: [...this.byToken.entries()],
+      hosts: [...this.hostCounter.entries()],
+    };
+  }
+
+  /** Replaces the contents with a `snapshot()`; throws on one this version cannot read. */
+  restore(snap: InstanceStoreSnapshot): void {
+    if (snap.version !== 1) throw new Error(`emulator state version ${String(snap.version)} is not supported`);
+    this.reset();
+    this.seq = snap.seq;
+    for (const i of snap.instances) {
+      this.instances.set(i.id, { ...i, launchedAt: new Date(i.launchedAt), terminatedAt: i.terminatedAt === undefined ? undefined : new Date(i.terminatedAt) });
+    }
+    for (const [k, v] of snap.tokens) this.byToken.set(k, v);
+    for (const [k, v] of snap.hosts) this.hostCounter.set(k, v);
   }
 
   /** Forgets everything. */

@@ -1,35 +1,71 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { StoredWorkload } from '../../store';
-import { invalid, notFound } from '../errors';
+import { ApiError, invalid, notFound, type Issue } from '../errors';
+import { didYouMean } from '../suggest';
 import { errorResponses, NameParams, WorkloadView } from '../schemas';
 import type { ApiDeps } from '../types';
 
 type Params = { name: string };
+
+const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const ApplyQuerySchema = Type.Object({
+  awaitPolicy: Type.Optional({ ...Flag, description: 'accept a workload whose policy does not exist yet (it waits for it)' }),
+  cancelDeletion: Type.Optional({ ...Flag, description: 'keep a workload that is being deleted, with this spec' }),
+}, { additionalProperties: false });
+type ApplyQuery = Static<typeof ApplyQuerySchema>;
+
+/** Problems of a DNS name with the zones served: it must be a zone or lie below one. */
+function dnsNameIssues(name: string, zones: readonly string[]): Issue[] {
+  if (zones.length === 0 || zones.some((z) => name === z || name.endsWith(`.${z}`))) return [];
+  return [{ path: '/dns/name', message: `'${name}' is outside the zones the GeoDNS serves (${zones.join(', ')})` }];
+}
 
 /** `PUT/GET/DELETE /v1/workloads/:name` and `GET /v1/workloads`. */
 export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const { store, scheduler, validation } = deps;
   const view = (w: StoredWorkload) => ({
     name: w.name, spec: w.spec, generation: w.generation, updatedAt: w.updatedAt, deleting: w.deletedAt !== undefined,
-    status: scheduler.status(w.name) ?? { desired: 0, ready: 0, pending: 0, terminating: 0, converged: false },
-    placement: w.applied ?? null,
+    status: scheduler.status(w.name) ?? { desired: 0, ready: 0, pending: 0, terminating: 0, converged: false, observedGeneration: 0, reasons: [] },
+    // A workload on its way out has no placement, nor a cost, any more.
+    placement: w.deletedAt ? null : w.applied ?? null,
   });
 
-  app.put<{ Params: Params; Body: unknown }>('/v1/workloads/:name', {
+  app.put<{ Params: Params; Body: unknown; Querystring: ApplyQuery }>('/v1/workloads/:name', {
     schema: {
-      summary: 'Create or update a workload', tags: ['workloads'], params: NameParams, body: validation.workloadSchema,
-      response: { 200: WorkloadView, 201: WorkloadView, ...errorResponses(400) },
+      summary: 'Create or update a workload', tags: ['workloads'], params: NameParams, body: validation.workloadSchema, querystring: ApplyQuerySchema,
+      response: { 200: WorkloadView, 201: WorkloadView, ...errorResponses(400, 409) },
     },
   }, async (req, reply) => {
     const parsed = validation.parseWorkload(req.body);
     if (!parsed.ok) throw invalid('workload', parsed.errors);
-    if (parsed.value.name !== req.params.name) {
+    const spec = parsed.value;
+    if (spec.name !== req.params.name) {
       throw invalid('workload', [{ path: '/name', message: `must equal the name in the URL, '${req.params.name}'` }]);
     }
-    const { workload, created, changed } = store.putWorkload(parsed.value);
+    const prior = store.getWorkload(spec.name);
+    if (prior?.deletedAt && req.query.cancelDeletion !== 'true') {
+      const s = scheduler.status(spec.name);
+      throw new ApiError('MERIDIAN_ERR_CONFLICT', `workload '${spec.name}' is being deleted (${s?.terminating ?? 0} instances terminating, ` +
+        `${(s?.ready ?? 0) + (s?.pending ?? 0)} not yet): apply it again once it is gone, or pass cancelDeletion=true to keep it`);
+    }
+    const issues: Issue[] = [];
+    if (!store.getPolicy(spec.policy) && req.query.awaitPolicy !== 'true') {
+      const guess = didYouMean(spec.policy, store.listPolicies().map((p) => p.name));
+      issues.push({ path: '/policy', message: `policy '${spec.policy}' does not exist${guess ? `; did you mean '${guess}'?` : ''} ` +
+        '(apply the policy first, or pass awaitPolicy=true to wait for it)' });
+    }
+    if (spec.dns) issues.push(...dnsNameIssues(spec.dns.name, deps.dnsZones));
+    if (issues.length) throw invalid('workload', issues);
+    const holders = spec.dns ? store.listWorkloadsByDnsName(spec.dns.name).filter((w) => w.name !== spec.name) : [];
+    if (holders.length) {
+      throw new ApiError('MERIDIAN_ERR_CONFLICT', `dns.name '${spec.dns?.name ?? ''}' is already served for workload '${holders[0].name}'`,
+        [{ path: '/dns/name', message: `taken by workload '${holders[0].name}'` }]);
+    }
+    const { workload, created, changed } = store.putWorkload(spec);
     if (changed) scheduler.trigger();
-    return reply.status(created ? 201 : 200).send(view(workload));
+    // A deletion cancelled keeps the workload it was: 200, not a creation.
+    return reply.status(created && !prior ? 201 : 200).send(view(workload));
   });
 
   app.get<{ Params: Params }>('/v1/workloads/:name', {
@@ -46,14 +82,16 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
 
   app.delete<{ Params: Params }>('/v1/workloads/:name', {
     schema: {
-      summary: 'Delete a workload: its instances are terminated, then it is forgotten', tags: ['workloads'], params: NameParams,
-      response: { 202: WorkloadView, ...errorResponses(404) },
+      summary: 'Delete a workload: its instances are terminated, then it is forgotten (200: the deletion was already under way)',
+      tags: ['workloads'], params: NameParams,
+      response: { 200: WorkloadView, 202: WorkloadView, ...errorResponses(404) },
     },
   }, async (req, reply) => {
     const w = store.getWorkload(req.params.name);
-    if (!w || w.deletedAt) throw notFound('workload', req.params.name);
-    store.markWorkloadDeleted(req.params.name);
-    scheduler.trigger();
-    return reply.status(202).send(view(store.getWorkload(req.params.name) ?? w));
+    if (!w) throw notFound('workload', req.params.name);
+    // Deleting twice is one deletion: 202 when this request started it, 200 when it was under way.
+    const started = store.markWorkloadDeleted(req.params.name);
+    if (started) scheduler.trigger();
+    return reply.status(started ? 202 : 200).send(view(store.getWorkload(req.params.name) ?? w));
   });
 };

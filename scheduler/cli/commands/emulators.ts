@@ -1,4 +1,5 @@
 import { startEmulators } from '../../../providers/emulator';
+import { runUntilSignal } from './signals';
 
 /** Usage of `meridian emulators`. */
 export const EMULATORS_USAGE = `usage: meridian emulators [--host 127.0.0.1] [--aws-port 4566] [--azure-port 4567]
@@ -55,10 +56,5 @@ export async function emulatorsCommand(argv: readonly string[]): Promise<number>
     }
     process.stdout.write('\nFaults: PATCH <admin>faults, e.g. curl -X PATCH -d \'{"outages":["eu-central-1"]}\' <aws admin>faults\nCtrl-C stops.\n');
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await emulators.stop();
-  return 0;
+  return runUntilSignal(() => emulators.stop(), process.stderr);
 }

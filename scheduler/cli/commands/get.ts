@@ -5,13 +5,17 @@ import { CLIENT_FLAGS, CLIENT_USAGE, clientFor, type CommandContext } from './co
 /** Usage of `meridian get`. */
 export const GET_USAGE = `usage: meridian get workloads|policies|regions [NAME] [--cloud CLOUD] [-o table|json]
 
-Shows workloads (with placement and progress), policies, or the region catalog with health.
+Shows workloads (with placement and progress, and for each one not converged why, region by
+region), policies, or the region catalog with health.
 ${CLIENT_USAGE}`;
 
 interface WorkloadView {
   name: string; generation: number; deleting: boolean;
   spec: { replicas: number; policy: string; dns?: { name: string } };
-  status: { desired: number; ready: number; pending: number; terminating: number; converged: boolean; placementError?: string };
+  status: {
+    desired: number; ready: number; pending: number; terminating: number; converged: boolean; placementError?: string;
+    reasons?: Array<{ code: string; cloud?: string; region?: string; message: string }>;
+  };
   placement: { usdPerHour: number; assignments: Array<{ cloud: string; region: string; size: string; replicas: number }> } | null;
 }
 interface PolicyView { name: string; updatedAt: string; document: { spec?: Record<string, unknown> } }
@@ -37,13 +41,16 @@ export async function getCommand(ctx: CommandContext): Promise<number> {
       : (await client.call<{ items: WorkloadView[] }>('GET', '/v1/workloads')).items;
     if (format === 'json') { out(name ? items[0] : { items }); return 0; }
     ctx.stdout.write(table(['NAME', 'POLICY', 'READY', 'PENDING', 'STATUS', 'COST/H', 'REGIONS', 'DNS'], items.map((w) => [
-      w.name, w.spec.policy, `${w.status.ready}/${w.status.desired}`, w.status.pending,
+      w.name, w.spec.policy, w.deleting ? `${w.status.terminating} terminating` : `${w.status.ready}/${w.status.desired}`, w.status.pending,
       w.deleting ? 'deleting' : w.status.placementError ? 'unplaceable' : w.status.converged ? 'converged' : 'converging',
       w.placement ? usd(w.placement.usdPerHour) : '-',
       (w.placement?.assignments ?? []).map((a) => `${a.cloud}:${a.region}=${a.replicas}`).join(',') || '-',
       w.spec.dns?.name ?? '-',
     ])));
-    for (const w of items) if (w.status.placementError) ctx.stdout.write(`${w.name}: ${w.status.placementError}\n`);
+    // Why each workload that is not converged is not, region by region.
+    for (const w of items) {
+      for (const r of w.status.reasons ?? []) ctx.stdout.write(`${w.name}: ${r.cloud ? `${r.cloud}/${r.region ?? ''}: ` : ''}${r.code}: ${r.message}\n`);
+    }
     return 0;
   }
   if (kind === 'policies') {

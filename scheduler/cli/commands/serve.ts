@@ -5,6 +5,7 @@ import { loadSchedulerConfig } from '../../config';
 import { startScheduler } from '../../service';
 import { flag, numberFlag, parseArgs } from '../args';
 import type { CommandContext } from './context';
+import { runUntilSignal } from './signals';
 
 /** Usage of `meridian serve`. */
 export const SERVE_USAGE = `usage: meridian serve [--config FILE] [--data-dir DIR] [--host HOST] [--port PORT] [--token TOKEN]
@@ -14,17 +15,6 @@ Runs the scheduler service (state store, reconciler, HTTP API) until SIGINT or S
 --config FILE is JSON: { "scheduler": { ...settings... }, "providers": { aws, azure, alibaba, resilience } }.
 The token comes from --token, else $MERIDIAN_API_TOKEN, else the config, else a random one (printed).
 --json prints one line { url, port, token } once listening.`;
-
-/** Waits for SIGINT or SIGTERM. */
-export function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => () => { process.off('SIGINT', int); process.off('SIGTERM', term); resolve(sig); };
-    const int = on('SIGINT');
-    const term = on('SIGTERM');
-    process.once('SIGINT', int);
-    process.once('SIGTERM', term);
-  });
-}
 
 /** `meridian serve`. */
 export async function serveCommand(ctx: CommandContext): Promise<number> {
@@ -49,8 +39,5 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
   const svc = await startScheduler({ config, providers: raw.providers ?? {} });
   if (args.flags.has('--json')) ctx.stdout.write(`${JSON.stringify({ url: svc.url, port: svc.port, token: svc.token })}\n`);
   else ctx.stdout.write(`meridian scheduler listening on ${svc.url} (data in ${config.dataDir})\ntoken: ${svc.token}\n`);
-  const sig = await untilSignal();
-  ctx.stderr.write(`${sig}: stopping\n`);
-  await svc.stop();
-  return 0;
+  return runUntilSignal(() => svc.stop(), ctx.stderr);
 }
