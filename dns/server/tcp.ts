@@ -88,6 +88,8 @@ export class TcpConnections {
   private readonly perClient = new Map<string, number>();
   private readonly closed = new Array<number>(TCP_CLOSE_REASONS.length).fill(0);
   private readonly sweeper: NodeJS.Timeout;
+  private readonly sweepEveryMs: number;
+  private lastSweepAt: number;
   /** edns-tcp-keepalive TIMEOUT, in units of 100 ms (RFC 7828 §3.1). */
   private readonly keepalive: number;
 
@@ -103,6 +105,8 @@ export class TcpConnections {
     }
     this.keepalive = Math.min(0xffff, Math.floor(opts.idleTimeoutMs / 100));
     const every = Math.max(10, Math.min(250, Math.floor(Math.min(opts.idleTimeoutMs, opts.queryTimeoutMs, opts.writeStallTimeoutMs) / 4)));
+    this.sweepEveryMs = every;
+    this.lastSweepAt = now();
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
   }
@@ -219,6 +223,11 @@ export class TcpConnections {
 
   private sweep(): void {
     const now = this.now();
+    const late = now - this.lastSweepAt > 2 * this.sweepEveryMs;
+    this.lastSweepAt = now;
+    // A sweep that runs late means this process was held up (a busy machine, a long collection):
+    // what clients sent meanwhile may still wait unread in the sockets, so no one is timed out now.
+    if (late) return;
     for (const c of this.conns) {
       if (c.stalledSince !== 0) {
         if (now - c.stalledSince >= this.opts.writeStallTimeoutMs) this.close(c, 'write-stall');
