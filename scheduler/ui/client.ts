@@ -20,6 +20,7 @@ export const CLIENT_JS = String.raw`
     geodns: null,
     revision: null, stateId: null,
     watch: null, timers: [], refreshTimer: null, projection: null, running: false,
+    session: 0,             // bumped by each start, so a watch loop of an earlier login ends
   };
   var $ = function (id) { return document.getElementById(id); };
 
@@ -113,6 +114,7 @@ export const CLIENT_JS = String.raw`
     $('main').hidden = false;
     $('logout').hidden = !state.authRequired;
     state.running = true;
+    state.session++;
     drawLand();
     refresh();
     refreshGeoDns();
@@ -164,7 +166,9 @@ export const CLIENT_JS = String.raw`
   // ---- watch stream over fetch (EventSource cannot send the Authorization header) ----
 
   async function watch() {
-    while (state.running) {
+    var session = state.session;
+    var current = function () { return state.running && state.session === session; };
+    while (current()) {
       var ctl = new AbortController();
       state.watch = ctl;
       var url = '/v1/watch';
@@ -186,14 +190,14 @@ export const CLIENT_JS = String.raw`
           while ((end = buf.indexOf('\n\n')) >= 0) {
             var frame = buf.slice(0, end);
             buf = buf.slice(end + 2);
-            onFrame(frame);
+            if (current()) onFrame(frame);
           }
         }
       } catch (e) {
-        if (e instanceof AuthError) { lost(e); return; }
-        if (!state.running) return;
+        if (e instanceof AuthError) { if (current()) lost(e); return; }
+        if (!current()) return;
       }
-      if (!state.running) return;
+      if (!current()) return;
       setConn('reconnecting', 'reconnecting');
       await new Promise(function (r) { state.timers.push(setTimeout(r, 1000)); });
     }

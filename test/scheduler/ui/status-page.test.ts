@@ -90,8 +90,12 @@ describe('status page in a browser', function () {
     await until(page, "the sandbox's GeoDNS server with its driving channel", `document.querySelector('[data-geodns]')?.dataset.driving === 'static'`, 30_000);
     await shot('1-converged');
 
-    // An outage of the busiest region of `web`, injected in its emulator.
-    const web = (s.scheduler.store.getWorkload('web')?.applied?.assignments ?? []).slice().sort((a, b) => b.replicas - a.replicas)[0];
+    // An outage of the busiest region of `web` that no other workload uses, injected in its emulator.
+    const others = new Set(names.filter((n) => n !== 'web')
+      .flatMap((n) => (s.scheduler.store.getWorkload(n)?.applied?.assignments ?? []).map((a) => `${a.cloud}/${a.region}`)));
+    const web = (s.scheduler.store.getWorkload('web')?.applied?.assignments ?? [])
+      .filter((a) => !others.has(`${a.cloud}/${a.region}`)).sort((a, b) => b.replicas - a.replicas)[0];
+    assert.ok(web, 'web uses a region of its own');
     const victim = `${web.cloud}/${web.region}`;
     await admins(s.emulators)[web.cloud as CloudId].setFaults({ outages: [web.region] });
     try {
