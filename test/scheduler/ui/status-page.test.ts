@@ -1,9 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { CloudId } from '../../../providers';
 import { startSandbox, type Sandbox } from '../../../scheduler/sandbox';
+import { statusPage } from '../../../scheduler/ui';
 import { admins, FAST_RESILIENCE, tempDataDir } from '../e2e/helpers';
 
 const TOKEN = 'status-page-token-0123456789';
@@ -116,5 +118,34 @@ describe('status page in a browser', function () {
     assert.deepEqual(errors, [], 'no script errors');
     assert.ok(urls.every((u) => !u.includes(TOKEN)), 'the token never appears in a URL');
     assert.ok(urls.every((u) => u.startsWith(s.scheduler.url)), `every request goes to the scheduler: ${urls.filter((u) => !u.startsWith(s.scheduler.url)).join(', ')}`);
+  });
+
+  it('shows the status without a login form when the API answers without a token', async () => {
+    // A stand-in API with no token: one workload in one region, as the scheduler's routes shape them.
+    const app = Fastify({ forceCloseConnections: true });
+    await app.register(statusPage, { geoDnsAdminUrls: () => [] });
+    const region = { cloud: 'aws', id: 'eu-west-1', name: 'Europe (Ireland)', country: 'IE', continent: 'EU', lat: 53.3, lon: -6.3, healthy: true, breaker: 'closed', constrained: [] };
+    const workload = { name: 'solo', dns: null, residency: null, regions: [{ cloud: 'aws', region: 'eu-west-1', lat: 53.3, lon: -6.3, country: 'IE', continent: 'EU', healthy: true,
+      instances: [{ id: 'i-1', ipv4: '192.0.2.1', healthy: true }] }] };
+    app.get('/v1/workloads', async () => ({ items: [{ name: 'solo', spec: { policy: 'anywhere' }, deleting: false, placement: null,
+      status: { desired: 1, ready: 1, pending: 0, terminating: 0, converged: true, observedGeneration: 1, reasons: [] } }] }));
+    app.get('/v1/regions', async () => ({ items: [region] }));
+    app.get('/v1/watch', async (_req, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+      reply.raw.write(`event: snapshot\nid: 1\ndata: ${JSON.stringify({ revision: 1, stateId: 's', workloads: [workload] })}\n\n`);
+    });
+    try {
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const page = await (browser as Browser).newPage();
+      await page.goto(`${url}/ui/`);
+      await until(page, 'the status view without a login', `!document.getElementById('main').hidden && document.getElementById('conn').dataset.state === 'live' && ` +
+        `${row('solo', 'ready')} === '1' && ${replicasIn('aws/eu-west-1')} === 1`, 15_000);
+      const [login, logout] = await page.evaluate(`[document.getElementById('login').hidden, document.getElementById('logout').hidden]`) as boolean[];
+      assert.deepEqual([login, logout], [true, true], 'neither a login form nor a log-out button');
+      await page.close();
+    } finally {
+      await app.close();
+    }
   });
 });
