@@ -404,7 +404,8 @@ export const CLIENT_JS = String.raw`
               el('td', { text: c.name + ' (' + c.kind + ')' + (c.driving ? ' ★' : '') }),
               el('td', { className: c.state === 'up' ? 'yes' : (c.state === 'starting' ? '' : 'no'), text: c.state }),
               el('td', { text: c.prefixes.toLocaleString('en') }),
-              el('td', { text: age(c.lastDataAt) }));
+              // The static fallback's data is the dataset shipped with the server: its date, not an age.
+              el('td', { text: c.kind === 'static' ? (c.lastDataAt > 0 ? 'dated ' + new Date(c.lastDataAt).toISOString().slice(0, 10) : 'shipped') : age(c.lastDataAt) }));
           }))));
       }
       return card;
