@@ -85,6 +85,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience, stateDir: join(dataDir, 'emulators'),
   });
   let scheduler: SchedulerService;
+  let dns: SandboxDns | undefined;
   try {
     const config = loadSchedulerConfig({
       dataDir,
@@ -93,12 +94,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       dnsZones: opts.dns === false ? [] : [SANDBOX_DNS_ZONE],
       reconciler: { ...opts.reconciler },
     });
-    scheduler = await startScheduler({ config, providers: emulators.providersConfig, log: opts.log });
+    scheduler = await startScheduler({
+      config, providers: emulators.providersConfig, log: opts.log,
+      // The status page shows the sandbox's GeoDNS server once it listens.
+      geoDnsAdminUrls: () => (dns?.adminPort ? [`http://${host}:${dns.adminPort}`] : []),
+    });
   } catch (err) {
     await emulators.stop();
     throw err;
   }
-  let dns: SandboxDns | undefined;
   try {
     for (const p of docs.policies) {
       const { changed } = scheduler.store.putPolicy(p.metadata.name, p);

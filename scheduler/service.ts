@@ -7,6 +7,7 @@ import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
 import { SqliteStateStore, type StateStore, type StoredPolicy } from './store';
+import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
 
@@ -21,6 +22,8 @@ export interface SchedulerServiceOptions {
   readonly log?: (message: string) => void;
   /** Logs HTTP requests. */
   readonly httpLog?: boolean;
+  /** GeoDNS admin APIs known only once running (the sandbox's own server), shown after `ui.geoDnsAdminUrls`. */
+  readonly geoDnsAdminUrls?: () => readonly string[];
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -100,6 +103,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
     watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog,
   });
+  await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
   return {
     token: config.api.token, store, reconciler, api, watch, metrics,
     stop: async () => {

@@ -22,6 +22,7 @@ declare -A TOOLS=(
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router
   [promtool]=prometheus       # checks the GeoDNS /metrics text
+  [chromium]=chromium         # status page: the browser test drives it headless
 )
 # command -> Debian package, added for `npm run bench`
 declare -A BENCH_TOOLS=(
