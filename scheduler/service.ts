@@ -6,7 +6,7 @@ import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
-import { SqliteStateStore, type StateStore, type StoredPolicy } from './store';
+import { lockDataDir, SqliteStateStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
 
@@ -21,6 +21,12 @@ export interface SchedulerServiceOptions {
   readonly log?: (message: string) => void;
   /** Logs HTTP requests. */
   readonly httpLog?: boolean;
+  /**
+   * The caller's hold on `config.dataDir` (the sandbox takes it before its emulators use the
+   * directory); the caller releases it. Without it the service takes the directory itself, and
+   * gives it back on `stop()`.
+   */
+  readonly dataDirLock?: DataDirLock;
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -41,10 +47,21 @@ export interface SchedulerService {
   stop(): Promise<void>;
 }
 
-/** Parts of a scheduler without the HTTP listener (tests use `api.inject()`). */
+/**
+ * Parts of a scheduler without the HTTP listener (tests use `api.inject()`). Throws
+ * `DataDirLockedError` when another process (or another scheduler in this one) holds the data directory.
+ */
 export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
   const { config } = options;
-  const store = new SqliteStateStore({ dataDir: config.dataDir });
+  // A second scheduler on the same state would run a second reconciler on the same clouds.
+  const ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
+  let store: SqliteStateStore;
+  try {
+    store = new SqliteStateStore({ dataDir: config.dataDir });
+  } catch (err) {
+    ownLock?.release();
+    throw err;
+  }
   const container = options.provider ? undefined : createProviderContainer(options.providers);
   const drivers = new Map<CloudId, CloudProvider>();
   const provider = options.provider ?? ((cloud: CloudId) => {
@@ -115,6 +132,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
       }
       watch.close();
       store.close();
+      ownLock?.release();
     },
   };
 }

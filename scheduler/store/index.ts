@@ -1,2 +1,3 @@
 export * from './types';
 export { SqliteStateStore, type SqliteStoreOptions } from './sqlite';
+export { DATA_DIR_LOCK_FILE, DATA_DIR_PID_FILE, DataDirLockedError, lockDataDir, type DataDirLock } from './lock';
