@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirLockedError, lockDataDir } from '../../../scheduler/store';
@@ -26,5 +26,14 @@ describe('lockDataDir', () => {
     lock.release();
     assert.equal(existsSync(join(state, 'meridian.pid')), false, 'the pid file goes with the lock');
     lockDataDir(state).release();
+  });
+
+  it('takes a directory whose pid file names a live process that holds no lock, as after a pid is reused', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-lock-'));
+    // pid 1 is always alive; the kernel, not the pid file, says whether the directory is held.
+    writeFileSync(join(dir, 'meridian.pid'), '1\n');
+    const lock = lockDataDir(dir);
+    assert.equal(readFileSync(join(dir, 'meridian.pid'), 'utf8'), `${process.pid}\n`);
+    lock.release();
   });
 });
