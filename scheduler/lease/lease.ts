@@ -131,6 +131,7 @@ export class LeaderLease {
   private readonly acquiredListeners = new Set<(token: number) => void>();
   private readonly lostListeners = new Set<(reason: string) => void>();
   private running = false;
+  private stopped = false;
   private leading = false;
   private token: number | undefined;
   /** Monotonic time until which this holder counts itself leader. */
@@ -181,8 +182,13 @@ export class LeaderLease {
     return this.isLeader() ? this.token : undefined;
   }
 
-  /** Creates the table when missing, makes a first attempt and keeps trying on the timer. Rejects when the table cannot be made. */
+  /**
+   * Creates the table when missing, makes a first attempt and keeps trying on the timer. Rejects
+   * when the table cannot be made (nothing keeps running then; `start()` may be called again).
+   * A stopped lease cannot start again: make a new one.
+   */
   async start(): Promise<void> {
+    if (this.stopped) throw new Error(`lease '${this.name}' was stopped; a new LeaderLease must be made to contend again`);
     if (this.running) return;
     const client = await this.pool.connect();
     try {
@@ -197,9 +203,11 @@ export class LeaderLease {
   /**
    * Stops renewing. With `release` (the default) a held lease is given back, so that another
    * contender takes it at its next attempt instead of after the lease expires; `onLost` fires.
+   * Idempotent.
    */
   async stop(options: { readonly release?: boolean } = {}): Promise<void> {
-    if (!this.running) return;
+    if (this.stopped) return;
+    this.stopped = true;
     this.running = false;
     this.timers.clearTimeout(this.tickTimer);
     await this.inFlight;

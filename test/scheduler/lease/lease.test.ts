@@ -115,6 +115,22 @@ describe('LeaderLease over a real PostgreSQL', function () {
     assert.deepEqual(acquired, [[holder.holder, 1]], 'one event for the holding, none for its renewals');
   });
 
+  it('hands a released lease to another contender at its next attempt, long before the lease would expire', async () => {
+    const ls = await started(contenders(2));
+    const holder = await leader(ls);
+    const token = holder.currentToken() as number;
+    const other = ls.find((l) => l !== holder) as LeaderLease;
+    const lost: string[] = [];
+    holder.onLost((reason) => lost.push(reason));
+    const releasedAt = performance.now();
+    await holder.stop();
+    assert.deepEqual([lost, holder.isLeader()], [['stopped'], false]);
+    const next = await waitForValue('the other contender to lead', () => other.currentToken(), TIMING.leaseDurationMs, 10);
+    assert.ok(performance.now() - releasedAt < TIMING.leaseDurationMs, 'taken before the lease would have expired');
+    assert.equal(next, token + 1);
+    await assert.rejects(holder.start(), /lease 'role-\d+' was stopped; a new LeaderLease must be made to contend again/);
+  });
+
   it('passes the lease on within the lease time and a second once the holder stops renewing, after the holder stepped down, and refuses its writes', async () => {
     const clocks = [pausableTimers(), pausableTimers(), pausableTimers()];
     const ls = await started(contenders(3, (i) => ({ timers: clocks[i].timers })));
