@@ -6,7 +6,7 @@ import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
-import { SqliteStateStore, type StateStore, type StoredPolicy } from './store';
+import { lockDataDir, SqliteStateStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
 import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
@@ -24,6 +24,12 @@ export interface SchedulerServiceOptions {
   readonly httpLog?: boolean;
   /** GeoDNS admin APIs known only once running (the sandbox's own server), shown after `ui.geoDnsAdminUrls`. */
   readonly geoDnsAdminUrls?: () => readonly string[];
+  /**
+   * The caller's hold on `config.dataDir` (the sandbox takes it before its emulators use the
+   * directory); the caller releases it. Without it the service takes the directory itself, and
+   * gives it back on `stop()`.
+   */
+  readonly dataDirLock?: DataDirLock;
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -44,10 +50,21 @@ export interface SchedulerService {
   stop(): Promise<void>;
 }
 
-/** Parts of a scheduler without the HTTP listener (tests use `api.inject()`). */
+/**
+ * Parts of a scheduler without the HTTP listener (tests use `api.inject()`). Throws
+ * `DataDirLockedError` when another process (or another scheduler in this one) holds the data directory.
+ */
 export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
   const { config } = options;
-  const store = new SqliteStateStore({ dataDir: config.dataDir });
+  // A second scheduler on the same state would run a second reconciler on the same clouds.
+  const ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
+  let store: SqliteStateStore;
+  try {
+    store = new SqliteStateStore({ dataDir: config.dataDir });
+  } catch (err) {
+    ownLock?.release();
+    throw err;
+  }
   const container = options.provider ? undefined : createProviderContainer(options.providers);
   const drivers = new Map<CloudId, CloudProvider>();
   const provider = options.provider ?? ((cloud: CloudId) => {
@@ -119,6 +136,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
       }
       watch.close();
       store.close();
+      ownLock?.release();
     },
   };
 }

@@ -12,7 +12,8 @@ Runs the sandbox: the three cloud emulators, the scheduler API over them, a GeoD
 watch stream, and applies the example policies and workloads (or the -f files). The token is
 --token, $MERIDIAN_API_TOKEN or a random one. The emulators keep their instances in the data
 directory between runs. SIGINT or SIGTERM stops in order (calls in flight finish first, for at
-most 10 s); a second one exits at once.`;
+most 10 s); a second one exits at once. While another process holds the data directory, up exits
+with 1 naming its pid.`;
 
 /** `meridian up`: the sandbox, until SIGINT or SIGTERM. */
 export async function upCommand(ctx: CommandContext): Promise<number> {
