@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors';
 
 /** Paths open without a token: probes and the API's own documentation. */
-const OPEN = [/^\/healthz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/];
+const OPEN = [/^\/healthz(\?|$)/, /^\/readyz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
