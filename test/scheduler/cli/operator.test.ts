@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,6 +104,25 @@ describe('meridian and meridian-dns as operators type them', function () {
     assert.match(header!, /^CLOUD +REGION +ID +STATE +PUBLIC +PRIVATE +AGE$/);
     assert.equal(rows.length, 2);
     for (const r of rows) assert.match(r, /^(aws|azure) +\S+ +\S+ +running +\S+ +\S+ +\d+[smhd]$/);
+  });
+
+  it('follows the watch stream with get -w, printing a workload again when it changes', async () => {
+    const child = spawn(process.execPath, [MERIDIAN, 'get', 'workloads', '-w'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    try {
+      await waitFor('the first listing', () => /^NAME +POLICY/.test(out) && /\nops-web +ops-eu +2\/2/.test(out), 20_000);
+      const doc = parseYaml(WORKLOAD('ops-web')) as { spec: { replicas: number } };
+      doc.spec.replicas = 3;
+      const put = await fetch(`${svc.url}/v1/workloads/ops-web`, {
+        method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(doc),
+      });
+      assert.equal(put.status, 200);
+      await waitFor('a row of ops-web at 3/3', () => /\nops-web +ops-eu +3\/3 +0 +converged/.test(out), 20_000);
+      assert.equal(out.match(/^NAME/gm)?.length, 1, 'the header is printed once');
+    } finally {
+      child.kill();
+    }
   });
 
   it('deletes a policy no workload uses, and refuses one in use naming the workloads, exit code 1', async () => {
