@@ -102,7 +102,8 @@ export function usage(): string {
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    // Asked for, the usage is the output; missing a command, it is the error.
+    (name ? process.stdout : process.stderr).write(usage());
     return name ? 0 : USAGE_EXIT_CODE;
   }
   if (name === '--version' || name === 'version') {

@@ -6,7 +6,7 @@ export type WatchChange = { readonly all: true } | { readonly all: false; readon
 
 /**
  * Follows the scheduler's watch stream (`GET /v1/watch`, Server-Sent Events) and calls `onChange`
- * for each event after the first snapshot, one at a time, in order. Resolves when the stream ends
+ * for each event, one at a time, in order. Resolves when the stream ends
  * or `signal` aborts; rejects with `ApiCallError` when the stream cannot be opened.
  */
 export async function followWatch(options: ClientOptions, onChange: (c: WatchChange) => Promise<void>, signal?: AbortSignal): Promise<void> {
@@ -24,12 +24,12 @@ export async function followWatch(options: ClientOptions, onChange: (c: WatchCha
     throw new ApiCallError(res.status, e.error ?? `HTTP_${res.status}`, e.message ?? `watch stream refused (HTTP ${res.status})`, []);
   }
   const changes: WatchChange[] = [];
-  let snapshots = 0;
   const parser = createParser({
     onEvent: (ev) => {
       if (ev.event === 'snapshot') {
-        // The first snapshot is what the caller has just listed; a later one (the hub lost track) may change anything.
-        if (snapshots++ > 0) changes.push({ all: true });
+        // Anything may have changed before it (between the caller's listing and the stream) or,
+        // for a later one, while the hub lost track: the caller looks at everything again.
+        changes.push({ all: true });
         return;
       }
       const data = JSON.parse(ev.data) as { name?: string; workload?: { name?: string } };

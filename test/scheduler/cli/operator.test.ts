@@ -143,7 +143,7 @@ describe('meridian and meridian-dns as operators type them', function () {
 
   it('exits 2 on every usage error of both binaries, with the problem on stderr', async () => {
     const cases: Array<[string, string[]]> = [
-      [MERIDIAN, ['no-such-command']], [MERIDIAN, ['get', '--colour']], [MERIDIAN, ['get', '-o', 'xml']], [MERIDIAN, ['delete', 'policy']],
+      [MERIDIAN, []], [MERIDIAN, ['no-such-command']], [MERIDIAN, ['get', '--colour']], [MERIDIAN, ['get', '-o', 'xml']], [MERIDIAN, ['delete', 'policy']],
       [MERIDIAN, ['emulators', '--aws-port', 'x']], [MERIDIAN, ['completion', 'fish']],
       [MERIDIAN_DNS, ['--no-such-flag']], [MERIDIAN_DNS, ['--port', '70000']], [MERIDIAN_DNS, ['serve']],
     ];
