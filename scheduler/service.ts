@@ -115,6 +115,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     plan: (w, p) => reconciler.plan(w, p),
     // The store's change feed has queued what the write changed, for the reconciler and the watch.
     trigger: () => { reconciler.trigger(); },
+    notReady: () => (reconciler.isRunning ? [] : ['the reconciler is not running (starting or stopping)']),
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors';
 
 /** Paths open without a token: probes, the API's own documentation and the status page's files (its data needs the token). */
-const OPEN = [/^\/healthz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/, /^\/ui\/?(\?|$)/, /^\/ui\/assets\//];
+const OPEN = [/^\/healthz(\?|$)/, /^\/readyz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/, /^\/ui\/?(\?|$)/, /^\/ui\/assets\//];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

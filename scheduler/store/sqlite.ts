@@ -215,6 +215,13 @@ export class SqliteStateStore implements StateStore {
     return (this.sql('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
   }
 
+  deletePolicy(name: string): boolean {
+    const removed = this.sql('DELETE FROM policies WHERE name = ?').run(name).changes > 0;
+    this.policies.delete(name);
+    if (removed) this.emit('policy', name);
+    return removed;
+  }
+
   workloadsUsingPolicy(policy: string): readonly string[] {
     return this.sql("SELECT name FROM workloads WHERE json_extract(spec, '$.policy') = ? ORDER BY name").pluck().all(policy) as string[];
   }
