@@ -60,7 +60,7 @@ export const statusPage: FastifyPluginAsync<StatusPageOptions> = async (app, opt
 
   app.get('/ui/api/geodns', {
     schema: {
-      summary: 'Channel status of the GeoDNS servers the status page shows (`ui.geoDnsAdminUrls`)', tags: ['status page'],
+      summary: 'Channel status of the GeoDNS servers the status page shows (`ui.geoDnsAdminUrls`)', operationId: 'getStatusPageGeoDns', tags: ['status page'],
       response: { 200: Type.Object({ items: Type.Array(GeoDnsView) }) },
     },
   }, async () => {
