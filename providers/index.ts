@@ -6,6 +6,7 @@ export { createProviderContainer, providerFor } from './container';
 export { CLOUD_PROVIDER, PROVIDERS_CONFIG } from './tokens';
 export {
   catalogData, pricesAsOf, findRegion, findSize, listRegions, listSizes, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
+  accountPartition, publicPartition, regionDenial, type RegionAccount, type RegionDenial,
 } from './catalog';
 export { Resilience, type AttemptEvent, type ResilienceOptions } from './resilience';
 export { greatCircleKm } from './geo';

@@ -54,7 +54,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   });
   const metrics = new Metrics();
   const reconciler = new Reconciler({
-    store, provider, place: (w, p, ctx) => place(w, p, ctx), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
+    store, provider, place: (w, p, ctx) => place(w, p, ctx, { account: config.regions }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
@@ -98,7 +98,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
-    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog,
+    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog, account: config.regions,
   });
   return {
     token: config.api.token, store, reconciler, api, watch, metrics,

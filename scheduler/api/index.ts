@@ -1,3 +1,4 @@
 export { buildApi } from './build';
 export { API_ERRORS, ApiError, type ApiErrorCode, type Issue } from './errors';
 export type { ApiDeps, DocumentValidation, Parsed, SchedulerControl } from './types';
+export { didYouMean, editDistance } from './suggest';

@@ -129,13 +129,15 @@ describe('meridian CLI', function () {
     assert.match(del.out(), /shop +deleted/);
   });
 
-  it('lists the region catalog with health and breaker state, filtered by --cloud, as a table and as JSON', async () => {
+  it('lists the region catalog with partition, access, usability, health and breaker state, filtered by --cloud, as a table and as JSON', async () => {
     const { url } = await start();
     const all = capture(['regions'], url);
     assert.equal(await getCommand(all), 0, all.err());
     const [header, ...rows] = all.out().trim().split('\n');
-    assert.match(header, /^CLOUD +REGION +NAME +COUNTRY +HEALTH +BREAKER +CONSTRAINED$/);
-    assert.ok(rows.some((r) => /^aws +us-east-1 +.+ US\/NA +healthy +closed +-$/.test(r)), rows.slice(0, 5).join('\n'));
+    assert.match(header, /^CLOUD +REGION +NAME +COUNTRY +PARTITION +ACCESS +USABLE +HEALTH +BREAKER +CONSTRAINED$/);
+    assert.ok(rows.some((r) => /^aws +us-east-1 +.+ US\/NA +aws +default +yes +healthy +closed +-$/.test(r)), rows.slice(0, 5).join('\n'));
+    assert.ok(rows.some((r) => /^aws +us-gov-west-1 +.+ US\/NA +aws-us-gov +default +no +healthy/.test(r)), 'GovCloud is listed but not usable');
+    assert.ok(rows.some((r) => /^aws +af-south-1 +.+ ZA\/AF +aws +opt-in +no +healthy/.test(r)), 'an opt-in region is listed but not usable');
     assert.deepEqual(new Set(rows.map((r) => r.split(/ +/)[0])), new Set(['aws', 'azure', 'alibaba']));
 
     const azure = capture(['regions', '--cloud', 'azure', '-o', 'json'], url);
