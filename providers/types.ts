@@ -1,8 +1,11 @@
-/** Identifiers of the clouds Meridian drives. Adding a cloud adds one id here and one driver folder. */
-export type CloudId = 'aws' | 'azure' | 'alibaba';
+/**
+ * Every supported cloud, in a stable order: the one list that `CloudId`, the schemas' unions and
+ * the checks derive from. Adding a cloud adds one id here and one driver folder.
+ */
+export const CLOUD_IDS = Object.freeze(['aws', 'azure', 'alibaba'] as const);
 
-/** Every supported cloud, in a stable order. */
-export const CLOUD_IDS: readonly CloudId[] = Object.freeze(['aws', 'azure', 'alibaba'] as const);
+/** Identifiers of the clouds Meridian drives. */
+export type CloudId = (typeof CLOUD_IDS)[number];
 
 /**
  * The partitions (AWS) and sovereign clouds (Azure) of each cloud, public one first. An account

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createProviderContainer, providerFor, type CloudId, type CloudProvider, type ProvidersConfig } from '../providers';
+import type { CloudId, CloudProvider, ProvidersConfig } from '../providers';
+import { createProviderContainer, providerFor } from '../providers/drivers';
 import { place } from './placement';
 import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';

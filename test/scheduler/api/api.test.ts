@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import { createScheduler, startScheduler, type SchedulerService } from '../../../scheduler/service';
 import { FakeCloud, waitFor } from '../fakes';
+import type { CloudId } from '../../../providers';
 
 const TOKEN = 'api-test-token-0123456789';
 
@@ -31,7 +32,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 function fakeClouds() {
   const clouds = { aws: new FakeCloud('aws'), azure: new FakeCloud('azure'), alibaba: new FakeCloud('alibaba') };
-  return { clouds, provider: (c: 'aws' | 'azure' | 'alibaba') => clouds[c] };
+  return { clouds, provider: (c: CloudId) => clouds[c] };
 }
 
 describe('scheduler HTTP API', () => {
