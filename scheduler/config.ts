@@ -1,23 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { accountPartition, CLOUD_IDS, listRegions, PARTITIONS, type CloudId } from '../providers';
-import { didYouMean } from './api';
-
-function partitionOf<C extends CloudId>(cloud: C) {
-  return Type.Optional(Type.Union(PARTITIONS[cloud].map((p) => Type.Literal(p)), { description: `the ${cloud} account's partition` }));
-}
-
-/** Which regions the configured cloud accounts can use. */
-export const RegionSettingsSchema = Type.Object({
-  /** The partition or sovereign cloud of each cloud's account; the public one when left out. */
-  partitions: Type.Object({ aws: partitionOf('aws'), azure: partitionOf('azure'), alibaba: partitionOf('alibaba') },
-    { additionalProperties: false, default: {} }),
-  /**
-   * Opt-in (AWS) and access-restricted (Azure) regions the accounts have enabled, as
-   * `cloud:region` (`aws:af-south-1`, `azure:germanynorth`); placement uses no other such region.
-   */
-  enabled: Type.Array(Type.String({ pattern: '^[a-z]+:[a-z0-9-]+$', description: 'cloud:region, as aws:af-south-1' }), { default: [] }),
-}, { additionalProperties: false, default: {} });
+import { RegionSettingsSchema, regionSettingsIssues } from './placement';
 
 /** Schema of the scheduler's settings: one source for types, defaults, validation and docs. */
 export const SchedulerConfigSchema = Type.Object({
@@ -85,35 +68,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/**
- * Problems of region settings the schema cannot see: every `enabled` entry must name a catalog
- * region in its account's partition. `at` is the key path of the settings (`/regions`).
- */
-export function regionSettingsIssues(settings: Static<typeof RegionSettingsSchema>, at: string): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const known = new Map(listRegions().map((r) => [`${r.cloud}:${r.id}`, r]));
-  settings.enabled.forEach((ref, i) => {
-    const path = `${at}/enabled/${i}`;
-    const region = known.get(ref);
-    if (!region) {
-      const cloud = ref.slice(0, ref.indexOf(':'));
-      if (!(CLOUD_IDS as readonly string[]).includes(cloud)) {
-        const guess = didYouMean(cloud, CLOUD_IDS);
-        issues.push({ path, message: `unknown cloud '${cloud}' in '${ref}'${guess ? `; did you mean '${guess}'?` : `; clouds are ${CLOUD_IDS.join(', ')}`}` });
-        return;
-      }
-      const guess = didYouMean(ref, [...known.keys()].filter((k) => k.startsWith(`${cloud}:`)));
-      issues.push({ path, message: `unknown region '${ref}'${guess ? `; did you mean '${guess}'?` : ''}` });
-      return;
-    }
-    const mine = accountPartition(settings, region.cloud);
-    if (region.partition !== mine) {
-      issues.push({ path, message: `'${ref}' is in partition ${region.partition}, not the ${region.cloud} account's partition ${mine} (set ${at}/partitions/${region.cloud})` });
-    }
-  });
-  return issues;
 }
 
 /** Applies defaults, validates (every error with its key path) and freezes the settings. */

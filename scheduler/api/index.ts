@@ -1,4 +1,3 @@
 export { buildApi } from './build';
 export { API_ERRORS, ApiError, type ApiErrorCode, type Issue } from './errors';
 export type { ApiDeps, DocumentValidation, Parsed, SchedulerControl } from './types';
-export { didYouMean, editDistance } from './suggest';
