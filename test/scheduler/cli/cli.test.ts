@@ -120,6 +120,17 @@ describe('meridian CLI', function () {
     assert.equal(svc?.store.getWorkload('shop'), undefined, 'a plan applies nothing');
   });
 
+  it('explains in a plan each region the accounts cannot use: another partition, or an opt-in region not enabled', async () => {
+    const { url, file } = await start();
+    const plan = capture(['-f', file, '--all-reasons'], url);
+    assert.equal(await planCommand(plan), 0, plan.err());
+    const line = (region: string) => plan.out().split('\n').find((l) => l.startsWith(`${region} `)) ?? '';
+    assert.match(line('aws/us-gov-east-1'), /account: aws:us-gov-east-1: partition aws-us-gov is not the account's partition \(aws\)/);
+    assert.match(line('azure/chinanorth3'), /account: azure:chinanorth3: partition azure-china is not the account's partition \(azure\)/);
+    assert.match(line('aws/af-south-1'), /account: aws:af-south-1: opt-in region not enabled/);
+    assert.match(line('azure/norwaywest'), /account: azure:norwaywest: access-restricted region not enabled/);
+  });
+
   it('deletes a workload and waits until its instances are gone', async () => {
     const { url, file } = await start();
     assert.equal(await applyCommand(capture(['-f', file, '--timeout', '20'], url)), 0);
