@@ -144,4 +144,9 @@ export interface CloudProvider {
   listInstances(region: string, tags?: Readonly<Record<string, string>>): AsyncIterable<Instance>;
   /** Terminates the instance; resolves when the cloud accepted it or it was already gone. */
   terminateInstance(region: string, id: string): Promise<void>;
+  /**
+   * The region ids the account can use now, as the cloud reports them (open to every account, or
+   * opted in); absent where the driver cannot ask. Read-only: a rejection leaves nothing behind.
+   */
+  enabledRegions?(): Promise<readonly string[]>;
 }

@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral, type TOptional, type TUnion } from '@sinclair/typebox';
-import { accountPartition, CLOUD_IDS, listRegions, PARTITIONS, type CloudId } from '../../providers';
+import { accountPartition, CLOUD_IDS, listRegions, PARTITIONS, tryFindRegion, type CloudId, type RegionAccount } from '../../providers';
 import { didYouMean } from '../api/suggest';
 
 type PartitionSchema<C extends CloudId> = TOptional<TUnion<TLiteral<(typeof PARTITIONS)[C][number]>[]>>;
@@ -59,4 +59,19 @@ export function regionSettingsIssues(settings: RegionSettings, at: string): Regi
     }
   });
   return issues;
+}
+
+/**
+ * The account's region settings widened by the regions a cloud reported as enabled (region ids of
+ * that cloud); reported regions of another partition or open to every account add nothing.
+ */
+export function withReportedRegions(account: RegionAccount, cloud: CloudId, reported: readonly string[]): RegionAccount {
+  const mine = accountPartition(account, cloud);
+  const known = new Set(account.enabled ?? []);
+  const added = reported.flatMap((id) => {
+    const r = tryFindRegion(cloud, id);
+    const ref = `${cloud}:${id}`;
+    return r && r.partition === mine && r.access !== 'default' && !known.has(ref) ? [ref] : [];
+  });
+  return added.length ? Object.freeze({ ...account, enabled: Object.freeze([...(account.enabled ?? []), ...added]) }) : account;
 }

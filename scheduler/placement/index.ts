@@ -2,4 +2,4 @@
 export type { Exclusion, Placement, PlacementContext, PlacementResult, RegionAssignment, Rejection, Workload } from './types';
 export { DEFAULT_ACCOUNT, place, PLACEMENT_CONSTRAINTS, type PlaceOptions } from './place';
 export { providerCatalog, staticCatalog, type PlacementCatalog } from './catalog';
-export { RegionSettingsSchema, regionSettingsIssues, type RegionSettings, type RegionSettingsIssue } from './account';
+export { RegionSettingsSchema, regionSettingsIssues, withReportedRegions, type RegionSettings, type RegionSettingsIssue } from './account';

@@ -25,7 +25,7 @@ describe('scheduler config', () => {
 
   it('uses public partitions with no opt-in region enabled unless told otherwise', () => {
     const c = loadSchedulerConfig({ api: { token: 'a-long-enough-token' } });
-    assert.deepEqual(c.regions, { partitions: {}, enabled: [] });
+    assert.deepEqual(c.regions, { partitions: {}, enabled: [], fromClouds: false });
     assert.ok(Object.isFrozen(c.regions.enabled));
   });
 

@@ -159,6 +159,24 @@ describe('scheduler HTTP API', () => {
     assert.deepEqual([row('us-gov-west-1')?.partition, row('us-gov-west-1')?.usable], ['aws-us-gov', false]);
   });
 
+  it('also uses the opt-in regions a cloud reports as enabled when told to ask, and plans without one that cannot answer', async () => {
+    const { clouds, provider } = fakeClouds();
+    clouds.aws.reportedRegions = ['us-east-1', 'eu-west-1', 'af-south-1', 'us-gov-west-1'];
+    const logged: string[] = [];
+    const s = await createScheduler({
+      config: loadSchedulerConfig({ ...config(), regions: { fromClouds: true } }), providers: {}, provider, log: (m) => logged.push(m),
+    });
+    svc = s;
+    const policy = { ...policyDoc('aws-mix'), spec: { regions: { allow: ['aws:af-south-1', 'aws:ap-east-1', 'aws:us-gov-west-1', 'aws:eu-west-1'] }, spread: { minRegions: 2 } } };
+    const res = await s.api.inject({ method: 'POST', url: '/v1/plan', headers: auth, payload: { workload: { ...workloadBody(2), policy: 'aws-mix' }, policy } });
+    const body = res.json<{ ok: boolean; regions: Array<{ cloud: string; region: string }>; rejected: Array<{ region: string; rule: string; reason: string }> }>();
+    assert.equal(body.ok, true, res.body);
+    assert.deepEqual(body.regions.map((r) => `${r.cloud}:${r.region}`).sort(), ['aws:af-south-1', 'aws:eu-west-1']);
+    assert.deepEqual(body.rejected.filter((r) => r.region === 'us-gov-west-1' && r.rule === 'account').map((r) => r.reason),
+      ["aws:us-gov-west-1: partition aws-us-gov is not the account's partition (aws)"], 'a reported region of another partition adds nothing');
+    assert.ok(logged.some((m) => /^azure: cannot list the account's enabled regions/.test(m)), logged.join(' | '));
+  });
+
   it('lists the catalog regions with health and breaker state', async () => {
     const s = await inProcess();
     const res = await s.api.inject({ method: 'GET', url: '/v1/regions?cloud=azure', headers: auth });
