@@ -110,7 +110,7 @@ function factsOf(c: CompiledPolicy, r: Region): RegionFacts {
   }
   const w = weightsOf(c, r.cloud, r.id);
   const facts: RegionFacts = {
-    region: { cloud: r.cloud, id: r.id, name: r.name, country: r.country, continent: r.continent, lat: r.lat, lon: r.lon },
+    region: { cloud: r.cloud, id: r.id, name: r.name, country: r.country, continent: r.continent, lat: r.lat, lon: r.lon, partition: r.partition, access: r.access },
     rejections: Object.freeze(rejectionsOf(c, r.cloud, r.id, r.country, r.continent).map((x) => Object.freeze(x))),
     tier: tierOf(c, r.cloud, r.id), cloudWeight: w.cloud, regionWeight: w.region, demandKm: demandDistanceKm(c, r.lat, r.lon),
   };

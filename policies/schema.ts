@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TOptional, type TSchema } from '@sinclair/typebox';
+import { CLOUD_IDS, type CloudId } from '../providers';
 
 /** The API version every Meridian document carries. */
 export const API_VERSION = 'meridian/v1';
@@ -19,7 +20,7 @@ const CountryCode = Type.String({ pattern: '^[A-Z]{2}$', description: 'an ISO 31
 const ContinentCode = Type.Union(['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA'].map((c) => Type.Literal(c)), {
   description: 'a continent code: AF, AN, AS, EU, NA, OC or SA',
 });
-const CloudPattern = Type.String({ pattern: CLOUD_PATTERN, description: 'a cloud id (aws, azure, alibaba) or a wildcard such as "a*"' });
+const CloudPattern = Type.String({ pattern: CLOUD_PATTERN, description: `a cloud id (${CLOUD_IDS.join(', ')}) or a wildcard such as "a*"` });
 const RegionPattern = Type.String({
   pattern: REGION_PATTERN, description: 'a region id or wildcard such as "eu-*", optionally qualified by cloud as "aws:eu-*"',
 });
@@ -115,11 +116,15 @@ export const SizeRequestSchema = Type.Object({
   arch: Type.Optional(Type.Union([Type.Literal('x86_64'), Type.Literal('arm64')], { description: 'x86_64 or arm64' })),
 }, { additionalProperties: false });
 
-const PerCloudString = (what: string) => Type.Object({
-  aws: Type.Optional(Type.String({ minLength: 1 })),
-  azure: Type.Optional(Type.String({ minLength: 1 })),
-  alibaba: Type.Optional(Type.String({ minLength: 1 })),
-}, { additionalProperties: false, minProperties: 1, description: `${what} per cloud: an object with at least one of aws, azure, alibaba` });
+/** One optional property per cloud of `CLOUD_IDS`, each with the same schema. */
+function perCloud<T extends TSchema>(schema: T): { [C in CloudId]: TOptional<T> } {
+  // fromEntries cannot know the keys are exactly CLOUD_IDS; they are.
+  return Object.fromEntries(CLOUD_IDS.map((c) => [c, Type.Optional(schema)])) as unknown as { [C in CloudId]: TOptional<T> };
+}
+
+const PerCloudString = (what: string) => Type.Object(perCloud(Type.String({ minLength: 1 })), {
+  additionalProperties: false, minProperties: 1, description: `${what} per cloud: an object with at least one of ${CLOUD_IDS.join(', ')}`,
+});
 
 /** A workload's DNS name and record TTL. */
 export const WorkloadDnsSchema = Type.Object({

@@ -1,8 +1,32 @@
-/** Identifiers of the clouds Meridian drives. Adding a cloud adds one id here and one driver folder. */
-export type CloudId = 'aws' | 'azure' | 'alibaba';
+/**
+ * Every supported cloud, in a stable order: the one list that `CloudId`, the schemas' unions and
+ * the checks derive from. Adding a cloud adds one id here and one driver folder.
+ */
+export const CLOUD_IDS = Object.freeze(['aws', 'azure', 'alibaba'] as const);
 
-/** Every supported cloud, in a stable order. */
-export const CLOUD_IDS: readonly CloudId[] = Object.freeze(['aws', 'azure', 'alibaba'] as const);
+/** Identifiers of the clouds Meridian drives. */
+export type CloudId = (typeof CLOUD_IDS)[number];
+
+/**
+ * The partitions (AWS) and sovereign clouds (Azure) of each cloud, public one first. An account
+ * lives in exactly one of them and cannot use a region of another: AWS China and GovCloud, Azure
+ * China (21Vianet) and Azure Government need accounts of their own.
+ */
+export const PARTITIONS = Object.freeze({
+  aws: Object.freeze(['aws', 'aws-cn', 'aws-us-gov'] as const),
+  azure: Object.freeze(['azure', 'azure-china', 'azure-us-gov'] as const),
+  alibaba: Object.freeze(['alibaba'] as const),
+} satisfies Record<CloudId, readonly string[]>);
+
+/** A partition or sovereign cloud: `aws`, `aws-cn`, `aws-us-gov`, `azure`, `azure-china`, `azure-us-gov`, `alibaba`. */
+export type Partition = (typeof PARTITIONS)[CloudId][number];
+
+/**
+ * Who may use a region of its partition: every account (`default`); accounts that enabled it
+ * (`opt-in`: AWS regions launched since 2019); subscriptions Microsoft granted access to
+ * (`restricted`: Azure's access-restricted regions, kept for in-country disaster recovery).
+ */
+export type RegionAccess = 'default' | 'opt-in' | 'restricted';
 
 /** Two-letter continent codes as used by GeoIP data: AF AN AS EU NA OC SA. */
 export type Continent = 'AF' | 'AN' | 'AS' | 'EU' | 'NA' | 'OC' | 'SA';
@@ -19,6 +43,10 @@ export interface Region {
   readonly continent: Continent;
   readonly lat: number;
   readonly lon: number;
+  /** The partition or sovereign cloud the region belongs to. */
+  readonly partition: Partition;
+  /** Whether an account of that partition can use the region without enabling it. */
+  readonly access: RegionAccess;
 }
 
 /** CPU architecture of an instance type. */
@@ -116,4 +144,9 @@ export interface CloudProvider {
   listInstances(region: string, tags?: Readonly<Record<string, string>>): AsyncIterable<Instance>;
   /** Terminates the instance; resolves when the cloud accepted it or it was already gone. */
   terminateInstance(region: string, id: string): Promise<void>;
+  /**
+   * The region ids the account can use now, as the cloud reports them (open to every account, or
+   * opted in); absent where the driver cannot ask. Read-only: a rejection leaves nothing behind.
+   */
+  enabledRegions?(): Promise<readonly string[]>;
 }

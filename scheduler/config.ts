@@ -1,5 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { RegionSettingsSchema, regionSettingsIssues } from './placement';
+
+/** The scheduler's `regions` settings: the accounts' partitions and enabled regions, and whether to ask the clouds too. */
+const SchedulerRegionsSchema = Type.Object({
+  ...RegionSettingsSchema.properties,
+  /**
+   * Also use the opt-in regions the clouds report as enabled for the account (AWS EC2
+   * DescribeRegions), asked once when the scheduler starts; where a cloud cannot be asked or
+   * fails to answer, only `enabled` counts.
+   */
+  fromClouds: Type.Boolean({ default: false }),
+}, { additionalProperties: false, default: {} });
 
 /** Schema of the scheduler's settings: one source for types, defaults, validation and docs. */
 export const SchedulerConfigSchema = Type.Object({
@@ -26,6 +38,7 @@ export const SchedulerConfigSchema = Type.Object({
     /** Watch events kept for watchers that reconnect: one further behind than this gets a full snapshot. */
     watchLogEvents: Type.Integer({ minimum: 0, default: 10_000 }),
   }, { additionalProperties: false }),
+  regions: SchedulerRegionsSchema,
   reconciler: Type.Object({
     /** Time between two full reconcile passes (a change queues its workload for a pass sooner). */
     intervalMs: Type.Integer({ minimum: 10, default: 2_000 }),
@@ -82,6 +95,8 @@ export function loadSchedulerConfig(input: unknown): SchedulerConfig {
   const withDefaults: unknown = Value.Default(SchedulerConfigSchema, Value.Clone(input ?? {}));
   const issues: ConfigIssue[] = [...Value.Errors(SchedulerConfigSchema, withDefaults)]
     .map((e) => ({ path: e.path, message: e.message }));
+  const regions = (withDefaults as { regions?: unknown }).regions;
+  if (Value.Check(SchedulerRegionsSchema, regions)) issues.push(...regionSettingsIssues(regions, '/regions'));
   if (issues.length) throw new SchedulerConfigError(issues);
   return deepFreeze(withDefaults as SchedulerConfig);
 }

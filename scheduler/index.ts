@@ -1,5 +1,5 @@
 /** The scheduler: placement, reconciler, state store, HTTP API, sandbox and CLI entry points. */
-export { place, PLACEMENT_CONSTRAINTS, type PlaceOptions } from './placement';
+export { DEFAULT_ACCOUNT, place, PLACEMENT_CONSTRAINTS, RegionSettingsSchema, regionSettingsIssues, type PlaceOptions, type RegionSettings, type RegionSettingsIssue } from './placement';
 export type { Exclusion, Placement, PlacementContext, PlacementResult, RegionAssignment, Rejection, Workload } from './placement';
 export { loadSchedulerConfig, SchedulerConfigError, SchedulerConfigSchema, type ConfigIssue, type SchedulerConfig } from './config';
 export { SqliteStateStore, type Constraint, type InstanceRecord, type JournalEntry, type StateStore, type StoredPolicy, type StoredWorkload } from './store';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDocuments, type LoadedDocuments } from '../policies';
 import { startEmulators, type RunningEmulators } from '../providers/emulator';
-import type { ResilienceOptions } from '../providers';
+import type { CloudId, ResilienceOptions } from '../providers';
 import { loadSchedulerConfig, type SchedulerConfig } from './config';
 import { SANDBOX_DNS_ZONE, startSandboxDns, type SandboxDns } from './sandbox-dns';
 import { startScheduler, type SchedulerService } from './service';
@@ -18,7 +18,7 @@ export interface SandboxOptions {
   /** Bearer token; a random one by default. */
   readonly token?: string;
   /** Emulator ports (default 4566-4568; 0 picks free ones). */
-  readonly emulatorPorts?: Partial<Record<'aws' | 'azure' | 'alibaba', number>>;
+  readonly emulatorPorts?: Partial<Record<CloudId, number>>;
   /** Milliseconds from create to running in the emulators. */
   readonly pendingMs?: number;
   /** YAML files applied at start; the example policies and `scheduler/examples/demo.yaml` by default. */

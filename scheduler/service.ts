@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createProviderContainer, providerFor, type CloudId, type CloudProvider, type ProvidersConfig } from '../providers';
-import { place } from './placement';
+import { CLOUD_IDS, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
+import { createProviderContainer, providerFor } from '../providers/drivers';
+import { place, withReportedRegions } from './placement';
 import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
@@ -50,6 +51,24 @@ export interface SchedulerService {
   stop(): Promise<void>;
 }
 
+/** The configured account plus the opt-in regions each cloud reports as enabled (asked once, in parallel). */
+async function reportedAccount(
+  settings: RegionAccount, provider: (cloud: CloudId) => CloudProvider, log: ((message: string) => void) | undefined,
+): Promise<RegionAccount> {
+  const answers = await Promise.all(CLOUD_IDS.map(async (cloud) => {
+    const driver = provider(cloud);
+    if (!driver.enabledRegions) return { cloud, regions: [] as readonly string[] };
+    try {
+      return { cloud, regions: await driver.enabledRegions() };
+    } catch (err) {
+      // Placement still has the configured regions; a cloud that cannot answer adds none.
+      (log ?? ((m: string) => process.stderr.write(`${m}\n`)))(`${cloud}: cannot list the account's enabled regions: ${err instanceof Error ? err.message : String(err)}`);
+      return { cloud, regions: [] as readonly string[] };
+    }
+  }));
+  return answers.reduce((acc, a) => withReportedRegions(acc, a.cloud, a.regions), settings);
+}
+
 /**
  * Parts of a scheduler without the HTTP listener (tests use `api.inject()`). Throws
  * `DataDirLockedError` when another process (or another scheduler in this one) holds the data directory.
@@ -73,8 +92,9 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     return d;
   });
   const metrics = new Metrics();
+  const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, options.log) : config.regions;
   const reconciler = new Reconciler({
-    store, provider, place: (w, p, ctx) => place(w, p, ctx), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
+    store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
@@ -119,7 +139,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
-    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog,
+    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog, account,
   });
   await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
   return {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { loadDocuments, parsePolicy, parseWorkload, type RegionPolicy, type WorkloadInput } from '../policies';
+import { RegionSettingsSchema, regionSettingsIssues, type RegionSettings } from '../scheduler/placement';
 import { MAX_READY_TIMEOUT_SECONDS } from './instance/types';
 
 /** The config namespace of the stack (the Pulumi project name). */
@@ -20,6 +22,8 @@ export const CONFIG_KEYS = Object.freeze({
   tags: 'tags',
   /** Seconds each instance may take to start. */
   readyTimeoutSeconds: 'readyTimeoutSeconds',
+  /** The regions the cloud accounts can use: `{ partitions, enabled }`, as the scheduler's `regions` settings. */
+  regions: 'regions',
 } as const);
 
 /** Stack config as read, before validation (values parsed from JSON where Pulumi stores lists and objects). */
@@ -29,6 +33,7 @@ export interface RawStackConfig {
   readonly workloads?: unknown;
   readonly tags?: unknown;
   readonly readyTimeoutSeconds?: unknown;
+  readonly regions?: unknown;
 }
 
 /** The validated workloads and policies of a stack, and the settings shared by its instances. */
@@ -37,6 +42,8 @@ export interface StackDefinition {
   readonly policies: readonly RegionPolicy[];
   readonly tags: Readonly<Record<string, string>>;
   readonly readyTimeoutSeconds?: number;
+  /** The accounts' partitions and enabled opt-in regions; public partitions, nothing enabled, when absent. */
+  readonly regions?: RegionSettings;
 }
 
 /** Every problem of a stack's config, each starting with its config key and path. */
@@ -146,13 +153,31 @@ export function resolveStackConfig(raw: RawStackConfig, opts: ResolveOptions): S
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > MAX_READY_TIMEOUT_SECONDS)) {
     problems.push(`${key(CONFIG_KEYS.readyTimeoutSeconds)}: expected whole seconds from 0 to ${MAX_READY_TIMEOUT_SECONDS}, got ${JSON.stringify(timeout)}`);
   }
+  const regions = regionSettings(raw.regions, problems);
   if (problems.length > 0) throw new StackConfigError(problems);
   return Object.freeze({
     workloads: Object.freeze(workloads.map((w) => w.workload)),
     policies: Object.freeze(policies.map((p) => p.policy)),
     tags: Object.freeze(tags),
     ...(typeof timeout === 'number' ? { readyTimeoutSeconds: timeout } : {}),
+    ...(regions ? { regions } : {}),
   });
+}
+
+/** The validated, frozen `regions` setting, or undefined (absent or invalid; problems say why). */
+function regionSettings(raw: unknown, problems: string[]): RegionSettings | undefined {
+  if (raw === undefined) return undefined;
+  const at = key(CONFIG_KEYS.regions);
+  const value: unknown = Value.Default(RegionSettingsSchema, Value.Clone(raw));
+  const errors = [...Value.Errors(RegionSettingsSchema, value)];
+  for (const e of errors) problems.push(`${at}${e.path}: ${e.message}`);
+  if (errors.length > 0 || !Value.Check(RegionSettingsSchema, value)) return undefined;
+  const issues = regionSettingsIssues(value, at);
+  for (const i of issues) problems.push(`${i.path}: ${i.message}`);
+  if (issues.length > 0) return undefined;
+  Object.freeze(value.partitions);
+  Object.freeze(value.enabled);
+  return Object.freeze(value);
 }
 
 /**

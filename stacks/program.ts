@@ -40,6 +40,7 @@ export function deployStack(settings: StackSettings): StackOutputs {
     const component = new Workload(workload.name, {
       workload, policy, connection: settings.connection, tags: settings.tags,
       readyTimeoutSeconds: settings.readyTimeoutSeconds, provider: settings.provider, current: settings.current?.[workload.name],
+      ...(settings.regions ? { account: settings.regions } : {}),
     });
     placements[workload.name] = component.placement;
     instances[workload.name] = component.inventory;
@@ -53,7 +54,7 @@ export function deployStack(settings: StackSettings): StackOutputs {
 
 /**
  * Reads the stack's config (namespace `meridian`): `documents`, `policies`, `workloads`, `tags`,
- * `readyTimeoutSeconds`, and `clouds` as a secret. Relative document paths start at `baseDir`.
+ * `readyTimeoutSeconds`, `regions`, and `clouds` as a secret. Relative document paths start at `baseDir`.
  */
 export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -63,6 +64,7 @@ export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings 
     workloads: parseConfigValue(config.get(CONFIG_KEYS.workloads)),
     tags: parseConfigValue(config.get(CONFIG_KEYS.tags)),
     readyTimeoutSeconds: parseConfigValue(config.get(CONFIG_KEYS.readyTimeoutSeconds)),
+    regions: parseConfigValue(config.get(CONFIG_KEYS.regions)),
   }, { baseDir });
   const clouds = config.getSecretObject<ProvidersConfig>(CONFIG_KEYS.clouds);
   return { ...definition, ...(clouds ? { connection: clouds } : {}) };

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { RegionPolicy } from '../policies';
-import { CLOUD_IDS, type CloudId, type ProvidersConfig } from '../providers';
+import { CLOUD_IDS, type CloudId, type ProvidersConfig, type RegionAccount } from '../providers';
 import { place, type Exclusion, type Placement, type Workload as WorkloadSpec } from '../scheduler/placement';
 import { Instance } from './instance/resource';
 import type { InstanceProvider } from './instance/provider';
@@ -27,6 +27,8 @@ export interface WorkloadArgs {
   readonly exclusions?: readonly Exclusion[];
   /** The placement of the last deployment: kept wherever still valid, so few instances move. */
   readonly current?: Placement;
+  /** The regions the cloud accounts can use (`meridian:regions`); public partitions, nothing enabled, by default. */
+  readonly account?: RegionAccount;
   /** The Instance provider; the shared one by default. */
   readonly provider?: InstanceProvider;
 }
@@ -80,14 +82,16 @@ const usd = (n: number) => Math.round(n * 10_000) / 10_000;
  * The placement of a workload under its policy. Throws a `pulumi.RunError` (reported without a
  * stack trace) naming the constraint that cannot be met and why, or a policy that does not match.
  */
-export function planWorkload(workload: WorkloadSpec, policy: RegionPolicy, exclusions?: readonly Exclusion[], current?: Placement): Placement {
+export function planWorkload(
+  workload: WorkloadSpec, policy: RegionPolicy, exclusions?: readonly Exclusion[], current?: Placement, account?: RegionAccount,
+): Placement {
   if (workload.policy !== policy.metadata.name) {
     throw new pulumi.RunError(`workload '${workload.name}' names policy '${workload.policy}' but was given '${policy.metadata.name}'`);
   }
   for (const cloud of Object.keys(workload.image)) {
     if (!(CLOUD_IDS as readonly string[]).includes(cloud)) throw new pulumi.RunError(`workload '${workload.name}': image.${cloud}: unknown cloud`);
   }
-  const result = place(workload, policy, { exclusions, current });
+  const result = place(workload, policy, { exclusions, current }, { ...(account ? { account } : {}) });
   if (!result.ok) {
     throw new pulumi.RunError(
       `${UNSATISFIABLE}: workload '${workload.name}' cannot be placed under policy '${policy.metadata.name}': ${result.constraint}: ${result.reason}`);
@@ -146,7 +150,7 @@ export class Workload extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
     // Placement runs first so that an unsatisfiable policy declares nothing at all.
-    const placement = planWorkload(args.workload, args.policy, args.exclusions, args.current);
+    const placement = planWorkload(args.workload, args.policy, args.exclusions, args.current, args.account);
     super(WORKLOAD_TYPE, name, {}, opts);
     const { workload } = args;
     const rows = placementRows(placement);

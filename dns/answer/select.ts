@@ -1,3 +1,4 @@
+import { greatCircleKm } from '../../providers';
 import type { GeoLocation } from '../geoip';
 import type { WorkloadEndpoints } from '../watch/protocol';
 
@@ -133,16 +134,7 @@ export function chooseRegion(w: WorkloadEndpoints, family: Family, loc: GeoLocat
   return loc ? c.choose(loc.lat, loc.lon) : c.unknown;
 }
 
-/** Mean Earth radius in km (IUGG), as the catalog's distances use. */
-const EARTH_RADIUS_KM = 6371.0088;
-
-/**
- * Great-circle distance from a location to a region, in km (for explanations). Computed here
- * rather than imported from `providers/` so the DNS process does not load the cloud SDKs.
- */
+/** Great-circle distance from a location to a region, in km (for explanations), as placement measures it. */
 export function distanceKm(loc: GeoLocation, r: RegionEntry): number {
-  const rad = Math.PI / 180;
-  const a = Math.sin(((r.lat - loc.lat) * rad) / 2) ** 2
-    + Math.cos(loc.lat * rad) * Math.cos(r.lat * rad) * Math.sin(((r.lon - loc.lon) * rad) / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
+  return greatCircleKm(loc.lat, loc.lon, r.lat, r.lon);
 }

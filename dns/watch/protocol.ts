@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { CLOUD_IDS } from '../../providers';
 import '../formats';
 
 /** Schema of one workload's endpoints as the scheduler's watch stream sends them. */
@@ -11,7 +12,7 @@ export const WorkloadEndpointsSchema = Type.Object({
     continents: Type.Optional(Type.Array(Type.String())),
   }), Type.Null()]),
   regions: Type.Array(Type.Object({
-    cloud: Type.Union([Type.Literal('aws'), Type.Literal('azure'), Type.Literal('alibaba')]),
+    cloud: Type.Union(CLOUD_IDS.map((c) => Type.Literal(c))),
     region: Type.String({ minLength: 1 }),
     lat: Type.Number({ minimum: -90, maximum: 90 }),
     lon: Type.Number({ minimum: -180, maximum: 180 }),

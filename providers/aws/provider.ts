@@ -1,9 +1,9 @@
 import {
-  DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand,
+  DescribeInstancesCommand, DescribeRegionsCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand,
   type DescribeInstancesCommandOutput, type Filter, type RunInstancesCommandInput, type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { inject, injectable } from 'inversify';
-import { findRegion } from '../catalog';
+import { catalogData, findRegion } from '../catalog';
 import type { AwsDriverConfig, ProvidersConfig } from '../config';
 import { CloudError, isCloudError } from '../errors';
 import { Resilience, type ApiClass, type AttemptEvent, type CallContext } from '../resilience';
@@ -128,6 +128,17 @@ export class AwsProvider implements CloudProvider {
       if (isCloudError(err, 'not-found')) return;
       throw err;
     }
+  }
+
+  /**
+   * EC2 DescribeRegions, asked in the catalog's reference region: the regions open to every
+   * account and the opt-in regions this account enabled (`not-opted-in` ones are left out).
+   */
+  async enabledRegions(): Promise<readonly string[]> {
+    const region = catalogData('aws').referenceRegion;
+    const out = await this.call(region, 'read', 'DescribeRegions',
+      (client, signal) => client.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal: signal }));
+    return (out.Regions ?? []).flatMap((r) => (r.RegionName && r.OptInStatus !== 'not-opted-in' ? [r.RegionName] : []));
   }
 
   private call<T>(region: string, apiClass: ApiClass, operation: string, fn: (client: EC2Client, signal: AbortSignal) => Promise<T>): Promise<T> {

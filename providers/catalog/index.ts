@@ -4,15 +4,20 @@ import { ALIBABA_CATALOG } from './data/alibaba';
 import { AWS_CATALOG } from './data/aws';
 import { AZURE_CATALOG } from './data/azure';
 import type { CloudCatalogData, RegionRow, SizeRow } from './data/types';
+import { publicPartition } from './access';
 import { bySizePreference } from './rank';
 
 export type { CloudCatalogData, RegionRow, SizeRow } from './data/types';
+export { accountPartition, publicPartition, regionDenial, type RegionAccount, type RegionDenial } from './access';
 
 const DATA: Readonly<Record<CloudId, CloudCatalogData>> = { aws: AWS_CATALOG, azure: AZURE_CATALOG, alibaba: ALIBABA_CATALOG };
 const CLOUDS = Object.keys(DATA) as CloudId[];
 
 function toRegion(cloud: CloudId, row: RegionRow): Region {
-  return Object.freeze({ cloud, id: row.id, name: row.name, country: row.country, continent: row.continent, lat: row.lat, lon: row.lon });
+  return Object.freeze({
+    cloud, id: row.id, name: row.name, country: row.country, continent: row.continent, lat: row.lat, lon: row.lon,
+    partition: row.partition ?? publicPartition(cloud), access: row.access ?? 'default',
+  });
 }
 
 const REGIONS: ReadonlyMap<CloudId, ReadonlyMap<string, Region>> = new Map(
@@ -37,7 +42,7 @@ export function pricesAsOf(cloud: CloudId): string {
   return DATA[cloud].pricesAsOf;
 }
 
-/** Every region, or every region of one cloud. */
+/** Every region of every partition, or every region of one cloud (see `regionDenial` for which an account can use). */
 export function listRegions(cloud?: CloudId): readonly Region[] {
   const clouds = cloud ? [cloud] : CLOUDS;
   return clouds.flatMap((c) => [...(REGIONS.get(c)?.values() ?? [])]);

@@ -1,6 +1,7 @@
 /** Local, wire-compatible stand-ins for the EC2, Azure Resource Manager and Alibaba ECS APIs. */
 import { join } from 'node:path';
 import type { ProvidersConfig } from '../config';
+import type { CloudId } from '../types';
 import type { ResilienceOptions } from '../resilience';
 import { AlibabaEmulator } from './alibaba';
 import { AwsEmulator } from './aws';
@@ -18,7 +19,7 @@ export {
 /** Where to run the emulators. Port 0 picks a free port. */
 export interface StartEmulatorsOptions {
   readonly host?: string;
-  readonly ports?: Partial<Record<'aws' | 'azure' | 'alibaba', number>>;
+  readonly ports?: Partial<Record<CloudId, number>>;
   /** Milliseconds from create to running (default 2000). */
   readonly pendingMs?: number;
   /** A directory where each emulator keeps its instances between runs (`<cloud>.json`); none by default. */
@@ -35,15 +36,15 @@ export interface RunningEmulators {
   /** Endpoints and test credentials for `createProviderContainer`. */
   readonly providersConfig: ProvidersConfig;
   /** Endpoint, admin URL and credentials of each emulator, for printing. */
-  describe(): Record<'aws' | 'azure' | 'alibaba', Record<string, string>>;
+  describe(): Record<CloudId, Record<string, string>>;
   stop(): Promise<void>;
 }
 
 /** Starts all three emulators (defaults: 127.0.0.1 on 4566, 4567, 4568). */
 export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<RunningEmulators> {
   const host = options.host ?? '127.0.0.1';
-  const port = (c: 'aws' | 'azure' | 'alibaba') => options.ports?.[c] ?? DEFAULT_EMULATOR_PORTS[c];
-  const common = (cloud: 'aws' | 'azure' | 'alibaba') => ({
+  const port = (c: CloudId) => options.ports?.[c] ?? DEFAULT_EMULATOR_PORTS[c];
+  const common = (cloud: CloudId) => ({
     host, pendingMs: options.pendingMs, port: port(cloud),
     ...(options.stateDir !== undefined ? { stateFile: join(options.stateDir, `${cloud}.json`) } : {}),
   });

@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { RegionAccount } from '../../providers';
 import type { Metrics } from '../metrics';
 import type { PlacementResult, Workload } from '../placement/types';
 import type { RegionHealth, WorkloadStatus } from '../reconciler';
@@ -44,4 +45,6 @@ export interface ApiDeps {
   readonly dnsZones: readonly string[];
   /** Logs requests (off by default). */
   readonly logger?: boolean;
+  /** The cloud accounts placement uses (`regions` settings); public partitions, nothing enabled, by default. */
+  readonly account?: RegionAccount;
 }

@@ -1,4 +1,4 @@
-import { CLOUD_IDS, greatCircleKm, type CloudId, type ResolvedSize } from '../../providers';
+import { CLOUD_IDS, greatCircleKm, regionDenial, type CloudId, type RegionAccount, type ResolvedSize } from '../../providers';
 import { compilePolicy, evaluate, maxPerRegionFor, policyRejections, type RegionPolicy, type ScoredCandidate } from '../../policies';
 import { providerCatalog, type PlacementCatalog } from './catalog';
 import { apportion, cloudCount, fillInOrder, regionsNeeded, selectRegions, type SpreadLimits } from './divide';
@@ -10,7 +10,15 @@ import type { Placement, PlacementContext, PlacementResult, RegionAssignment, Re
 export interface PlaceOptions {
   /** Regions and sizes to choose from; the providers' catalog by default. */
   readonly catalog?: PlacementCatalog;
+  /**
+   * The cloud accounts replicas go to: only regions of their partitions, and opt-in or
+   * access-restricted regions only when enabled. By default, public partitions with nothing enabled.
+   */
+  readonly account?: RegionAccount;
 }
+
+/** The account placement assumes when none is given: public partitions, no opt-in region enabled. */
+export const DEFAULT_ACCOUNT: RegionAccount = Object.freeze({});
 
 /** Stable names of the constraints a failed placement reports. */
 export const PLACEMENT_CONSTRAINTS = Object.freeze({
@@ -105,7 +113,7 @@ function freshCounts(pool: readonly Slot[], limits: SpreadLimits, policy: Region
 /**
  * Places a workload's replicas under a region policy.
  *
- * Filter: catalog regions of clouds with an image, where the size resolves (cheapest fitting type
+ * Filter: catalog regions the account can use (`opts.account`), of clouds with an image, where the size resolves (cheapest fitting type
  * not excluded), not excluded by `ctx.exclusions`, and passing every policy rule. Score: price,
  * demand-weighted distance and weights per the objective. Divide: meet `minClouds`, `minRegions`
  * and `maxPerRegion`, using later failover tiers only when earlier ones cannot; split by weights,
@@ -116,6 +124,7 @@ function freshCounts(pool: readonly Slot[], limits: SpreadLimits, policy: Region
  */
 export function place(workload: Workload, policy: RegionPolicy, ctx: PlacementContext = {}, opts: PlaceOptions = {}): PlacementResult {
   const catalog = opts.catalog ?? providerCatalog();
+  const account = opts.account ?? DEFAULT_ACCOUNT;
   const ex = indexExclusions(ctx.exclusions ?? []);
   const rejected: Rejection[] = [];
   const passing: Eligible[] = [];
@@ -130,11 +139,13 @@ export function place(workload: Workload, policy: RegionPolicy, ctx: PlacementCo
       : (checks[i] ??= resolveIn(workload, region, key, catalog.sizes(region.cloud, region.id)));
     const hasImage = Boolean(workload.image[region.cloud]);
     const regionExcluded = ex.regions.size > 0 ? ex.regions.get(key) : undefined;
-    if (check.candidate && hasImage && !regionExcluded) {
+    const denied = regionDenial(account, region);
+    if (check.candidate && hasImage && !regionExcluded && !denied) {
       passing.push(check.candidate);
       continue;
     }
-    // Left out: report every rule, the policy's and the workload's.
+    // Left out: report every rule, the account's, the policy's and the workload's.
+    if (denied) rejected.push({ cloud: region.cloud, region: region.id, rule: 'account', reason: `${key}: ${denied.reason}` });
     for (const r of policyRejections(policy, region)) rejected.push(r);
     if (!hasImage) rejected.push({ cloud: region.cloud, region: region.id, rule: 'image', reason: `the workload has no image for ${region.cloud}` });
     if (regionExcluded) {

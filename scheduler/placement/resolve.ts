@@ -94,7 +94,7 @@ function candidate(region: Region, key: string, size: ResolvedSize): SizeCheck {
   return {
     candidate: {
       cloud: region.cloud, id: region.id, name: region.name, country: region.country, continent: region.continent,
-      lat: region.lat, lon: region.lon, key, resolved: size, usdPerHour: size.usdPerHour,
+      lat: region.lat, lon: region.lon, partition: region.partition, access: region.access, key, resolved: size, usdPerHour: size.usdPerHour,
     },
   };
 }

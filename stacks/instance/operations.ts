@@ -4,10 +4,8 @@
  * serialized closure holds nothing but that path; drivers and SDK clients are made here.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
-import {
-  CloudError, MERIDIAN_TAGS, createProviderContainer, isCloudError, providerFor,
-  type CloudId, type CloudProvider, type Instance, type ProvidersConfig,
-} from '../../providers';
+import { CloudError, MERIDIAN_TAGS, isCloudError, type CloudId, type CloudProvider, type Instance, type ProvidersConfig } from '../../providers';
+import { createProviderContainer, providerFor } from '../../providers/drivers';
 import { MAX_KEY_GENERATIONS, idempotencyKeyFor } from './keys';
 import { DEFAULT_READY_TIMEOUT_SECONDS, type InstanceInputs, type InstanceOutputs, type TagWriter } from './types';
 import { diffInputs, inputFailures } from './validate';

@@ -10,7 +10,7 @@
  */
 import 'reflect-metadata';
 import type { ProvidersConfig } from '../../providers/config';
-import { createProviderContainer, providerFor } from '../../providers/container';
+import { createProviderContainer, providerFor } from '../../providers/drivers';
 import { AlibabaEmulator } from '../../providers/emulator/alibaba';
 import { AwsEmulator } from '../../providers/emulator/aws';
 import { AzureEmulator } from '../../providers/emulator/azure';

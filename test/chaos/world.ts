@@ -7,6 +7,7 @@
 import type { WorkloadEndpoints } from '../../dns/index';
 import { defaultGeoTable } from '../../dns/index';
 import { realIpv4Routes } from '../dns/geoip/channels/bgp/fixtures';
+import type { CloudId } from '../../providers';
 
 /** A seeded PRNG (mulberry32): the same seed gives the same world, timeline and query stream. */
 export function rng(seed: number): () => number {
@@ -47,7 +48,7 @@ export interface WorldPrefix {
 
 /** A region of a workload, with its coordinates (from the provider catalog) and the address it answers with. */
 export interface WorldRegion {
-  readonly cloud: 'aws' | 'azure' | 'alibaba';
+  readonly cloud: CloudId;
   readonly region: string;
   readonly lat: number;
   readonly lon: number;

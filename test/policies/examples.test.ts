@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tryFindRegion } from '../../providers';
+import { tryFindRegion, type CloudId } from '../../providers';
 import { loadDocuments, type RegionPolicy } from '../../policies';
 import { place, type Workload } from '../../scheduler/placement';
 
@@ -22,7 +22,7 @@ function sample(p: RegionPolicy, replicas = 12): Workload {
   };
 }
 
-function regionsOf(placement: { assignments: readonly { cloud: 'aws' | 'azure' | 'alibaba'; region: string }[] }) {
+function regionsOf(placement: { assignments: readonly { cloud: CloudId; region: string }[] }) {
   return placement.assignments.map((a) => {
     const r = tryFindRegion(a.cloud, a.region);
     assert.ok(r, `${a.cloud}:${a.region} is not in the catalog`);

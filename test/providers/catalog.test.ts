@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import {
-  catalogData, findRegion, findSize, listRegions, listSizes, pricesAsOf, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
+  catalogData, findRegion, findSize, listRegions, listSizes, pricesAsOf, regionDenial, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
 } from '../../providers/catalog';
 import { bySizePreference } from '../../providers/catalog/rank';
 import { CloudError } from '../../providers/errors';
-import { CLOUD_IDS, type Arch, type CloudId, type SizeRequest } from '../../providers/types';
+import { CLOUD_IDS, PARTITIONS, type Arch, type CloudId, type SizeRequest } from '../../providers/types';
 
 const CONTINENTS = new Set(['AF', 'AN', 'AS', 'EU', 'NA', 'OC', 'SA']);
 
@@ -136,7 +136,9 @@ describe('providers/catalog', () => {
     it('returns frozen regions whose fields match the data rows', () => {
       const r = findRegion('aws', 'eu-central-1');
       assert.ok(Object.isFrozen(r));
-      assert.deepEqual(r, { cloud: 'aws', id: 'eu-central-1', name: 'Europe (Frankfurt)', country: 'DE', continent: 'EU', lat: 50.1, lon: 8.7 });
+      assert.deepEqual(r, {
+        cloud: 'aws', id: 'eu-central-1', name: 'Europe (Frankfurt)', country: 'DE', continent: 'EU', lat: 50.1, lon: 8.7, partition: 'aws', access: 'default',
+      });
       assert.equal(listRegions().length, CLOUD_IDS.reduce((n, c) => n + catalogData(c).regions.length, 0));
     });
   });
@@ -246,6 +248,48 @@ describe('providers/catalog', () => {
       assert.throws(() => resolveSize('aws', 'us-east-1', bad), invalidError('InvalidSize', 'vcpu must be a positive number', 'memoryGiB must be', 'arch must be'));
       assert.equal(tryResolveSize('aws', 'us-east-1', bad), undefined);
       assert.equal(tryResolveSize('aws', 'us-east-1', { vcpu: Number.NaN, memoryGiB: 1 }), undefined);
+    });
+  });
+
+  describe('partitions and region access', () => {
+    const keysWhere = (pred: (r: ReturnType<typeof listRegions>[number]) => boolean) =>
+      listRegions().filter(pred).map((r) => `${r.cloud}:${r.id}`).sort();
+
+    it('gives every region a partition of its own cloud and an access level', () => {
+      for (const r of listRegions()) {
+        assert.ok((PARTITIONS[r.cloud] as readonly string[]).includes(r.partition), `${r.cloud}:${r.id} ${r.partition}`);
+        assert.ok(['default', 'opt-in', 'restricted'].includes(r.access), `${r.cloud}:${r.id} ${r.access}`);
+      }
+    });
+
+    it('puts GovCloud, AWS China, Azure China and Azure Government in their own partitions, and all of Alibaba in its public one', () => {
+      assert.deepEqual(keysWhere((r) => r.partition === 'aws-us-gov'), ['aws:us-gov-east-1', 'aws:us-gov-west-1']);
+      assert.deepEqual(keysWhere((r) => r.partition === 'aws-cn'), ['aws:cn-north-1', 'aws:cn-northwest-1']);
+      assert.deepEqual(keysWhere((r) => r.partition === 'azure-china'), ['azure:chinaeast2', 'azure:chinaeast3', 'azure:chinanorth2', 'azure:chinanorth3']);
+      assert.deepEqual(keysWhere((r) => r.partition === 'azure-us-gov'), ['azure:usgovarizona', 'azure:usgovtexas', 'azure:usgovvirginia']);
+      assert.ok(listRegions('alibaba').every((r) => r.partition === 'alibaba' && r.access === 'default'));
+    });
+
+    it('marks the AWS regions launched since 2019 opt-in and Azure\'s access-restricted regions restricted', () => {
+      assert.deepEqual(keysWhere((r) => r.access === 'opt-in'), [
+        'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6',
+        'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1', 'mx-central-1',
+      ].map((id) => `aws:${id}`).sort());
+      assert.deepEqual(keysWhere((r) => r.access === 'restricted'), [
+        'australiacentral2', 'brazilsoutheast', 'francesouth', 'germanynorth', 'jioindiacentral', 'jioindiawest', 'norwaywest',
+        'southafricawest', 'swedensouth', 'switzerlandwest', 'uaecentral', 'westindia',
+      ].map((id) => `azure:${id}`).sort());
+      for (const id of ['us-east-1', 'eu-north-1', 'ap-northeast-3', 'ap-southeast-1']) assert.equal(findRegion('aws', id).access, 'default', id);
+    });
+
+    it('lets a public account use default regions, and opt-in ones only once enabled', () => {
+      assert.equal(regionDenial({}, findRegion('aws', 'eu-west-1')), undefined);
+      assert.deepEqual(regionDenial({}, findRegion('aws', 'af-south-1')), { code: 'not-enabled', reason: 'opt-in region not enabled' });
+      assert.equal(regionDenial({ enabled: ['aws:af-south-1'] }, findRegion('aws', 'af-south-1')), undefined);
+      assert.deepEqual(regionDenial({}, findRegion('azure', 'switzerlandwest')), { code: 'not-enabled', reason: 'access-restricted region not enabled' });
+      assert.equal(regionDenial({ enabled: ['aws:cn-north-1'] }, findRegion('aws', 'cn-north-1'))?.code, 'partition', 'enabling does not cross partitions');
+      assert.equal(regionDenial({ partitions: { aws: 'aws-cn' } }, findRegion('aws', 'cn-north-1')), undefined);
+      assert.equal(regionDenial({ partitions: { aws: 'aws-cn' } }, findRegion('aws', 'us-east-1'))?.code, 'partition');
     });
   });
 });

@@ -22,4 +22,49 @@ describe('scheduler config', () => {
       assert.equal(err.code, 'MERIDIAN_ERR_CONFIG_INVALID');
     }
   });
+
+  it('uses public partitions with no opt-in region enabled unless told otherwise', () => {
+    const c = loadSchedulerConfig({ api: { token: 'a-long-enough-token' } });
+    assert.deepEqual(c.regions, { partitions: {}, enabled: [], fromClouds: false });
+    assert.ok(Object.isFrozen(c.regions.enabled));
+  });
+
+  it('accepts enabled opt-in and access-restricted regions, and a partition per cloud', () => {
+    const c = loadSchedulerConfig({
+      api: { token: 'a-long-enough-token' },
+      regions: { partitions: { aws: 'aws-us-gov' }, enabled: ['azure:germanynorth', 'aws:us-gov-east-1'] },
+    });
+    assert.deepEqual(c.regions.enabled, ['azure:germanynorth', 'aws:us-gov-east-1']);
+    assert.equal(c.regions.partitions.aws, 'aws-us-gov');
+  });
+
+  it('rejects enabled regions the catalog does not have, suggesting the nearest name, with the key path', () => {
+    try {
+      loadSchedulerConfig({
+        api: { token: 'a-long-enough-token' },
+        regions: { enabled: ['aws:af-south-1', 'aws:af-sout-1', 'azrue:germanynorth', 'aws:cn-north-1', 'AWS af-south-1'], partitions: { azure: 'azure-cn' } },
+      });
+      assert.fail('expected an error');
+    } catch (err) {
+      assert.ok(err instanceof SchedulerConfigError);
+      const by = new Map(err.issues.map((i) => [i.path, i.message]));
+      assert.match(by.get('/regions/enabled/4') ?? '', /to match/, 'a malformed entry fails the schema');
+      assert.match(by.get('/regions/partitions/azure') ?? '', /.+/, 'an unknown partition fails the schema');
+    }
+    try {
+      loadSchedulerConfig({
+        api: { token: 'a-long-enough-token' },
+        regions: { enabled: ['aws:af-south-1', 'aws:af-sout-1', 'azrue:germanynorth', 'aws:cn-north-1'] },
+      });
+      assert.fail('expected an error');
+    } catch (err) {
+      assert.ok(err instanceof SchedulerConfigError);
+      assert.deepEqual(err.issues.map((i) => i.path), ['/regions/enabled/1', '/regions/enabled/2', '/regions/enabled/3']);
+      const [typo, cloud, partition] = err.issues.map((i) => i.message);
+      assert.equal(typo, "unknown region 'aws:af-sout-1'; did you mean 'aws:af-south-1'?");
+      assert.equal(cloud, "unknown cloud 'azrue' in 'azrue:germanynorth'; did you mean 'azure'?");
+      assert.match(partition, /'aws:cn-north-1' is in partition aws-cn, not the aws account's partition aws/);
+      assert.match(err.message, /\/regions\/enabled\/1: unknown region 'aws:af-sout-1'; did you mean 'aws:af-south-1'\?/);
+    }
+  });
 });

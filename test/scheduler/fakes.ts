@@ -72,6 +72,14 @@ export class FakeCloud implements CloudProvider {
     if (e) e.inst = { ...e.inst, state: 'terminated' };
   }
 
+  /** What `enabledRegions` answers; without it, the call fails as unavailable. */
+  reportedRegions?: readonly string[];
+
+  async enabledRegions(): Promise<readonly string[]> {
+    if (!this.reportedRegions) throw new CloudError(`${this.cloud} cannot list regions`, { kind: 'unavailable', cloud: this.cloud, code: 'Unavailable' });
+    return this.reportedRegions;
+  }
+
   /** Instances not terminated, optionally of one region. */
   live(region?: string): Instance[] {
     return [...this.instances.keys()].map((id) => this.view(id) as Instance)

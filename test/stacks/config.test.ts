@@ -82,6 +82,21 @@ describe('stack config', () => {
     has(/^meridian:readyTimeoutSeconds: expected whole seconds/);
   });
 
+  it('reads the regions the accounts can use, and names the key path and the nearest region of a typo', () => {
+    const inline = { policies: [{ apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name: 'eu' }, spec: {} }],
+      workloads: [{ name: 'web', replicas: 1, size: { aws: 't3.micro' }, image: { aws: 'ami-0a1b2c3d4e5f' }, policy: 'eu' }] };
+    const def = resolveStackConfig({ ...inline, regions: { enabled: ['aws:af-south-1'] } }, { baseDir: BASE });
+    assert.deepEqual(def.regions, { partitions: {}, enabled: ['aws:af-south-1'] });
+    assert.equal(resolveStackConfig(inline, { baseDir: BASE }).regions, undefined, 'absent: public partitions, nothing enabled');
+    const problems = problemsOf(() => resolveStackConfig({ ...inline, regions: { enabled: ['aws:af-south-1', 'aws:af-sotuh-1'], bogus: 1 } }, { baseDir: BASE }));
+    assert.ok(problems.some((p) => /^meridian:regions\/bogus: /.test(p)), problems.join(' | '));
+    const typo = problemsOf(() => resolveStackConfig({ ...inline, regions: { enabled: ['aws:af-sotuh-1', 'aws:us-gov-west-1'] } }, { baseDir: BASE }));
+    assert.deepEqual(typo, [
+      "meridian:regions/enabled/0: unknown region 'aws:af-sotuh-1'; did you mean 'aws:af-south-1'?",
+      "meridian:regions/enabled/1: 'aws:us-gov-west-1' is in partition aws-us-gov, not the aws account's partition aws (set meridian:regions/partitions/aws)",
+    ]);
+  });
+
   it('names the undefined policy a workload refers to and the policies that exist', () => {
     const problems = problemsOf(() => resolveStackConfig({
       documents: ['policies/examples/eu-residency.yaml'],

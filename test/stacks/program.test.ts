@@ -153,6 +153,21 @@ describe('Pulumi program with mocks', function () {
     assert.equal(typeof first.inputs.__provider, 'string');
   });
 
+  it('declares instances in an opt-in region only when the stack\'s regions setting enables it', async () => {
+    const policy: RegionPolicy = {
+      apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name: 'cape-town' },
+      spec: { regions: { allow: ['aws:af-south-1', 'aws:eu-west-1'] }, objective: 'latency', demand: [{ country: 'ZA', share: 1 }] },
+    };
+    const without = place(workload('za', 'cape-town', 2), policy);
+    assert.ok(without.ok);
+    assert.deepEqual(without.placement.assignments.map((a) => a.region), ['eu-west-1'], 'not enabled: Ireland only');
+    const out = stacks.deployStack({
+      workloads: [workload('za', 'cape-town', 2)], policies: [policy], tags: {}, regions: { partitions: {}, enabled: ['aws:af-south-1'] },
+    });
+    await valueOf(out.instances.za);
+    assert.deepEqual(instancesPerRegion(), new Map([['aws:af-south-1', 2]]), 'enabled: Cape Town, nearest the users');
+  });
+
   it('exports the placement with cost per hour and the DNS name with every address', async () => {
     const policy: RegionPolicy = {
       apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name: 'two-regions' },

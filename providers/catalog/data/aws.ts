@@ -13,6 +13,11 @@ import type { CloudCatalogData } from './types';
  * is that of the nearest comparable region.
  *
  * Coordinates are those of the metro area AWS names (AWS does not publish site locations).
+ *
+ * Partitions: the GovCloud regions are in `aws-us-gov` and the China regions (operated by Sinnet
+ * and NWCD) in `aws-cn`; each needs an account of that partition. Every region launched since
+ * March 2019 is `opt-in`: an account uses it only after enabling it (Account Management
+ * `EnableRegion`, or the console), and it is absent from EC2 `DescribeRegions` until then.
  */
 export const AWS_CATALOG: CloudCatalogData = {
   cloud: 'aws',
@@ -25,44 +30,44 @@ export const AWS_CATALOG: CloudCatalogData = {
     { id: 'us-west-1', name: 'US West (N. California)', country: 'US', continent: 'NA', lat: 37.34, lon: -121.89, priceFactor: 1.17 },
     { id: 'us-west-2', name: 'US West (Oregon)', country: 'US', continent: 'NA', lat: 45.84, lon: -119.7, priceFactor: 1 },
     { id: 'ca-central-1', name: 'Canada (Central)', country: 'CA', continent: 'NA', lat: 45.5, lon: -73.57, priceFactor: 1.11 },
-    { id: 'ca-west-1', name: 'Canada West (Calgary)', country: 'CA', continent: 'NA', lat: 51.05, lon: -114.07, priceFactor: 1.11 },
-    { id: 'mx-central-1', name: 'Mexico (Central)', country: 'MX', continent: 'NA', lat: 20.59, lon: -100.39, priceFactor: 1.1 }, // est.
-    { id: 'us-gov-east-1', name: 'AWS GovCloud (US-East)', country: 'US', continent: 'NA', lat: 39.96, lon: -83.0, priceFactor: 1.26 },
-    { id: 'us-gov-west-1', name: 'AWS GovCloud (US-West)', country: 'US', continent: 'NA', lat: 45.6, lon: -121.18, priceFactor: 1.26 },
+    { id: 'ca-west-1', name: 'Canada West (Calgary)', country: 'CA', continent: 'NA', lat: 51.05, lon: -114.07, priceFactor: 1.11, access: 'opt-in' },
+    { id: 'mx-central-1', name: 'Mexico (Central)', country: 'MX', continent: 'NA', lat: 20.59, lon: -100.39, priceFactor: 1.1, access: 'opt-in' }, // est.
+    { id: 'us-gov-east-1', name: 'AWS GovCloud (US-East)', country: 'US', continent: 'NA', lat: 39.96, lon: -83.0, priceFactor: 1.26, partition: 'aws-us-gov' },
+    { id: 'us-gov-west-1', name: 'AWS GovCloud (US-West)', country: 'US', continent: 'NA', lat: 45.6, lon: -121.18, priceFactor: 1.26, partition: 'aws-us-gov' },
     // South America
     { id: 'sa-east-1', name: 'South America (Sao Paulo)', country: 'BR', continent: 'SA', lat: -23.55, lon: -46.63, priceFactor: 1.59 },
     // Europe
     { id: 'eu-central-1', name: 'Europe (Frankfurt)', country: 'DE', continent: 'EU', lat: 50.1, lon: 8.7, priceFactor: 1.2 },
-    { id: 'eu-central-2', name: 'Europe (Zurich)', country: 'CH', continent: 'EU', lat: 47.37, lon: 8.54, priceFactor: 1.32 },
+    { id: 'eu-central-2', name: 'Europe (Zurich)', country: 'CH', continent: 'EU', lat: 47.37, lon: 8.54, priceFactor: 1.32, access: 'opt-in' },
     { id: 'eu-west-1', name: 'Europe (Ireland)', country: 'IE', continent: 'EU', lat: 53.3, lon: -6.3, priceFactor: 1.11 },
     { id: 'eu-west-2', name: 'Europe (London)', country: 'GB', continent: 'EU', lat: 51.51, lon: -0.13, priceFactor: 1.16 },
     { id: 'eu-west-3', name: 'Europe (Paris)', country: 'FR', continent: 'EU', lat: 48.86, lon: 2.35, priceFactor: 1.17 },
-    { id: 'eu-south-1', name: 'Europe (Milan)', country: 'IT', continent: 'EU', lat: 45.46, lon: 9.19, priceFactor: 1.17 },
-    { id: 'eu-south-2', name: 'Europe (Spain)', country: 'ES', continent: 'EU', lat: 41.65, lon: -0.88, priceFactor: 1.11 },
+    { id: 'eu-south-1', name: 'Europe (Milan)', country: 'IT', continent: 'EU', lat: 45.46, lon: 9.19, priceFactor: 1.17, access: 'opt-in' },
+    { id: 'eu-south-2', name: 'Europe (Spain)', country: 'ES', continent: 'EU', lat: 41.65, lon: -0.88, priceFactor: 1.11, access: 'opt-in' },
     { id: 'eu-north-1', name: 'Europe (Stockholm)', country: 'SE', continent: 'EU', lat: 59.33, lon: 18.07, priceFactor: 1.06 },
     // Middle East (Asia) and Africa
-    { id: 'il-central-1', name: 'Israel (Tel Aviv)', country: 'IL', continent: 'AS', lat: 32.09, lon: 34.78, priceFactor: 1.21 },
-    { id: 'me-south-1', name: 'Middle East (Bahrain)', country: 'BH', continent: 'AS', lat: 26.23, lon: 50.59, priceFactor: 1.23 },
-    { id: 'me-central-1', name: 'Middle East (UAE)', country: 'AE', continent: 'AS', lat: 25.2, lon: 55.27, priceFactor: 1.22 },
-    { id: 'af-south-1', name: 'Africa (Cape Town)', country: 'ZA', continent: 'AF', lat: -33.92, lon: 18.42, priceFactor: 1.32 },
+    { id: 'il-central-1', name: 'Israel (Tel Aviv)', country: 'IL', continent: 'AS', lat: 32.09, lon: 34.78, priceFactor: 1.21, access: 'opt-in' },
+    { id: 'me-south-1', name: 'Middle East (Bahrain)', country: 'BH', continent: 'AS', lat: 26.23, lon: 50.59, priceFactor: 1.23, access: 'opt-in' },
+    { id: 'me-central-1', name: 'Middle East (UAE)', country: 'AE', continent: 'AS', lat: 25.2, lon: 55.27, priceFactor: 1.22, access: 'opt-in' },
+    { id: 'af-south-1', name: 'Africa (Cape Town)', country: 'ZA', continent: 'AF', lat: -33.92, lon: 18.42, priceFactor: 1.32, access: 'opt-in' },
     // Asia Pacific
-    { id: 'ap-east-1', name: 'Asia Pacific (Hong Kong)', country: 'HK', continent: 'AS', lat: 22.32, lon: 114.17, priceFactor: 1.38 },
-    { id: 'ap-east-2', name: 'Asia Pacific (Taipei)', country: 'TW', continent: 'AS', lat: 25.03, lon: 121.57, priceFactor: 1.29 }, // est.
+    { id: 'ap-east-1', name: 'Asia Pacific (Hong Kong)', country: 'HK', continent: 'AS', lat: 22.32, lon: 114.17, priceFactor: 1.38, access: 'opt-in' },
+    { id: 'ap-east-2', name: 'Asia Pacific (Taipei)', country: 'TW', continent: 'AS', lat: 25.03, lon: 121.57, priceFactor: 1.29, access: 'opt-in' }, // est.
     { id: 'ap-south-1', name: 'Asia Pacific (Mumbai)', country: 'IN', continent: 'AS', lat: 19.08, lon: 72.88, priceFactor: 1.05 },
-    { id: 'ap-south-2', name: 'Asia Pacific (Hyderabad)', country: 'IN', continent: 'AS', lat: 17.39, lon: 78.49, priceFactor: 1.05 },
+    { id: 'ap-south-2', name: 'Asia Pacific (Hyderabad)', country: 'IN', continent: 'AS', lat: 17.39, lon: 78.49, priceFactor: 1.05, access: 'opt-in' },
     { id: 'ap-southeast-1', name: 'Asia Pacific (Singapore)', country: 'SG', continent: 'AS', lat: 1.35, lon: 103.82, priceFactor: 1.25 },
-    { id: 'ap-southeast-3', name: 'Asia Pacific (Jakarta)', country: 'ID', continent: 'AS', lat: -6.21, lon: 106.85, priceFactor: 1.25 },
-    { id: 'ap-southeast-5', name: 'Asia Pacific (Malaysia)', country: 'MY', continent: 'AS', lat: 3.14, lon: 101.69, priceFactor: 1.13 }, // est.
-    { id: 'ap-southeast-7', name: 'Asia Pacific (Thailand)', country: 'TH', continent: 'AS', lat: 13.76, lon: 100.5, priceFactor: 1.15 }, // est.
+    { id: 'ap-southeast-3', name: 'Asia Pacific (Jakarta)', country: 'ID', continent: 'AS', lat: -6.21, lon: 106.85, priceFactor: 1.25, access: 'opt-in' },
+    { id: 'ap-southeast-5', name: 'Asia Pacific (Malaysia)', country: 'MY', continent: 'AS', lat: 3.14, lon: 101.69, priceFactor: 1.13, access: 'opt-in' }, // est.
+    { id: 'ap-southeast-7', name: 'Asia Pacific (Thailand)', country: 'TH', continent: 'AS', lat: 13.76, lon: 100.5, priceFactor: 1.15, access: 'opt-in' }, // est.
     { id: 'ap-northeast-1', name: 'Asia Pacific (Tokyo)', country: 'JP', continent: 'AS', lat: 35.7, lon: 139.7, priceFactor: 1.29 },
     { id: 'ap-northeast-2', name: 'Asia Pacific (Seoul)', country: 'KR', continent: 'AS', lat: 37.57, lon: 126.98, priceFactor: 1.23 },
     { id: 'ap-northeast-3', name: 'Asia Pacific (Osaka)', country: 'JP', continent: 'AS', lat: 34.69, lon: 135.5, priceFactor: 1.29 },
-    { id: 'cn-north-1', name: 'China (Beijing)', country: 'CN', continent: 'AS', lat: 39.9, lon: 116.4, priceFactor: 1.2 }, // est.
-    { id: 'cn-northwest-1', name: 'China (Ningxia)', country: 'CN', continent: 'AS', lat: 37.5, lon: 105.19, priceFactor: 1.05 }, // est.
+    { id: 'cn-north-1', name: 'China (Beijing)', country: 'CN', continent: 'AS', lat: 39.9, lon: 116.4, priceFactor: 1.2, partition: 'aws-cn' }, // est.
+    { id: 'cn-northwest-1', name: 'China (Ningxia)', country: 'CN', continent: 'AS', lat: 37.5, lon: 105.19, priceFactor: 1.05, partition: 'aws-cn' }, // est.
     // Oceania
     { id: 'ap-southeast-2', name: 'Asia Pacific (Sydney)', country: 'AU', continent: 'OC', lat: -33.87, lon: 151.21, priceFactor: 1.25 },
-    { id: 'ap-southeast-4', name: 'Asia Pacific (Melbourne)', country: 'AU', continent: 'OC', lat: -37.81, lon: 144.96, priceFactor: 1.25 },
-    { id: 'ap-southeast-6', name: 'Asia Pacific (New Zealand)', country: 'NZ', continent: 'OC', lat: -36.85, lon: 174.76, priceFactor: 1.3 }, // est.
+    { id: 'ap-southeast-4', name: 'Asia Pacific (Melbourne)', country: 'AU', continent: 'OC', lat: -37.81, lon: 144.96, priceFactor: 1.25, access: 'opt-in' },
+    { id: 'ap-southeast-6', name: 'Asia Pacific (New Zealand)', country: 'NZ', continent: 'OC', lat: -36.85, lon: 174.76, priceFactor: 1.3, access: 'opt-in' }, // est.
   ],
   sizes: [
   // t3: burstable x86 (baseline credits; unlimited mode costs extra).

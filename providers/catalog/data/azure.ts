@@ -1,7 +1,7 @@
 import type { CloudCatalogData } from './types';
 
 /**
- * Azure regions (public cloud and Azure China) and VM pay-as-you-go Linux list prices.
+ * Azure regions (public cloud, Azure China and Azure Government) and VM pay-as-you-go Linux list prices.
  *
  * Sizes: East US pay-as-you-go Linux USD/hour from the public VM price list; within a series the
  * price is linear in vCPU, as Azure lists it.
@@ -15,6 +15,11 @@ import type { CloudCatalogData } from './types';
  * in 2026 and are left out.
  *
  * Coordinates are those of the metro area Microsoft names for the region.
+ *
+ * Sovereign clouds: the China regions are in `azure-china` and the US Government regions in
+ * `azure-us-gov`; each needs a subscription of that cloud. Regions marked `restricted` are
+ * Microsoft's access-restricted regions (in-country disaster recovery): a subscription deploys
+ * there only after its region access request is granted.
  */
 export const AZURE_CATALOG: CloudCatalogData = {
   cloud: 'azure',
@@ -36,7 +41,7 @@ export const AZURE_CATALOG: CloudCatalogData = {
     { id: 'mexicocentral', name: 'Mexico Central', country: 'MX', continent: 'NA', lat: 20.59, lon: -100.39, priceFactor: 1.2 }, // est.
     // South America
     { id: 'brazilsouth', name: 'Brazil South', country: 'BR', continent: 'SA', lat: -23.55, lon: -46.63, priceFactor: 1.54 },
-    { id: 'brazilsoutheast', name: 'Brazil Southeast', country: 'BR', continent: 'SA', lat: -22.91, lon: -43.17, priceFactor: 2 },
+    { id: 'brazilsoutheast', name: 'Brazil Southeast', country: 'BR', continent: 'SA', lat: -22.91, lon: -43.17, priceFactor: 2, access: 'restricted' },
     { id: 'chilecentral', name: 'Chile Central', country: 'CL', continent: 'SA', lat: -33.45, lon: -70.67, priceFactor: 1.3 }, // est.
     // Europe
     { id: 'northeurope', name: 'North Europe', country: 'IE', continent: 'EU', lat: 53.35, lon: -6.26, priceFactor: 1.11 },
@@ -44,15 +49,15 @@ export const AZURE_CATALOG: CloudCatalogData = {
     { id: 'uksouth', name: 'UK South', country: 'GB', continent: 'EU', lat: 51.51, lon: -0.13, priceFactor: 1.16 },
     { id: 'ukwest', name: 'UK West', country: 'GB', continent: 'EU', lat: 51.48, lon: -3.18, priceFactor: 1.2 },
     { id: 'francecentral', name: 'France Central', country: 'FR', continent: 'EU', lat: 48.86, lon: 2.35, priceFactor: 1.17 },
-    { id: 'francesouth', name: 'France South', country: 'FR', continent: 'EU', lat: 43.3, lon: 5.37, priceFactor: 1.52 },
+    { id: 'francesouth', name: 'France South', country: 'FR', continent: 'EU', lat: 43.3, lon: 5.37, priceFactor: 1.52, access: 'restricted' },
     { id: 'germanywestcentral', name: 'Germany West Central', country: 'DE', continent: 'EU', lat: 50.11, lon: 8.68, priceFactor: 1.2 },
-    { id: 'germanynorth', name: 'Germany North', country: 'DE', continent: 'EU', lat: 53.07, lon: 8.81, priceFactor: 1.56 },
+    { id: 'germanynorth', name: 'Germany North', country: 'DE', continent: 'EU', lat: 53.07, lon: 8.81, priceFactor: 1.56, access: 'restricted' },
     { id: 'switzerlandnorth', name: 'Switzerland North', country: 'CH', continent: 'EU', lat: 47.37, lon: 8.54, priceFactor: 1.3 },
-    { id: 'switzerlandwest', name: 'Switzerland West', country: 'CH', continent: 'EU', lat: 46.2, lon: 6.14, priceFactor: 1.69 },
+    { id: 'switzerlandwest', name: 'Switzerland West', country: 'CH', continent: 'EU', lat: 46.2, lon: 6.14, priceFactor: 1.69, access: 'restricted' },
     { id: 'norwayeast', name: 'Norway East', country: 'NO', continent: 'EU', lat: 59.91, lon: 10.75, priceFactor: 1.25 },
-    { id: 'norwaywest', name: 'Norway West', country: 'NO', continent: 'EU', lat: 58.97, lon: 5.73, priceFactor: 1.63 },
+    { id: 'norwaywest', name: 'Norway West', country: 'NO', continent: 'EU', lat: 58.97, lon: 5.73, priceFactor: 1.63, access: 'restricted' },
     { id: 'swedencentral', name: 'Sweden Central', country: 'SE', continent: 'EU', lat: 60.67, lon: 17.14, priceFactor: 1.1 },
-    { id: 'swedensouth', name: 'Sweden South', country: 'SE', continent: 'EU', lat: 55.6, lon: 13.0, priceFactor: 1.43 },
+    { id: 'swedensouth', name: 'Sweden South', country: 'SE', continent: 'EU', lat: 55.6, lon: 13.0, priceFactor: 1.43, access: 'restricted' },
     { id: 'polandcentral', name: 'Poland Central', country: 'PL', continent: 'EU', lat: 52.23, lon: 21.01, priceFactor: 1.2 },
     { id: 'italynorth', name: 'Italy North', country: 'IT', continent: 'EU', lat: 45.46, lon: 9.19, priceFactor: 1.2 },
     { id: 'spaincentral', name: 'Spain Central', country: 'ES', continent: 'EU', lat: 40.42, lon: -3.7, priceFactor: 1.15 },
@@ -61,11 +66,11 @@ export const AZURE_CATALOG: CloudCatalogData = {
     { id: 'denmarkeast', name: 'Denmark East', country: 'DK', continent: 'EU', lat: 55.68, lon: 12.57, priceFactor: 1.25 }, // est.
     // Middle East (Asia) and Africa
     { id: 'uaenorth', name: 'UAE North', country: 'AE', continent: 'AS', lat: 25.2, lon: 55.27, priceFactor: 1.2 },
-    { id: 'uaecentral', name: 'UAE Central', country: 'AE', continent: 'AS', lat: 24.45, lon: 54.38, priceFactor: 1.56 },
+    { id: 'uaecentral', name: 'UAE Central', country: 'AE', continent: 'AS', lat: 24.45, lon: 54.38, priceFactor: 1.56, access: 'restricted' },
     { id: 'qatarcentral', name: 'Qatar Central', country: 'QA', continent: 'AS', lat: 25.29, lon: 51.53, priceFactor: 1.2 },
     { id: 'israelcentral', name: 'Israel Central', country: 'IL', continent: 'AS', lat: 32.09, lon: 34.78, priceFactor: 1.2 },
     { id: 'southafricanorth', name: 'South Africa North', country: 'ZA', continent: 'AF', lat: -26.2, lon: 28.05, priceFactor: 1.2 },
-    { id: 'southafricawest', name: 'South Africa West', country: 'ZA', continent: 'AF', lat: -33.92, lon: 18.42, priceFactor: 1.5 },
+    { id: 'southafricawest', name: 'South Africa West', country: 'ZA', continent: 'AF', lat: -33.92, lon: 18.42, priceFactor: 1.5, access: 'restricted' },
     // Asia Pacific
     { id: 'eastasia', name: 'East Asia', country: 'HK', continent: 'AS', lat: 22.27, lon: 114.19, priceFactor: 1.35 },
     { id: 'southeastasia', name: 'Southeast Asia', country: 'SG', continent: 'AS', lat: 1.28, lon: 103.83, priceFactor: 1.2 },
@@ -75,20 +80,24 @@ export const AZURE_CATALOG: CloudCatalogData = {
     { id: 'koreasouth', name: 'Korea South', country: 'KR', continent: 'AS', lat: 35.18, lon: 129.08, priceFactor: 1.1 },
     { id: 'centralindia', name: 'Central India', country: 'IN', continent: 'AS', lat: 18.52, lon: 73.86, priceFactor: 1.05 },
     { id: 'southindia', name: 'South India', country: 'IN', continent: 'AS', lat: 13.08, lon: 80.27, priceFactor: 1.1 },
-    { id: 'westindia', name: 'West India', country: 'IN', continent: 'AS', lat: 19.08, lon: 72.87, priceFactor: 1.15 },
-    { id: 'jioindiawest', name: 'Jio India West', country: 'IN', continent: 'AS', lat: 22.47, lon: 70.06, priceFactor: 1.05 },
-    { id: 'jioindiacentral', name: 'Jio India Central', country: 'IN', continent: 'AS', lat: 21.15, lon: 79.09, priceFactor: 1.05 },
+    { id: 'westindia', name: 'West India', country: 'IN', continent: 'AS', lat: 19.08, lon: 72.87, priceFactor: 1.15, access: 'restricted' },
+    { id: 'jioindiawest', name: 'Jio India West', country: 'IN', continent: 'AS', lat: 22.47, lon: 70.06, priceFactor: 1.05, access: 'restricted' },
+    { id: 'jioindiacentral', name: 'Jio India Central', country: 'IN', continent: 'AS', lat: 21.15, lon: 79.09, priceFactor: 1.05, access: 'restricted' },
     { id: 'indonesiacentral', name: 'Indonesia Central', country: 'ID', continent: 'AS', lat: -6.21, lon: 106.85, priceFactor: 1.2 }, // est.
     { id: 'malaysiawest', name: 'Malaysia West', country: 'MY', continent: 'AS', lat: 3.14, lon: 101.69, priceFactor: 1.15 }, // est.
-    { id: 'chinanorth2', name: 'China North 2', country: 'CN', continent: 'AS', lat: 39.9, lon: 116.4, priceFactor: 1.1 }, // est.
-    { id: 'chinanorth3', name: 'China North 3', country: 'CN', continent: 'AS', lat: 40.77, lon: 114.88, priceFactor: 1.1 }, // est.
-    { id: 'chinaeast2', name: 'China East 2', country: 'CN', continent: 'AS', lat: 31.23, lon: 121.47, priceFactor: 1.1 }, // est.
-    { id: 'chinaeast3', name: 'China East 3', country: 'CN', continent: 'AS', lat: 31.23, lon: 121.47, priceFactor: 1.1 }, // est.
+    { id: 'chinanorth2', name: 'China North 2', country: 'CN', continent: 'AS', lat: 39.9, lon: 116.4, priceFactor: 1.1, partition: 'azure-china' }, // est.
+    { id: 'chinanorth3', name: 'China North 3', country: 'CN', continent: 'AS', lat: 40.77, lon: 114.88, priceFactor: 1.1, partition: 'azure-china' }, // est.
+    { id: 'chinaeast2', name: 'China East 2', country: 'CN', continent: 'AS', lat: 31.23, lon: 121.47, priceFactor: 1.1, partition: 'azure-china' }, // est.
+    { id: 'chinaeast3', name: 'China East 3', country: 'CN', continent: 'AS', lat: 31.23, lon: 121.47, priceFactor: 1.1, partition: 'azure-china' }, // est.
+    // Azure Government (US): its own sovereign cloud, reached through management.usgovcloudapi.net.
+    { id: 'usgovvirginia', name: 'US Gov Virginia', country: 'US', continent: 'NA', lat: 37.37, lon: -79.82, priceFactor: 1.25, partition: 'azure-us-gov' }, // est.
+    { id: 'usgovtexas', name: 'US Gov Texas', country: 'US', continent: 'NA', lat: 29.42, lon: -98.49, priceFactor: 1.25, partition: 'azure-us-gov' }, // est.
+    { id: 'usgovarizona', name: 'US Gov Arizona', country: 'US', continent: 'NA', lat: 33.45, lon: -112.07, priceFactor: 1.25, partition: 'azure-us-gov' }, // est.
     // Oceania
     { id: 'australiaeast', name: 'Australia East', country: 'AU', continent: 'OC', lat: -33.86, lon: 151.21, priceFactor: 1.25 },
     { id: 'australiasoutheast', name: 'Australia Southeast', country: 'AU', continent: 'OC', lat: -37.81, lon: 144.96, priceFactor: 1.25 },
     { id: 'australiacentral', name: 'Australia Central', country: 'AU', continent: 'OC', lat: -35.31, lon: 149.12, priceFactor: 1.25 },
-    { id: 'australiacentral2', name: 'Australia Central 2', country: 'AU', continent: 'OC', lat: -35.31, lon: 149.12, priceFactor: 1.25 },
+    { id: 'australiacentral2', name: 'Australia Central 2', country: 'AU', continent: 'OC', lat: -35.31, lon: 149.12, priceFactor: 1.25, access: 'restricted' },
     { id: 'newzealandnorth', name: 'New Zealand North', country: 'NZ', continent: 'OC', lat: -36.85, lon: 174.76, priceFactor: 1.3 }, // est.
   ],
   sizes: [

@@ -1,4 +1,4 @@
-import type { Arch, CloudId, Continent } from '../../types';
+import type { Arch, CloudId, Continent, Partition, RegionAccess } from '../../types';
 
 /** A region row in the catalog's data files. */
 export interface RegionRow {
@@ -10,6 +10,10 @@ export interface RegionRow {
   readonly lon: number;
   /** On-demand price of this region relative to the cloud's reference region (1.0). */
   readonly priceFactor: number;
+  /** The region's partition or sovereign cloud; absent means the cloud's public one. */
+  readonly partition?: Partition;
+  /** Absent means `default`: every account of the partition can use it. */
+  readonly access?: RegionAccess;
 }
 
 /** A size row: the type's on-demand price in the cloud's reference region. */

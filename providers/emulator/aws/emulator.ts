@@ -18,6 +18,8 @@ export interface AwsEmulatorCredentials {
 export interface AwsEmulatorOptions extends EmulatorOptions {
   /** Accepted access key (default `TEST_CREDENTIALS.aws`). */
   readonly credentials?: AwsEmulatorCredentials;
+  /** Opt-in regions the emulated account has enabled; DescribeRegions reports them as `opted-in`. */
+  readonly enabledRegions?: readonly string[];
 }
 
 /** The only EC2 API version the emulator speaks. */
@@ -59,14 +61,16 @@ const hex = (digits: number) => randomBytes(Math.ceil(digits / 2)).toString('hex
  * A local stand-in for the EC2 Query API (`POST /`, form-encoded `Action=...&Version=2016-11-15`,
  * XML answers) that the unchanged `@aws-sdk/client-ec2` talks to. It checks SigV4 signatures
  * against its test key and takes the region from the credential scope, so one endpoint serves
- * every region. Speaks RunInstances, DescribeInstances and TerminateInstances.
+ * every region. Speaks RunInstances, DescribeInstances, TerminateInstances and DescribeRegions.
  */
 export class AwsEmulator extends CloudEmulator {
   private readonly credentials: AwsEmulatorCredentials;
+  private readonly enabledRegions: ReadonlySet<string>;
 
   constructor(options: AwsEmulatorOptions = {}) {
     super('aws', options, { terminatedVisibleMs: TERMINATED_VISIBLE_MS, newId: () => `i-${hex(17)}` });
     this.credentials = options.credentials ?? TEST_CREDENTIALS.aws;
+    this.enabledRegions = new Set(options.enabledRegions ?? []);
   }
 
   protected async handle(req: EmuRequest): Promise<EmuResponse> {
@@ -112,11 +116,12 @@ export class AwsEmulator extends CloudEmulator {
         case 'RunInstances': out = this.runInstances(region, params, requestId); break;
         case 'DescribeInstances': out = this.describeInstances(region, params, requestId); break;
         case 'TerminateInstances': out = this.terminateInstances(region, params, requestId); break;
+        case 'DescribeRegions': out = this.describeRegions(params, requestId); break;
         default: throw new Ec2Fault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
       }
       this.count(operation, 'ok');
       // A lost reply: the call took effect, the client never hears of it.
-      if (action !== 'DescribeInstances' && this.takeDropReply()) return DROP;
+      if (action !== 'DescribeInstances' && action !== 'DescribeRegions' && this.takeDropReply()) return DROP;
       return out;
     } catch (err) {
       if (err instanceof Ec2Fault) return fail(err);
@@ -221,6 +226,21 @@ export class AwsEmulator extends CloudEmulator {
       }
     }
     return tags;
+  }
+
+  /**
+   * The account's regions of the public partition (EC2 API Reference, DescribeRegions): those open to
+   * every account and the opt-in ones it enabled; with `AllRegions=true` also the opt-in regions it
+   * did not enable, as `not-opted-in`.
+   */
+  private describeRegions(params: URLSearchParams, requestId: string): EmuResponse {
+    const all = params.get('AllRegions') === 'true';
+    const items = listRegions('aws').filter((r) => r.partition === 'aws').flatMap((r) => {
+      const status = r.access === 'default' ? 'opt-in-not-required' : this.enabledRegions.has(r.id) ? 'opted-in' : 'not-opted-in';
+      if (status === 'not-opted-in' && !all) return [];
+      return [`${el('regionName', r.id)}${el('regionEndpoint', `ec2.${r.id}.amazonaws.com`)}${el('optInStatus', status)}`];
+    });
+    return okResponse('DescribeRegions', requestId, list('regionInfo', items));
   }
 
   private describeInstances(region: string, params: URLSearchParams, requestId: string): EmuResponse {

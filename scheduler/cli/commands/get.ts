@@ -29,7 +29,10 @@ interface PolicyView { name: string; updatedAt: string; document: { spec?: Recor
 interface InstanceView {
   cloud: string; region: string; id: string | null; state: string; addresses: { public: string | null; private: string | null }; ageSeconds: number;
 }
-interface RegionView { cloud: string; id: string; name: string; country: string; continent: string; healthy: boolean; breaker: string; constrained: Array<{ size: string }> }
+interface RegionView {
+  cloud: string; id: string; name: string; country: string; continent: string; partition: string; access: string; usable: boolean;
+  healthy: boolean; breaker: string; constrained: Array<{ size: string }>;
+}
 
 const KINDS: Record<string, 'workloads' | 'policies' | 'regions' | 'instances'> = {
   instance: 'instances', instances: 'instances',
@@ -136,8 +139,9 @@ export async function getCommand(ctx: CommandContext): Promise<number> {
   let items = (await client.call<{ items: RegionView[] }>('GET', `/v1/regions${cloud ? `?cloud=${encodeURIComponent(cloud)}` : ''}`)).items;
   if (name) items = items.filter((r) => r.id === name);
   if (format !== 'table') { out({ items }); return 0; }
-  ctx.stdout.write(table(['CLOUD', 'REGION', 'NAME', 'COUNTRY', 'HEALTH', 'BREAKER', 'CONSTRAINED'], items.map((r) => [
-    r.cloud, r.id, r.name, `${r.country}/${r.continent}`, r.healthy ? 'healthy' : 'failing', r.breaker,
+  ctx.stdout.write(table(['CLOUD', 'REGION', 'NAME', 'COUNTRY', 'PARTITION', 'ACCESS', 'USABLE', 'HEALTH', 'BREAKER', 'CONSTRAINED'], items.map((r) => [
+    r.cloud, r.id, r.name, `${r.country}/${r.continent}`, r.partition, r.access, r.usable ? 'yes' : 'no',
+    r.healthy ? 'healthy' : 'failing', r.breaker,
     r.constrained.map((c) => c.size).join(',') || '-',
   ])));
   return 0;

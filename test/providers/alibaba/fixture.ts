@@ -1,5 +1,5 @@
 import type { Container } from 'inversify';
-import { createProviderContainer, providerFor } from '../../../providers/container';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import type { ResilienceOptions } from '../../../providers/resilience';
 import type { CloudProvider, InstanceSpec } from '../../../providers/types';
 import { EmulatorAdmin, TEST_CREDENTIALS } from '../../../providers/emulator/core';

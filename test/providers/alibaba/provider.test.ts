@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createProviderContainer, providerFor } from '../../../providers/container';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import { TEST_CREDENTIALS } from '../../../providers/emulator/core';
 import { CloudError, isCloudError } from '../../../providers/errors';
 import { MERIDIAN_TAGS } from '../../../providers/types';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AwsProvider } from '../../../providers/aws/provider';
 import type { AwsDriverConfig } from '../../../providers/config';
-import { createProviderContainer, providerFor } from '../../../providers/container';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import { AwsEmulator, type AwsEmulatorOptions } from '../../../providers/emulator/aws';
 import { TEST_CREDENTIALS } from '../../../providers/emulator/core';
 import type { ResilienceOptions } from '../../../providers/resilience';

@@ -24,6 +24,13 @@ describe('providers/aws driver against the EC2 emulator', () => {
     fx = undefined;
   });
 
+  it('reports the regions the account can use: those open to every account and the opt-in ones it enabled', async () => {
+    fx = await startAws({ enabledRegions: ['af-south-1'] });
+    const regions = await (fx.provider.enabledRegions?.() ?? assert.fail('the AWS driver asks EC2 DescribeRegions'));
+    for (const r of ['us-east-1', 'eu-west-1', 'af-south-1']) assert.ok(regions.includes(r), r);
+    for (const r of ['ap-east-1', 'us-gov-west-1', 'cn-north-1']) assert.ok(!regions.includes(r), r);
+  });
+
   it('creates an instance that moves from pending to running, finds it, and terminates it', async () => {
     fx = await startAws({ pendingMs: 50 });
     const created = await fx.provider.createInstance(spec({ idempotencyKey: 'lifecycle-1' }));

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { createProviderContainer, providerFor, type CloudProvider, type InstanceSpec, type ResilienceOptions } from '../../../providers';
+import type { CloudProvider, InstanceSpec, ResilienceOptions } from '../../../providers';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import type { AzureProvider, AzureDriverSettings } from '../../../providers/azure/provider';
 import { AzureEmulator, type AzureEmulatorOptions } from '../../../providers/emulator/azure';
 import { EmulatorAdmin, TEST_CREDENTIALS, type CallStats } from '../../../providers/emulator/core';

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { CloudError, MERIDIAN_TAGS, createProviderContainer, providerFor, type Instance } from '../../../providers';
+import { CloudError, MERIDIAN_TAGS, type Instance } from '../../../providers';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import { vmNameFor } from '../../../providers/azure/mapping';
 import type { AttemptEvent } from '../../../providers/resilience';
 import { waitFor, waitForValue } from '../../tools/wait';

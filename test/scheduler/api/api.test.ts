@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import { createScheduler, startScheduler, type SchedulerService } from '../../../scheduler/service';
 import { FakeCloud, waitFor } from '../fakes';
+import type { CloudId } from '../../../providers';
 
 const TOKEN = 'api-test-token-0123456789';
 
@@ -31,7 +32,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 
 function fakeClouds() {
   const clouds = { aws: new FakeCloud('aws'), azure: new FakeCloud('azure'), alibaba: new FakeCloud('alibaba') };
-  return { clouds, provider: (c: 'aws' | 'azure' | 'alibaba') => clouds[c] };
+  return { clouds, provider: (c: CloudId) => clouds[c] };
 }
 
 describe('scheduler HTTP API', () => {
@@ -131,6 +132,49 @@ describe('scheduler HTTP API', () => {
     assert.ok(body.rejected.some((r) => r.region === 'us-east-1' && r.reason.length > 0));
     const missing = await s.api.inject({ method: 'POST', url: '/v1/plan', headers: auth, payload: { workload: workloadBody(3) } });
     assert.equal(missing.statusCode, 404, 'the stored policy it names does not exist');
+  });
+
+  it('plans only in regions the configured accounts can use, and says why each other one was left out', async () => {
+    const { provider } = fakeClouds();
+    const base = config();
+    const s = await createScheduler({
+      config: loadSchedulerConfig({ ...base, regions: { enabled: ['aws:af-south-1'] } }), providers: {}, provider, log: () => undefined,
+    });
+    svc = s;
+    const policy = { ...policyDoc('aws-mix'), spec: { regions: { allow: ['aws:af-south-1', 'aws:ap-east-1', 'aws:us-gov-west-1', 'aws:eu-west-1'] }, spread: { minRegions: 2 } } };
+    const res = await s.api.inject({ method: 'POST', url: '/v1/plan', headers: auth, payload: { workload: { ...workloadBody(2), policy: 'aws-mix' }, policy } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<{ ok: boolean; regions: Array<{ cloud: string; region: string }>; rejected: Array<{ cloud: string; region: string; rule: string; reason: string }> }>();
+    assert.equal(body.ok, true);
+    assert.deepEqual(body.regions.map((r) => `${r.cloud}:${r.region}`).sort(), ['aws:af-south-1', 'aws:eu-west-1']);
+    const why = (region: string) => body.rejected.filter((r) => r.region === region && r.rule === 'account').map((r) => r.reason);
+    assert.deepEqual(why('ap-east-1'), ['aws:ap-east-1: opt-in region not enabled']);
+    assert.deepEqual(why('us-gov-west-1'), ["aws:us-gov-west-1: partition aws-us-gov is not the account's partition (aws)"]);
+    assert.deepEqual(why('af-south-1'), []);
+    const regions = await s.api.inject({ method: 'GET', url: '/v1/regions?cloud=aws', headers: auth });
+    const items = regions.json<{ items: Array<{ id: string; partition: string; access: string; usable: boolean; unusableReason?: string }> }>().items;
+    const row = (id: string) => items.find((r) => r.id === id);
+    assert.deepEqual([row('af-south-1')?.usable, row('af-south-1')?.access], [true, 'opt-in']);
+    assert.deepEqual([row('ap-east-1')?.usable, row('ap-east-1')?.unusableReason], [false, 'opt-in region not enabled']);
+    assert.deepEqual([row('us-gov-west-1')?.partition, row('us-gov-west-1')?.usable], ['aws-us-gov', false]);
+  });
+
+  it('also uses the opt-in regions a cloud reports as enabled when told to ask, and plans without one that cannot answer', async () => {
+    const { clouds, provider } = fakeClouds();
+    clouds.aws.reportedRegions = ['us-east-1', 'eu-west-1', 'af-south-1', 'us-gov-west-1'];
+    const logged: string[] = [];
+    const s = await createScheduler({
+      config: loadSchedulerConfig({ ...config(), regions: { fromClouds: true } }), providers: {}, provider, log: (m) => logged.push(m),
+    });
+    svc = s;
+    const policy = { ...policyDoc('aws-mix'), spec: { regions: { allow: ['aws:af-south-1', 'aws:ap-east-1', 'aws:us-gov-west-1', 'aws:eu-west-1'] }, spread: { minRegions: 2 } } };
+    const res = await s.api.inject({ method: 'POST', url: '/v1/plan', headers: auth, payload: { workload: { ...workloadBody(2), policy: 'aws-mix' }, policy } });
+    const body = res.json<{ ok: boolean; regions: Array<{ cloud: string; region: string }>; rejected: Array<{ region: string; rule: string; reason: string }> }>();
+    assert.equal(body.ok, true, res.body);
+    assert.deepEqual(body.regions.map((r) => `${r.cloud}:${r.region}`).sort(), ['aws:af-south-1', 'aws:eu-west-1']);
+    assert.deepEqual(body.rejected.filter((r) => r.region === 'us-gov-west-1' && r.rule === 'account').map((r) => r.reason),
+      ["aws:us-gov-west-1: partition aws-us-gov is not the account's partition (aws)"], 'a reported region of another partition adds nothing');
+    assert.ok(logged.some((m) => /^azure: cannot list the account's enabled regions/.test(m)), logged.join(' | '));
   });
 
   it('lists the catalog regions with health and breaker state', async () => {

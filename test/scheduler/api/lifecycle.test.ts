@@ -3,6 +3,7 @@ import { loadSchedulerConfig } from '../../../scheduler/config';
 import { didYouMean, editDistance } from '../../../scheduler/api/suggest';
 import { createScheduler, startScheduler, type SchedulerService } from '../../../scheduler/service';
 import { FakeCloud, waitFor } from '../fakes';
+import type { CloudId } from '../../../providers';
 
 const TOKEN = 'lifecycle-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -40,7 +41,7 @@ interface ErrorAnswer { error: string; message: string; errors: Array<{ path: st
 
 function fakeClouds() {
   const clouds = { aws: new FakeCloud('aws'), azure: new FakeCloud('azure'), alibaba: new FakeCloud('alibaba') };
-  return { clouds, provider: (c: 'aws' | 'azure' | 'alibaba') => clouds[c] };
+  return { clouds, provider: (c: CloudId) => clouds[c] };
 }
 
 describe('workload lifecycle through the API', function () {

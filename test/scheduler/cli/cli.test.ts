@@ -120,6 +120,17 @@ describe('meridian CLI', function () {
     assert.equal(svc?.store.getWorkload('shop'), undefined, 'a plan applies nothing');
   });
 
+  it('explains in a plan each region the accounts cannot use: another partition, or an opt-in region not enabled', async () => {
+    const { url, file } = await start();
+    const plan = capture(['-f', file, '--all-reasons'], url);
+    assert.equal(await planCommand(plan), 0, plan.err());
+    const line = (region: string) => plan.out().split('\n').find((l) => l.startsWith(`${region} `)) ?? '';
+    assert.match(line('aws/us-gov-east-1'), /account: aws:us-gov-east-1: partition aws-us-gov is not the account's partition \(aws\)/);
+    assert.match(line('azure/chinanorth3'), /account: azure:chinanorth3: partition azure-china is not the account's partition \(azure\)/);
+    assert.match(line('aws/af-south-1'), /account: aws:af-south-1: opt-in region not enabled/);
+    assert.match(line('azure/norwaywest'), /account: azure:norwaywest: access-restricted region not enabled/);
+  });
+
   it('deletes a workload and waits until its instances are gone', async () => {
     const { url, file } = await start();
     assert.equal(await applyCommand(capture(['-f', file, '--timeout', '20'], url)), 0);
@@ -129,13 +140,15 @@ describe('meridian CLI', function () {
     assert.match(del.out(), /shop +deleted/);
   });
 
-  it('lists the region catalog with health and breaker state, filtered by --cloud, as a table and as JSON', async () => {
+  it('lists the region catalog with partition, access, usability, health and breaker state, filtered by --cloud, as a table and as JSON', async () => {
     const { url } = await start();
     const all = capture(['regions'], url);
     assert.equal(await getCommand(all), 0, all.err());
     const [header, ...rows] = all.out().trim().split('\n');
-    assert.match(header, /^CLOUD +REGION +NAME +COUNTRY +HEALTH +BREAKER +CONSTRAINED$/);
-    assert.ok(rows.some((r) => /^aws +us-east-1 +.+ US\/NA +healthy +closed +-$/.test(r)), rows.slice(0, 5).join('\n'));
+    assert.match(header, /^CLOUD +REGION +NAME +COUNTRY +PARTITION +ACCESS +USABLE +HEALTH +BREAKER +CONSTRAINED$/);
+    assert.ok(rows.some((r) => /^aws +us-east-1 +.+ US\/NA +aws +default +yes +healthy +closed +-$/.test(r)), rows.slice(0, 5).join('\n'));
+    assert.ok(rows.some((r) => /^aws +us-gov-west-1 +.+ US\/NA +aws-us-gov +default +no +healthy/.test(r)), 'GovCloud is listed but not usable');
+    assert.ok(rows.some((r) => /^aws +af-south-1 +.+ ZA\/AF +aws +opt-in +no +healthy/.test(r)), 'an opt-in region is listed but not usable');
     assert.deepEqual(new Set(rows.map((r) => r.split(/ +/)[0])), new Set(['aws', 'azure', 'alibaba']));
 
     const azure = capture(['regions', '--cloud', 'azure', '-o', 'json'], url);

@@ -10,6 +10,7 @@ import { getCommand } from '../../../scheduler/cli/commands/get';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../../scheduler/service';
 import { FakeCloud, waitFor } from '../fakes';
+import type { CloudId } from '../../../providers';
 
 const TOKEN = 'cli-lifecycle-token-0123456789';
 const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
@@ -58,7 +59,7 @@ describe('meridian CLI over the workload lifecycle', function () {
   this.timeout(60_000);
   let svc: SchedulerService | undefined;
   let dir: string | undefined;
-  let clouds: Record<'aws' | 'azure' | 'alibaba', FakeCloud>;
+  let clouds: Record<CloudId, FakeCloud>;
 
   afterEach(async () => {
     await svc?.stop();

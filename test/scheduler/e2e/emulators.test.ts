@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { rmSync } from 'node:fs';
-import { createProviderContainer, providerFor } from '../../../providers';
+import { createProviderContainer, providerFor } from '../../../providers/drivers';
 import { startEmulators, type RunningEmulators } from '../../../providers/emulator';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import type { Workload } from '../../../scheduler/placement/types';

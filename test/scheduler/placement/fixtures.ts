@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import type { Arch, CloudId, Continent, Region, ResolvedSize } from '../../../providers';
+import { publicPartition, type Arch, type CloudId, type Continent, type Region, type ResolvedSize } from '../../../providers';
 import { parsePolicy, type RegionPolicySpec, type RegionPolicy } from '../../../policies';
 import { staticCatalog, type PlacementCatalog, type Workload } from '../../../scheduler/placement';
 
 /** A region row for fixtures. */
 export function region(cloud: CloudId, id: string, country: string, continent: Continent, lat: number, lon: number): Region {
-  return { cloud, id, name: id, country, continent, lat, lon };
+  return { cloud, id, name: id, country, continent, lat, lon, partition: publicPartition(cloud), access: 'default' };
 }
 
 /** A small world: three clouds, Europe, the US, Japan and China. */

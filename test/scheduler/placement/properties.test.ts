@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { CLOUD_IDS, type Arch, type CloudId, type Continent, type Region, type ResolvedSize } from '../../../providers';
+import { CLOUD_IDS, publicPartition, type Arch, type CloudId, type Continent, type Region, type ResolvedSize } from '../../../providers';
 import { maxPerRegionFor, parsePolicy, type RegionPolicy, type RegionPolicySpec } from '../../../policies';
 import { place, staticCatalog, type Exclusion, type Placement, type PlacementResult, type Workload } from '../../../scheduler/placement';
 
@@ -35,7 +35,7 @@ const worldArb: fc.Arbitrary<World> = fc.uniqueArray(
 ).map((rows) => ({
   regions: rows.map((r) => {
     const [country, continent, lat, lon] = COUNTRIES[r.country];
-    return { cloud: r.cloud, id: r.id, name: r.id, country, continent, lat, lon };
+    return { cloud: r.cloud, id: r.id, name: r.id, country, continent, lat, lon, partition: publicPartition(r.cloud), access: 'default' as const };
   }),
   sizes: rows.flatMap((r) => r.types.map((t) => ({
     cloud: r.cloud, region: r.id, name: TYPES[t].name, vcpu: TYPES[t].vcpu, memoryGiB: TYPES[t].memoryGiB, arch: TYPES[t].arch,
