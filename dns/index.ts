@@ -167,7 +167,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   const guard = new StateGuard(store, { ...DEFAULT_STATE_GUARD, ...options.stateGuard }, log);
   let watch: WatchClient | undefined;
   if (options.watch) {
-    watch = new WatchClient(options.watch, (ev: WatchEvent) => guard.apply(ev), log);
+    // The state loaded from the snapshot file is where the stream resumes: the scheduler sends only what it missed when it can.
+    const resumeFrom = store.stateId !== undefined && store.revision > 0 ? { stateId: store.stateId, revision: store.revision } : undefined;
+    watch = new WatchClient({ ...options.watch, resumeFrom }, (ev: WatchEvent) => guard.apply(ev), log);
     watch.start();
   }
   let adminPort: number | undefined;
