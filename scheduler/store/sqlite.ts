@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS workloads (
   name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL, updated_at TEXT NOT NULL,
   deleted_at TEXT, preferred TEXT, applied TEXT, placement_error TEXT, next_ordinal INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS workloads_by_dns_name ON workloads (json_extract(spec, '$.dns.name')) WHERE deleted_at IS NULL;
 CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS instances (
   key TEXT PRIMARY KEY, workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL,
@@ -171,7 +172,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[] {
-    return (this.db.prepare("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+    // Every API write asks this: the expression index `workloads_by_dns_name` answers it without reading every spec.
+    return (this.sql("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
       .all(dnsName) as WorkloadRow[]).map(workloadFromRow);
   }
 
