@@ -57,6 +57,14 @@ describe('GeoDNS watch stream decoding', () => {
     assert.equal(snap.workloads[9_999]!.name, 'w9999');
   });
 
+  it('rejects a snapshot whose instance address is not IPv4, naming where', () => {
+    const w = workload('web', globalRegions());
+    const bad = { ...w, regions: [{ ...w.regions[0]!, instances: [{ id: 'i-1', ipv4: '10.0.0.256', healthy: true }] }] };
+    const text = `event: snapshot\ndata: ${JSON.stringify({ revision: 3, workloads: [w, bad] })}\n\n`;
+    assert.throws(() => decode([text]), (e: Error & { code?: string }) => e.code === 'DNS_ERR_WATCH_PROTOCOL'
+      && /\/workloads\/1\/regions\/0\/instances\/0\/ipv4/.test(e.message));
+  });
+
   it('throws a protocol error for an event whose data is not JSON', () => {
     assert.throws(() => decode(['event: upsert\ndata: {"revision":\n\n']), { code: 'DNS_ERR_WATCH_PROTOCOL' });
   });
