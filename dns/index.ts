@@ -24,7 +24,7 @@ export { DnsConfigSchema, loadDnsConfig, UDP_TRANSPORTS, type DnsConfig, type Ud
 export { exampleZoneConfig, loadZoneConfig, DnsConfigError, type DnsConfigIssue } from './zone/load';
 export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
-export type { WatchStatus } from './watch/client';
+export type { WatchPosition, WatchStatus } from './watch/client';
 export type { PendingState, StateGuardOptions } from './watch/guard';
 export type { RrlOptions } from './server/rrl';
 export { DEFAULT_TCP, type TcpOptions } from './server/tcp';
