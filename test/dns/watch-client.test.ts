@@ -239,6 +239,9 @@ describe('GeoDNS following a real scheduler across disconnections', function () 
     assert.equal(svc.watch.streamsOpened().snapshot, 1, 'one snapshot, on the first connection');
     assert.ok(svc.watch.streamsOpened().resume >= 1, 'the scheduler resumed the stream');
     assert.equal(s.watchStatus()?.snapshots, 1);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.match(metrics, /^meridian_watch_streams_total\{start="snapshot"\} 1$/m);
+    assert.match(metrics, /^meridian_watch_streams_total\{start="resume"\} [1-9]\d*$/m);
   });
 
   it('takes a snapshot when the scheduler no longer keeps the events it missed', async () => {
