@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadGeoipLite, type PreparedGeoTable } from './geoip';
 import { HotPrefixCache } from './geoip/channels/hot-cache';
@@ -19,6 +18,7 @@ import { Overlay } from './geoip/channels/overlay';
 import { startGeoService, type GeoService, type GeoServiceParts } from './geoip/channels/service';
 import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
 import type { ClusterGeo } from './cluster';
+import { bashCompletion, flag, flagsOfUsage, meridianVersion, parseArgs, UsageError, USAGE_EXIT_CODE, zshCompletion, type CompletionSpec } from '../common';
 
 /**
  * The GeoIP parts this server is built with. A channel kind is configurable (`geoip.bgp`,
@@ -59,6 +59,7 @@ async function startGeo(config: DnsConfig, log: (line: string) => void): Promise
 /** Usage of `meridian-dns`. */
 export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
                     [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--udp batched|dgram] [--json]
+       meridian-dns --version | completion bash|zsh
 
 Runs the authoritative GeoDNS server. --config FILE (JSON or YAML) holds the settings of
 DnsConfigSchema (address, port, admin, zones, watch, snapshotPath, ttlBounds, rrl, ...); without
@@ -68,16 +69,18 @@ its token is --token, else $MERIDIAN_API_TOKEN. --workers N > 1 runs N processes
 --json prints one line { address, port, adminPort } once the server answers. $MERIDIAN_DNS_COOKIE_SECRET
 (32 hex digits) sets the DNS cookie secret when the settings do not.`;
 
-const OPTIONS = {
-  config: { type: 'string' }, address: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' },
-  watch: { type: 'string' }, token: { type: 'string' }, snapshot: { type: 'string' }, workers: { type: 'string' },
-  udp: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-} as const;
+const VALUED = ['--config', '--address', '--port', '--admin-port', '--watch', '--token', '--snapshot', '--workers', '--udp'];
+const SWITCHES = ['--json', '--help', '-h', '--version'];
 
-/** Raised for bad command-line input; the message names the flag. */
-export class DnsUsageError extends Error {
-  override readonly name = 'DnsUsageError';
-}
+/** Raised for bad command-line input; the message names the flag (the usage error both CLIs share: exit code 2). */
+export const DnsUsageError = UsageError;
+/** A `DnsUsageError`. */
+export type DnsUsageError = UsageError;
+
+/** What `meridian-dns completion` offers: its flags, and file names after those that take one. */
+export const DNS_COMPLETION: CompletionSpec = {
+  program: 'meridian-dns', commands: [], words: { '': [...flagsOfUsage(DNS_USAGE), 'completion'] }, fileFlags: ['--config', '--snapshot'],
+};
 
 function port(flag: string, text: string): number {
   const n = Number(text);
@@ -99,12 +102,13 @@ function readConfigFile(file: string): Record<string, unknown> {
 
 /** Settings from argv and env: the file first, flags over it; validated and frozen. */
 export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { config: DnsConfig; workers: number; json: boolean } {
-  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>['values'];
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true }));
-  } catch (e) {
-    throw new DnsUsageError((e as Error).message);
-  }
+  const args = parseArgs(argv, VALUED, SWITCHES);
+  if (args.positional.length) throw new DnsUsageError(`unexpected '${args.positional[0]}': meridian-dns takes flags only`);
+  const values = {
+    config: flag(args, '--config'), address: flag(args, '--address'), port: flag(args, '--port'), 'admin-port': flag(args, '--admin-port'),
+    watch: flag(args, '--watch'), token: flag(args, '--token'), snapshot: flag(args, '--snapshot'), workers: flag(args, '--workers'),
+    udp: flag(args, '--udp'), json: args.flags.has('--json'),
+  };
   const raw: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
   if (raw.zones === undefined) raw.zones = exampleZoneConfig().zones;
   if (values.address) raw.address = values.address;
@@ -128,12 +132,22 @@ export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<
   }
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new DnsUsageError(`--workers must be a whole number from 1 to 64, got '${values.workers}'`);
-  return { config: loadDnsConfig(raw), workers, json: values.json === true };
+  return { config: loadDnsConfig(raw), workers, json: values.json };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${DNS_USAGE}\n`);
+    return 0;
+  }
+  if (argv[0] === '--version') {
+    process.stdout.write(`meridian-dns ${meridianVersion()}\n`);
+    return 0;
+  }
+  if (argv[0] === 'completion') {
+    const shell = argv[1];
+    if ((shell !== 'bash' && shell !== 'zsh') || argv.length > 2) throw new DnsUsageError('usage: meridian-dns completion bash|zsh');
+    process.stdout.write(shell === 'bash' ? bashCompletion(DNS_COMPLETION) : zshCompletion(DNS_COMPLETION));
     return 0;
   }
   const { config, workers, json } = dnsConfigFromArgs(argv, process.env);
@@ -183,6 +197,6 @@ if (require.main === module) {
   }, (err: unknown) => {
     const usage = err instanceof DnsUsageError;
     process.stderr.write(`meridian-dns: ${err instanceof Error ? err.message : String(err)}\n${usage ? `\n${DNS_USAGE}\n` : ''}`);
-    process.exit(usage ? 2 : 1);
+    process.exit(usage ? USAGE_EXIT_CODE : 1);
   });
 }

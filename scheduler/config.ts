@@ -40,6 +40,15 @@ export const SchedulerConfigSchema = Type.Object({
     /** Cloud calls in flight at once per (cloud, region). */
     concurrencyPerRegion: Type.Integer({ minimum: 1, default: 64 }),
   }, { additionalProperties: false, default: {} }),
+  /** The status page at `/ui/`. */
+  ui: Type.Object({
+    /**
+     * Base URLs of the GeoDNS servers' admin APIs (`http://10.0.0.5:8053`) whose GeoIP channel
+     * status the page shows; empty (the default) shows none.
+     */
+    geoDnsAdminUrls: Type.Array(Type.String({ pattern: '^https?://[^/?#\\s]+/?$', description: 'http(s)://host:port of a GeoDNS admin API' }),
+      { default: [], maxItems: 32 }),
+  }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 
 /** The scheduler's validated, frozen settings. */

@@ -7,6 +7,7 @@ import type { ResilienceOptions } from '../providers';
 import { loadSchedulerConfig, type SchedulerConfig } from './config';
 import { SANDBOX_DNS_ZONE, startSandboxDns, type SandboxDns } from './sandbox-dns';
 import { startScheduler, type SchedulerService } from './service';
+import { lockDataDir } from './store';
 
 /** Options of the local sandbox (`meridian up`). */
 export interface SandboxOptions {
@@ -79,12 +80,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const host = opts.host ?? '127.0.0.1';
   const docs = loadDocumentFiles(opts.documents ?? defaultSandboxDocuments());
   const dataDir = opts.dataDir ?? '.meridian';
+  // Taken before anything uses the directory: a second sandbox on it must not start its emulators
+  // over the first one's instances.
+  const lock = lockDataDir(dataDir);
   // The emulated clouds keep their instances in the data directory, as real clouds would keep
   // them, so a restarted sandbox finds what it left and the store's journal still applies.
-  const emulators = await startEmulators({
-    host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience, stateDir: join(dataDir, 'emulators'),
-  });
+  let emulators: RunningEmulators;
+  try {
+    emulators = await startEmulators({
+      host, ports: opts.emulatorPorts, pendingMs: opts.pendingMs, resilience: opts.resilience, stateDir: join(dataDir, 'emulators'),
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let scheduler: SchedulerService;
+  let dns: SandboxDns | undefined;
   try {
     const config = loadSchedulerConfig({
       dataDir,
@@ -93,12 +104,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       dnsZones: opts.dns === false ? [] : [SANDBOX_DNS_ZONE],
       reconciler: { ...opts.reconciler },
     });
-    scheduler = await startScheduler({ config, providers: emulators.providersConfig, log: opts.log });
+    scheduler = await startScheduler({
+      config, providers: emulators.providersConfig, log: opts.log, dataDirLock: lock,
+      // The status page shows the sandbox's GeoDNS server once it listens.
+      geoDnsAdminUrls: () => (dns?.adminPort ? [`http://${host}:${dns.adminPort}`] : []),
+    });
   } catch (err) {
     await emulators.stop();
+    lock.release();
     throw err;
   }
-  let dns: SandboxDns | undefined;
   try {
     for (const p of docs.policies) {
       const { changed } = scheduler.store.putPolicy(p.metadata.name, p);
@@ -119,6 +134,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   } catch (err) {
     await scheduler.stop();
     await emulators.stop();
+    lock.release();
     throw err;
   }
   return {
@@ -128,6 +144,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await dns?.stop();
       await scheduler.stop();
       await emulators.stop();
+      lock.release();
     },
   };
 }

@@ -6,7 +6,8 @@ import { buildApi, type SchedulerControl } from './api';
 import type { SchedulerConfig } from './config';
 import { Metrics } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
-import { SqliteStateStore, type StateStore, type StoredPolicy } from './store';
+import { lockDataDir, SqliteStateStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
+import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
 
@@ -21,6 +22,14 @@ export interface SchedulerServiceOptions {
   readonly log?: (message: string) => void;
   /** Logs HTTP requests. */
   readonly httpLog?: boolean;
+  /** GeoDNS admin APIs known only once running (the sandbox's own server), shown after `ui.geoDnsAdminUrls`. */
+  readonly geoDnsAdminUrls?: () => readonly string[];
+  /**
+   * The caller's hold on `config.dataDir` (the sandbox takes it before its emulators use the
+   * directory); the caller releases it. Without it the service takes the directory itself, and
+   * gives it back on `stop()`.
+   */
+  readonly dataDirLock?: DataDirLock;
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -41,10 +50,21 @@ export interface SchedulerService {
   stop(): Promise<void>;
 }
 
-/** Parts of a scheduler without the HTTP listener (tests use `api.inject()`). */
+/**
+ * Parts of a scheduler without the HTTP listener (tests use `api.inject()`). Throws
+ * `DataDirLockedError` when another process (or another scheduler in this one) holds the data directory.
+ */
 export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
   const { config } = options;
-  const store = new SqliteStateStore({ dataDir: config.dataDir });
+  // A second scheduler on the same state would run a second reconciler on the same clouds.
+  const ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
+  let store: SqliteStateStore;
+  try {
+    store = new SqliteStateStore({ dataDir: config.dataDir });
+  } catch (err) {
+    ownLock?.release();
+    throw err;
+  }
   const container = options.provider ? undefined : createProviderContainer(options.providers);
   const drivers = new Map<CloudId, CloudProvider>();
   const provider = options.provider ?? ((cloud: CloudId) => {
@@ -98,11 +118,13 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     plan: (w, p) => reconciler.plan(w, p),
     // The store's change feed has queued what the write changed, for the reconciler and the watch.
     trigger: () => { reconciler.trigger(); },
+    notReady: () => (reconciler.isRunning ? [] : ['the reconciler is not running (starting or stopping)']),
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
     watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog,
   });
+  await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
   return {
     token: config.api.token, store, reconciler, api, watch, metrics,
     stop: async () => {
@@ -118,6 +140,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
       }
       watch.close();
       store.close();
+      ownLock?.release();
     },
   };
 }

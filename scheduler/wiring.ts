@@ -1,10 +1,23 @@
-import { parsePolicy, parseWorkload, RegionPolicySchema, WorkloadSchema, type RegionPolicy } from '../policies';
+import { Type } from '@sinclair/typebox';
+import { parsePolicy, parseWorkload, RegionPolicySchema, WorkloadDocumentSchema, WorkloadSchema, type RegionPolicy } from '../policies';
 import type { DocumentValidation } from './api';
 import type { PolicyAdapter } from './reconciler';
 
+/**
+ * A workload flat (`{ name, replicas, ... }`) or as a `Workload` document (`{ apiVersion, kind,
+ * metadata, spec }`), told apart by the document's keys as `parseWorkload` does, so that errors
+ * are those of the form the client meant.
+ */
+const WorkloadBodySchema = Type.Unsafe<unknown>({
+  title: 'WorkloadOrDocument',
+  if: { anyOf: ['apiVersion', 'kind', 'metadata', 'spec'].map((k) => ({ type: 'object', required: [k] })) },
+  then: WorkloadDocumentSchema,
+  else: WorkloadSchema,
+});
+
 /** The API's document validation, from the policy language's schemas and parsers. */
 export const documentValidation: DocumentValidation = {
-  workloadSchema: WorkloadSchema,
+  workloadSchema: WorkloadBodySchema,
   policySchema: RegionPolicySchema,
   parseWorkload: (input) => parseWorkload(input),
   parsePolicy: (input) => parsePolicy(input),

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { errorAnswer, type ApiErrorCode, type Issue } from '../../common';
 import type { AddressInfo } from 'node:net';
 import type { GeoTable, GeoTableHolder } from '../geoip';
 import { formatIpv4, mappedV4, tryParseIp } from '../geoip';
@@ -132,31 +133,51 @@ function send(res: http.ServerResponse, status: number, body: unknown, type = 'a
   res.end(text);
 }
 
+/** Answers with the error shape the scheduler's API uses too (`{ error: MERIDIAN_ERR_*, message, errors }`). */
+export function fail(res: http.ServerResponse, code: ApiErrorCode, message: string, issues: readonly Issue[] = []): void {
+  const { status, body } = errorAnswer(code, message, issues);
+  send(res, status, body);
+}
+
 const CHANNEL_ACTION = /^\/geo\/channels\/([^/]+)\/(pause|resume|fail)$/;
 
 // POST /geo/channels/{name}/pause|resume|fail: 204 when done, 404 for an unknown channel.
 function channelAction(ctx: AdminContext, pathname: string, res: http.ServerResponse): void {
   const m = CHANNEL_ACTION.exec(pathname);
   if (!m) {
-    send(res, 404, { error: `no route POST ${pathname}`, code: 'DNS_ERR_ADMIN_NOT_FOUND' });
+    fail(res, 'MERIDIAN_ERR_NOT_FOUND', `no route POST ${pathname}`);
     return;
   }
   const name = decodeURIComponent(m[1]!);
   if (!ctx.channels) {
-    send(res, 404, { error: `no channel '${name}': this server runs no GeoIP channels`, code: 'DNS_ERR_ADMIN_NO_CHANNEL' });
+    fail(res, 'MERIDIAN_ERR_NOT_FOUND', `no channel '${name}': this server runs no GeoIP channels`);
     return;
   }
   ctx.channels.act(name, m[2] as 'pause' | 'resume' | 'fail').then(() => {
     send(res, 200, ctx.channels!.status());
   }, (e: unknown) => {
-    if (e instanceof RangeError) send(res, 404, { error: e.message, code: 'DNS_ERR_ADMIN_NO_CHANNEL' });
-    else send(res, 500, { error: (e as Error).message, code: 'DNS_ERR_ADMIN_INTERNAL' });
+    if (e instanceof RangeError) fail(res, 'MERIDIAN_ERR_NOT_FOUND', e.message);
+    else fail(res, 'MERIDIAN_ERR_INTERNAL', (e as Error).message);
   });
 }
 
 /**
+ * Why the server should not take traffic yet, one line each; empty when it may. A server that
+ * follows the scheduler's watch stream is ready once it holds the scheduler's state, from the
+ * stream or from its saved snapshot; before that it knows no workload name.
+ */
+export function notReady(ctx: AdminContext): string[] {
+  const watch = ctx.watchStatus();
+  if (watch !== undefined && ctx.store.stateId === undefined && ctx.store.revision === 0) {
+    return [`no workload state yet from the scheduler's watch stream (${watch.state}${watch.lastError ? `: ${watch.lastError}` : ''}) nor from a saved snapshot`];
+  }
+  return [];
+}
+
+/**
  * The admin HTTP server, not yet listening: `GET /geo/lookup?ip=`, `GET /geo/channels`,
- * `POST /geo/channels/{name}/pause|resume|fail`, `GET /metrics`, `GET /healthz`.
+ * `POST /geo/channels/{name}/pause|resume|fail`, `GET /metrics`, `GET /healthz`, `GET /readyz`.
+ * Errors have the scheduler API's shape: `{ error: MERIDIAN_ERR_*, message, errors }`.
  */
 export function createAdminServer(ctx: AdminContext): http.Server {
   return http.createServer((req, res) => {
@@ -169,7 +190,7 @@ export function createAdminServer(ctx: AdminContext): http.Server {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(res, 405, { error: 'method not allowed', code: 'DNS_ERR_ADMIN_METHOD' });
+      fail(res, 'MERIDIAN_ERR_METHOD_NOT_ALLOWED', `method ${req.method ?? ''} not allowed on ${url.pathname}`);
       return;
     }
     try {
@@ -178,6 +199,12 @@ export function createAdminServer(ctx: AdminContext): http.Server {
           send(res, 200, { status: 'ok', workloads: ctx.store.answers().length, revision: ctx.store.revision,
             ignored: [...ctx.store.ignored.values()], watch: ctx.watchStatus() ?? null, geoSource: ctx.geo.current.source });
           return;
+        case '/readyz': {
+          const reasons = notReady(ctx);
+          if (reasons.length) fail(res, 'MERIDIAN_ERR_NOT_READY', `not ready: ${reasons.join('; ')}`, reasons.map((message) => ({ path: '', message })));
+          else send(res, 200, { ready: true, workloads: ctx.store.answers().length, revision: ctx.store.revision });
+          return;
+        }
         case '/geo/channels':
           send(res, 200, ctx.channels ? ctx.channels.status() : staticStatus(ctx.geo));
           return;
@@ -187,20 +214,20 @@ export function createAdminServer(ctx: AdminContext): http.Server {
         case '/geo/lookup': {
           const ip = url.searchParams.get('ip');
           if (!ip) {
-            send(res, 400, { error: 'query parameter ip is required', code: 'DNS_ERR_ADMIN_BAD_IP' });
+            fail(res, 'MERIDIAN_ERR_INVALID', 'query parameter ip is required', [{ path: 'ip', message: 'is required' }]);
             return;
           }
           explainLookup(ctx, ip).then((body) => send(res, 200, body), (e: unknown) => {
-            if (e instanceof RangeError) send(res, 400, { error: e.message, code: 'DNS_ERR_ADMIN_BAD_IP' });
-            else send(res, 500, { error: (e as Error).message, code: 'DNS_ERR_ADMIN_INTERNAL' });
+            if (e instanceof RangeError) fail(res, 'MERIDIAN_ERR_INVALID', e.message, [{ path: 'ip', message: e.message }]);
+            else fail(res, 'MERIDIAN_ERR_INTERNAL', (e as Error).message);
           });
           return;
         }
         default:
-          send(res, 404, { error: `no route ${url.pathname}`, code: 'DNS_ERR_ADMIN_NOT_FOUND' });
+          fail(res, 'MERIDIAN_ERR_NOT_FOUND', `no route ${req.method ?? 'GET'} ${url.pathname}`);
       }
     } catch (e) {
-      send(res, 500, { error: (e as Error).message, code: 'DNS_ERR_ADMIN_INTERNAL' });
+      fail(res, 'MERIDIAN_ERR_INTERNAL', (e as Error).message);
     }
   });
 }

@@ -30,6 +30,13 @@ export const DEFAULT_TCP: TcpOptions = Object.freeze({
   maxPendingResponseBytes: 128 * 1024, writeStallTimeoutMs: 5_000,
 });
 
+/**
+ * Most queries one connection has answered per event-loop turn. A client pipelining thousands of
+ * queries then waits a turn between batches, so other connections (and new ones) are served in
+ * between instead of after its whole backlog.
+ */
+const QUERIES_PER_TURN = 64;
+
 /** Why the server closed or refused a TCP connection; the label of `meridian_dns_tcp_closed_total`. */
 export const TCP_CLOSE_REASONS = ['idle', 'query-timeout', 'write-stall', 'evicted', 'client-limit', 'full', 'error'] as const;
 /** One of `TCP_CLOSE_REASONS`. */
@@ -53,6 +60,8 @@ interface Connection {
   stalledSince: number;
   /** Received bytes not yet forming a whole message. */
   pending: Buffer;
+  /** Reading paused because the connection used its turn's queries; the rest is served next turn. */
+  deferred: boolean;
 }
 
 /** The key a client's connections are counted under: the IPv4 address, or the IPv6 /64. */
@@ -79,6 +88,8 @@ export class TcpConnections {
   private readonly perClient = new Map<string, number>();
   private readonly closed = new Array<number>(TCP_CLOSE_REASONS.length).fill(0);
   private readonly sweeper: NodeJS.Timeout;
+  private readonly sweepEveryMs: number;
+  private lastSweepAt: number;
   /** edns-tcp-keepalive TIMEOUT, in units of 100 ms (RFC 7828 §3.1). */
   private readonly keepalive: number;
 
@@ -94,6 +105,8 @@ export class TcpConnections {
     }
     this.keepalive = Math.min(0xffff, Math.floor(opts.idleTimeoutMs / 100));
     const every = Math.max(10, Math.min(250, Math.floor(Math.min(opts.idleTimeoutMs, opts.queryTimeoutMs, opts.writeStallTimeoutMs) / 4)));
+    this.sweepEveryMs = every;
+    this.lastSweepAt = now();
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
   }
@@ -116,7 +129,7 @@ export class TcpConnections {
       return;
     }
     socket.setNoDelay(true);
-    const c: Connection = { socket, client, lastQueryAt: this.now(), partialSince: 0, stalledSince: 0, pending: Buffer.alloc(0) };
+    const c: Connection = { socket, client, lastQueryAt: this.now(), partialSince: 0, stalledSince: 0, pending: Buffer.alloc(0), deferred: false };
     this.conns.add(c);
     this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
     socket.once('close', () => {
@@ -127,15 +140,17 @@ export class TcpConnections {
     });
     socket.on('data', (chunk: Buffer) => {
       c.pending = c.pending.length ? Buffer.concat([c.pending, chunk]) : chunk;
-      this.serve(c);
+      // A chunk read before the pause took effect waits for the deferred turn.
+      if (!c.deferred) this.serve(c);
     });
     socket.on('drain', () => {
       if (c.stalledSince === 0 || socket.destroyed) return;
       c.stalledSince = 0;
       // Idle time restarts once the client has taken its answers.
       c.lastQueryAt = this.now();
+      if (c.deferred) return;
       this.serve(c);
-      if (c.stalledSince === 0) socket.resume();
+      if (c.stalledSince === 0 && !c.deferred) socket.resume();
     });
   }
 
@@ -145,11 +160,24 @@ export class TcpConnections {
     for (const c of this.conns) c.socket.destroy();
   }
 
-  /** Answers every whole query buffered on `c`, until its unsent answers pass the bound. */
+  /**
+   * Answers the whole queries buffered on `c`, until its unsent answers pass the bound or it has
+   * answered `QUERIES_PER_TURN`; then reading pauses and the rest is served on a later turn.
+   */
   private serve(c: Connection): void {
     const s = c.socket;
     let completed = false;
+    let answered = 0;
+    // One write (writev) for the turn's answers rather than a system call per answer.
+    s.cork();
     while (c.pending.length >= 2 && c.stalledSince === 0) {
+      if (answered === QUERIES_PER_TURN) {
+        c.deferred = true;
+        s.pause();
+        setImmediate(() => this.serveDeferred(c));
+        break;
+      }
+      answered++;
       const len = c.pending.readUInt16BE(0);
       if (c.pending.length < 2 + len) break;
       const msg = Buffer.from(c.pending.subarray(2, 2 + len));
@@ -164,6 +192,7 @@ export class TcpConnections {
         if (out !== undefined && tcpKeepaliveRequested(msg)) out = withTcpKeepalive(out, this.keepalive);
       } catch (e) {
         this.onError(e as Error);
+        s.uncork();
         this.close(c, 'error');
         return;
       }
@@ -178,13 +207,27 @@ export class TcpConnections {
         s.pause();
       }
     }
+    s.uncork();
     // The query timeout runs from the first byte of the message still incomplete.
     if (c.pending.length === 0) c.partialSince = 0;
     else if (completed || c.partialSince === 0) c.partialSince = this.now();
   }
 
+  /** The next turn of a connection that used its queries: serves on, and reads again when done. */
+  private serveDeferred(c: Connection): void {
+    c.deferred = false;
+    if (c.socket.destroyed) return;
+    this.serve(c);
+    if (c.stalledSince === 0 && !c.deferred) c.socket.resume();
+  }
+
   private sweep(): void {
     const now = this.now();
+    const late = now - this.lastSweepAt > 2 * this.sweepEveryMs;
+    this.lastSweepAt = now;
+    // A sweep that runs late means this process was held up (a busy machine, a long collection):
+    // what clients sent meanwhile may still wait unread in the sockets, so no one is timed out now.
+    if (late) return;
     for (const c of this.conns) {
       if (c.stalledSince !== 0) {
         if (now - c.stalledSince >= this.opts.writeStallTimeoutMs) this.close(c, 'write-stall');

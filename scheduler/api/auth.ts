@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors';
 
-/** Paths open without a token: probes and the API's own documentation. */
-const OPEN = [/^\/healthz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/];
+/** Paths open without a token: probes, the API's own documentation and the status page's files (its data needs the token). */
+const OPEN = [/^\/healthz(\?|$)/, /^\/readyz(\?|$)/, /^\/metrics(\?|$)/, /^\/docs(\/|\?|$)/, /^\/ui\/?(\?|$)/, /^\/ui\/assets\//];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -25,7 +25,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   installErrorHandler(app);
   await app.register(swagger, {
+    // Shared schemas keep their own names (`#/components/schemas/Error`).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, as the routes' TypeBox schemas are (numeric
+      // exclusiveMinimum, `type: 'null'`).
+      openapi: '3.1.0',
       info: { title: 'Meridian scheduler API', version: '1' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],

@@ -5,7 +5,8 @@ interface AjvIssue { instancePath?: string; message?: string; params?: Record<st
 
 /** Turns ajv's errors into issues with JSON pointers (a missing property points at itself). */
 function ajvIssues(errors: readonly AjvIssue[], context: string | undefined): Issue[] {
-  return errors.map((e) => {
+  // An `if` error only says that the branch taken failed: that branch's own errors say how.
+  return errors.filter((e) => e.keyword !== 'if').map((e) => {
     let path = e.instancePath ?? '';
     if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') path += `/${e.params.missingProperty}`;
     if (e.keyword === 'additionalProperties' && typeof e.params?.additionalProperty === 'string') path += `/${e.params.additionalProperty}`;

@@ -1,22 +1,6 @@
-/** One problem with a request, located by JSON pointer into the body (or the parameter name). */
-export interface Issue {
-  readonly path: string;
-  readonly message: string;
-}
+import { API_ERRORS, type ApiErrorCode, type Issue } from '../../common';
 
-/** Stable error codes of the API, each with its HTTP status. */
-export const API_ERRORS = Object.freeze({
-  MERIDIAN_ERR_INVALID: 400,
-  MERIDIAN_ERR_MALFORMED: 400,
-  MERIDIAN_ERR_UNAUTHORIZED: 401,
-  MERIDIAN_ERR_NOT_FOUND: 404,
-  MERIDIAN_ERR_CONFLICT: 409,
-  MERIDIAN_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
-  MERIDIAN_ERR_INTERNAL: 500,
-} as const);
-
-/** A code of `API_ERRORS`. */
-export type ApiErrorCode = keyof typeof API_ERRORS;
+export { API_ERRORS, type ApiErrorCode, type Issue };
 
 /** An error a route raises on purpose; the error handler turns it into its status and body. */
 export class ApiError extends Error {

@@ -26,6 +26,8 @@ export interface SchedulerControl {
   exclusions(): readonly Exclusion[];
   plan(workload: Workload, policySpec: unknown): PlacementResult;
   trigger(): void;
+  /** Why the scheduler cannot do its work yet (or any more), one line each; empty when it can. */
+  notReady(): readonly string[];
 }
 
 /** Everything `buildApi` needs. */
@@ -35,7 +37,7 @@ export interface ApiDeps {
   readonly watch: WatchHub;
   readonly metrics: Metrics;
   readonly validation: DocumentValidation;
-  /** The bearer token every route but /healthz, /metrics and /docs requires. */
+  /** The bearer token every route but /healthz, /readyz, /metrics and /docs requires. */
   readonly token: string;
   readonly watchPingSeconds: number;
   /** Zones a workload's `dns.name` must lie in; empty leaves names unchecked. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { UsageError } from './args';
+import { bashCompletion, meridianVersion, zshCompletion, type CompletionSpec } from '../../common';
+import { UsageError, USAGE_EXIT_CODE } from './args';
 import { ApiCallError } from './client';
 import type { CommandContext } from './commands/context';
 
@@ -15,7 +16,8 @@ interface Command {
   readonly load: () => Promise<LoadedCommand>;
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = {
+/** Every command, with its one-line summary. */
+export const COMMANDS: Readonly<Record<string, Command>> = {
   up: { summary: 'run the sandbox: emulators, scheduler, example workloads',
     load: async () => { const m = await import('./commands/up.js'); return { run: m.upCommand, usage: m.UP_USAGE }; } },
   serve: { summary: 'run the scheduler service',
@@ -24,9 +26,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     load: async () => { const m = await import('./commands/apply.js'); return { run: m.applyCommand, usage: m.APPLY_USAGE }; } },
   plan: { summary: 'dry run: placement, cost, and why regions were left out',
     load: async () => { const m = await import('./commands/plan.js'); return { run: m.planCommand, usage: m.PLAN_USAGE }; } },
-  get: { summary: 'show workloads, policies or regions',
+  get: { summary: 'show workloads, policies, regions or a workload\'s instances',
     load: async () => { const m = await import('./commands/get.js'); return { run: m.getCommand, usage: m.GET_USAGE }; } },
-  delete: { summary: 'delete workloads',
+  delete: { summary: 'delete workloads or policies',
     load: async () => { const m = await import('./commands/delete.js'); return { run: m.deleteCommand, usage: m.DELETE_USAGE }; } },
   regions: { summary: 'show the region catalog with health',
     load: async () => {
@@ -41,11 +43,58 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     load: async () => { const m = await import('./commands/resolve.js'); return { run: m.resolveCommand, usage: m.RESOLVE_USAGE }; } },
   mrt: { summary: 'mrt dump FILE...: MRT archives as bgpdump -m prints them',
     load: async () => { const m = await import('./commands/mrt.js'); return { run: m.mrtCommand, usage: m.MRT_USAGE }; } },
+  completion: { summary: 'completion bash|zsh: print a shell completion script',
+    load: async () => ({ run: completionCommand, usage: COMPLETION_USAGE }) },
 };
+
+const COMPLETION_USAGE = `usage: meridian completion bash|zsh
+
+Prints a completion script for the shell: commands, resource kinds and each command's flags.
+  bash: source <(meridian completion bash)      (or save it in /etc/bash_completion.d/meridian)
+  zsh:  source <(meridian completion zsh)       (or save it as _meridian in a directory of $fpath)`;
+
+/**
+ * Words `meridian completion` offers after each command: its subcommands or resource kinds, and
+ * its flags (a test keeps them in step with each command's usage). Static, so that a shell
+ * sourcing the script at start-up does not wait for every command's module to load.
+ */
+export const COMPLETION_WORDS: Readonly<Record<string, readonly string[]>> = {
+  up: ['--host', '--port', '--data-dir', '--token', '--pending-ms', '--dns-port', '--dns-admin-port', '--no-dns', '-f', '--filename',
+    '--aws-port', '--azure-port', '--alibaba-port'],
+  serve: ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--json'],
+  apply: ['-f', '--filename', '--no-wait', '--timeout', '-o', '--output', '--await-policy', '--cancel-deletion', '--server', '--token'],
+  plan: ['-f', '--filename', '--all-reasons', '-o', '--output', '--server', '--token'],
+  get: ['workloads', 'policies', 'regions', 'instances', '--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
+  delete: ['workload', 'policy', '-f', '--filename', '--wait', '--timeout', '-o', '--output', '--server', '--token'],
+  regions: ['--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
+  emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--json'],
+  geoip: ['package', 'build', '--from', '-o', '--output', '--serial', '--valid-days', '--url', '--name'],
+  resolve: ['--type', '-t', '--from', '--server', '--timeout-ms'],
+  mrt: ['dump'],
+  completion: ['bash', 'zsh'],
+};
+
+/** What `meridian completion` offers. */
+export function completionSpec(): CompletionSpec {
+  return {
+    program: 'meridian',
+    commands: Object.entries(COMMANDS).map(([name, c]) => ({ name, summary: c.summary })),
+    words: COMPLETION_WORDS, fileFlags: ['-f', '--filename', '--config', '--data-dir', '--from'],
+  };
+}
+
+async function completionCommand(ctx: CommandContext): Promise<number> {
+  const [shell, ...extra] = ctx.argv;
+  if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(shell === undefined ? 'name the shell: bash or zsh' : `unknown shell '${shell}': expected bash or zsh`);
+  if (extra.length) throw new UsageError(`unexpected '${extra[0]}'`);
+  const spec = completionSpec();
+  ctx.stdout.write(shell === 'bash' ? bashCompletion(spec) : zshCompletion(spec));
+  return 0;
+}
 
 /** Top-level usage. */
 export function usage(): string {
-  return `usage: meridian <command> [options]\n\ncommands:\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}\n\n` +
+  return `usage: meridian <command> [options]\n       meridian --version\n\ncommands:\n${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}\n\n` +
     'meridian <command> --help shows a command\'s options.\n';
 }
 
@@ -53,13 +102,18 @@ export function usage(): string {
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
-    return name ? 0 : 2;
+    // Asked for, the usage is the output; missing a command, it is the error.
+    (name ? process.stdout : process.stderr).write(usage());
+    return name ? 0 : USAGE_EXIT_CODE;
+  }
+  if (name === '--version' || name === 'version') {
+    process.stdout.write(`meridian ${meridianVersion()}\n`);
+    return 0;
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
     process.stderr.write(`unknown command '${name}'\n\n${usage()}`);
-    return 2;
+    return USAGE_EXIT_CODE;
   }
   const cmd = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -71,7 +125,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`meridian ${name}: ${err.message}\n\n${cmd.usage}\n`);
-      return 2;
+      return USAGE_EXIT_CODE;
     }
     if (err instanceof ApiCallError) {
       process.stderr.write(`meridian ${name}: ${err.message}\n`);

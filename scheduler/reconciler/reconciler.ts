@@ -98,6 +98,11 @@ export class Reconciler<P> {
     this.listeners.push(listener);
   }
 
+  /** True between `start()` and `stop()`: interrupted journal entries are recovered and the loop runs. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
   /** Recovers interrupted journal entries and starts the loop. */
   start(): void {
     if (this.running) return;

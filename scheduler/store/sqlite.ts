@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CloudId, InstanceState } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
+import { migrateSqlite, schemaVersion, SQLITE_SCHEMA_VERSION, StoreSchemaTooNewError } from './sqlite-schema';
 import type {
   Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoreChange, StoredPolicy, StoredWorkload,
 } from './types';
@@ -20,27 +21,6 @@ export interface SqliteStoreOptions {
   /** Clock seam for tests. */
   readonly now?: () => number;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS workloads (
-  name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL, updated_at TEXT NOT NULL,
-  deleted_at TEXT, preferred TEXT, applied TEXT, placement_error TEXT, next_ordinal INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS workloads_by_dns_name ON workloads (json_extract(spec, '$.dns.name')) WHERE deleted_at IS NULL;
-CREATE TABLE IF NOT EXISTS policies (name TEXT PRIMARY KEY, spec TEXT NOT NULL, updated_at TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1);
-CREATE TABLE IF NOT EXISTS instances (
-  key TEXT PRIMARY KEY, workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL,
-  image TEXT NOT NULL, ordinal INTEGER NOT NULL, state TEXT NOT NULL, instance_id TEXT, cloud_state TEXT,
-  public_ip TEXT, private_ip TEXT, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS instances_by_workload ON instances (workload, state);
-CREATE TABLE IF NOT EXISTS journal (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, operation TEXT NOT NULL, key TEXT NOT NULL,
-  workload TEXT NOT NULL, cloud TEXT NOT NULL, region TEXT NOT NULL, instance_id TEXT, outcome TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS journal_by_workload ON journal (workload, seq);
-CREATE TABLE IF NOT EXISTS constraints (
-  cloud TEXT NOT NULL, region TEXT NOT NULL, size TEXT NOT NULL, reason TEXT NOT NULL, until_ms INTEGER NOT NULL,
-  PRIMARY KEY (cloud, region, size));
-`;
 
 interface WorkloadRow {
   name: string; spec: string; generation: number; updated_at: string; deleted_at: string | null;
@@ -105,7 +85,11 @@ function canonical(value: unknown): string {
     : v));
 }
 
-/** `StateStore` over SQLite (better-sqlite3, WAL) in `<dataDir>/meridian.db`. */
+/**
+ * `StateStore` over SQLite (better-sqlite3, WAL) in `<dataDir>/meridian.db`. Opening upgrades an
+ * older file's schema in place (see `SQLITE_MIGRATIONS`) and refuses, with `StoreSchemaTooNewError`,
+ * a file written by a newer meridian.
+ */
 export class SqliteStateStore implements StateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -123,14 +107,19 @@ export class SqliteStateStore implements StateStore {
       file = join(options.dataDir, 'meridian.db');
     }
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    // Another process (a CLI reading state) may hold the lock briefly.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    // Stores made before policies had a generation.
-    const policyColumns = this.sql('PRAGMA table_info(policies)').all() as Array<{ name: string }>;
-    if (!policyColumns.some((c) => c.name === 'generation')) this.db.exec('ALTER TABLE policies ADD COLUMN generation INTEGER NOT NULL DEFAULT 1');
+    try {
+      // Another process (a CLI reading state) may hold the lock briefly.
+      this.db.pragma('busy_timeout = 5000');
+      // Checked before anything writes: a file from a newer meridian is left exactly as it is.
+      const found = schemaVersion(this.db);
+      if (found > SQLITE_SCHEMA_VERSION) throw new StoreSchemaTooNewError(file, found, SQLITE_SCHEMA_VERSION);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      migrateSqlite(this.db, file);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     // A random identity, fixed when the state is created: a restored or recreated store has another.
     this.sql("INSERT OR IGNORE INTO meta (k, v) VALUES ('state_id', ?)").run(randomInt(1, 2 ** 47));
   }
@@ -225,6 +214,13 @@ export class SqliteStateStore implements StateStore {
 
   listPolicies(): readonly StoredPolicy[] {
     return (this.sql('SELECT * FROM policies ORDER BY name').all() as PolicyRow[]).map(policyFromRow);
+  }
+
+  deletePolicy(name: string): boolean {
+    const removed = this.sql('DELETE FROM policies WHERE name = ?').run(name).changes > 0;
+    this.policies.delete(name);
+    if (removed) this.emit('policy', name);
+    return removed;
   }
 
   workloadsUsingPolicy(policy: string): readonly string[] {

@@ -129,6 +129,8 @@ export interface StateStore {
   putPolicy(name: string, spec: unknown): { readonly policy: StoredPolicy; readonly created: boolean; readonly changed: boolean };
   getPolicy(name: string): StoredPolicy | undefined;
   listPolicies(): readonly StoredPolicy[];
+  /** Removes a policy; false when there was none of that name. Callers check `workloadsUsingPolicy` first. */
+  deletePolicy(name: string): boolean;
   /** Names of the workloads (deleted ones included) whose spec names a policy. */
   workloadsUsingPolicy(policy: string): readonly string[];
 

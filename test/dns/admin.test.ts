@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { defaultGeoTable, exampleZoneConfig, loadDnsConfig, loadZoneConfig, type RunningDnsServer, startDnsServer } from '../../dns/index';
 import { QTYPE } from '../../dns/wire/index';
 import { expectedRegion } from './geo-reference';
@@ -47,6 +48,50 @@ describe('GeoDNS admin API and configuration', function () {
     const res = await get('/healthz');
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { workloads: number }).workloads, 1);
+  });
+
+  it('answers every error with the scheduler API\'s shape and codes', async () => {
+    const cases: Array<[string, string, number, string]> = [
+      ['GET', '/nope', 404, 'MERIDIAN_ERR_NOT_FOUND'],
+      ['GET', '/geo/lookup?ip=not-an-ip', 400, 'MERIDIAN_ERR_INVALID'],
+      ['GET', '/geo/lookup', 400, 'MERIDIAN_ERR_INVALID'],
+      ['DELETE', '/healthz', 405, 'MERIDIAN_ERR_METHOD_NOT_ALLOWED'],
+      ['POST', '/state', 405, 'MERIDIAN_ERR_METHOD_NOT_ALLOWED'],
+      ['POST', '/state/confirm', 409, 'MERIDIAN_ERR_CONFLICT'],
+      ['POST', '/geo/channels/bgp/fail', 404, 'MERIDIAN_ERR_NOT_FOUND'],
+    ];
+    for (const [method, path, status, code] of cases) {
+      const res = await fetch(`http://127.0.0.1:${server.adminPort}${path}`, { method });
+      assert.equal(res.status, status, `${method} ${path}`);
+      const body = await res.json() as { error: string; message: string; errors: Array<{ path: string; message: string }> };
+      assert.deepEqual(Object.keys(body).sort(), ['error', 'errors', 'message'], `${method} ${path}`);
+      assert.equal(body.error, code, `${method} ${path}`);
+      assert.ok(body.message.length > 0 && Array.isArray(body.errors), `${method} ${path}`);
+      if (status === 400) assert.equal(body.errors[0]?.path, 'ip');
+    }
+  });
+
+  it('is ready at once with static zones, and not before it holds the scheduler\'s state when it follows a watch stream', async () => {
+    const ready = await get('/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { ready: boolean }).ready, true);
+    // A port nothing listens on: the watch never delivers a state.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const watching = await startDnsServer({ port: 0, adminPort: 0, zones: exampleZoneConfig(), geo: defaultGeoTable(),
+      watch: { url: `http://127.0.0.1:${closed}`, token: 't', minBackoffMs: 1000, maxBackoffMs: 1000 }, log: () => undefined });
+    try {
+      const res = await fetch(`http://127.0.0.1:${watching.adminPort}/readyz`);
+      assert.equal(res.status, 503);
+      const body = await res.json() as { error: string; errors: Array<{ message: string }> };
+      assert.equal(body.error, 'MERIDIAN_ERR_NOT_READY');
+      assert.match(body.errors[0]!.message, /watch stream/);
+      assert.equal((await fetch(`http://127.0.0.1:${watching.adminPort}/healthz`)).status, 200);
+    } finally {
+      await watching.close();
+    }
   });
 
   it('rejects bad configuration with every problem and its key path', async () => {

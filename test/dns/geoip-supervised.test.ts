@@ -195,6 +195,6 @@ describe('GeoDNS with its GeoIP channels supervised', function () {
     assert.deepEqual([status.driving, status.channels.length, status.layers.map((l) => l.layer)], ['static', 0, ['static']]);
     const res = await fetch(`${admin}/geo/channels/bgp/fail`, { method: 'POST' });
     assert.equal(res.status, 404);
-    assert.equal(((await res.json()) as { code: string }).code, 'DNS_ERR_ADMIN_NO_CHANNEL');
+    assert.equal(((await res.json()) as { error: string }).error, 'MERIDIAN_ERR_NOT_FOUND');
   });
 });

@@ -22,6 +22,8 @@ declare -A TOOLS=(
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router
   [promtool]=prometheus       # checks the GeoDNS /metrics text
+  [chromium]=chromium         # status page: the browser test drives it headless
+  [initdb]=postgresql         # leader lease: a real PostgreSQL cluster per test file
 )
 # command -> Debian package, added for `npm run bench`
 declare -A BENCH_TOOLS=(
@@ -33,7 +35,8 @@ fi
 
 missing=()
 for cmd in "${!TOOLS[@]}"; do
-  if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ]; then
+  # Daemons may live off PATH: /usr/sbin, and PostgreSQL's per-version /usr/lib/postgresql/*/bin.
+  if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ] && ! compgen -G "/usr/lib/postgresql/*/bin/$cmd" >/dev/null; then
     missing+=("${TOOLS[$cmd]}")
   fi
 done

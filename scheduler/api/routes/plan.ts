@@ -24,6 +24,7 @@ export const planRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const { store, scheduler, validation } = deps;
   app.post<{ Body: { workload: unknown; policy?: unknown } }>('/v1/plan', {
     schema: {
+      operationId: 'plan',
       summary: 'Dry run: where a workload would go, what it costs per hour, and why each other region was left out',
       tags: ['plan'],
       body: Type.Object({

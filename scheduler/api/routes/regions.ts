@@ -18,6 +18,7 @@ const RegionView = Type.Object({
 export const regionRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get<{ Querystring: { cloud?: CloudId } }>('/v1/regions', {
     schema: {
+      operationId: 'listRegions',
       summary: 'Every region of the catalog with health, breaker state and capacity constraints', tags: ['regions'],
       querystring: Type.Object({ cloud: Type.Optional(Type.Union([Type.Literal('aws'), Type.Literal('azure'), Type.Literal('alibaba')])) }),
       response: { 200: Type.Object({ items: Type.Array(RegionView) }), ...errorResponses(400) },

@@ -1,14 +1,34 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { ApiError } from '../errors';
 import type { ApiDeps } from '../types';
 
-/** `/healthz` and `/metrics`, open without a token. */
+/** `/healthz`, `/readyz` and `/metrics`, open without a token. */
 export const systemRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get('/healthz', {
-    schema: { summary: 'Liveness', tags: ['system'], security: [], response: { 200: Type.Object({ ok: Type.Boolean(), revision: Type.Integer() }) } },
+    schema: {
+      summary: 'Liveness: the process answers', operationId: 'getHealth', tags: ['system'], security: [],
+      response: { 200: Type.Object({ ok: Type.Boolean(), revision: Type.Integer() }) },
+    },
   }, async () => ({ ok: true, revision: deps.store.currentRevision() }));
 
+  app.get('/readyz', {
+    schema: {
+      summary: 'Readiness: the store answers and the reconciler runs (503 with every reason otherwise)', operationId: 'getReadiness',
+      tags: ['system'], security: [], response: { 200: Type.Object({ ready: Type.Boolean(), revision: Type.Integer() }), 503: Type.Ref('Error') },
+    },
+  }, async () => {
+    // Reading the revision is a query: a store that cannot answer throws here.
+    const revision = deps.store.currentRevision();
+    const reasons = deps.scheduler.notReady();
+    if (reasons.length) throw new ApiError('MERIDIAN_ERR_NOT_READY', `not ready: ${reasons.join('; ')}`, reasons.map((message) => ({ path: '', message })));
+    return { ready: true, revision };
+  });
+
   app.get('/metrics', {
-    schema: { summary: 'Prometheus metrics', tags: ['system'], security: [], produces: ['text/plain'], response: { 200: Type.String() } },
+    schema: {
+      summary: 'Prometheus metrics', operationId: 'getMetrics', tags: ['system'], security: [], produces: ['text/plain'],
+      response: { 200: Type.String() },
+    },
   }, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(deps.metrics.expose()));
 };

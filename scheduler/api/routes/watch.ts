@@ -32,6 +32,7 @@ function writable(res: ServerResponse): Promise<void> {
 export const watchRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get<{ Querystring: { stateId?: string; since?: string } }>('/v1/watch', {
     schema: {
+      operationId: 'watch',
       summary: 'Stream of workload endpoints (text/event-stream): snapshot (or the missed events), then upsert and delete events', tags: ['watch'],
       produces: ['text/event-stream'],
       querystring: WatchQuery,

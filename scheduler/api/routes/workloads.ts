@@ -1,12 +1,35 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { StoredWorkload } from '../../store';
+import type { InstanceRecord, StoredWorkload } from '../../store';
 import { ApiError, invalid, notFound, type Issue } from '../errors';
 import { didYouMean } from '../suggest';
 import { errorResponses, NameParams, WorkloadView } from '../schemas';
 import type { ApiDeps } from '../types';
 
 type Params = { name: string };
+
+/** One instance of a workload as `GET /v1/workloads/{name}/instances` shows it. */
+const InstanceView = Type.Object({
+  cloud: Type.String(),
+  region: Type.String(),
+  id: Type.Union([Type.String(), Type.Null()], { description: "the cloud's instance id; null while the create call has not answered" }),
+  state: Type.String({ description: "the cloud's lifecycle state (pending, running, ...), or creating / terminating while the scheduler's call is under way" }),
+  size: Type.String(),
+  addresses: Type.Object({ public: Type.Union([Type.String(), Type.Null()]), private: Type.Union([Type.String(), Type.Null()]) }),
+  createdAt: Type.String({ description: 'when the scheduler decided to create it' }),
+  ageSeconds: Type.Integer({ description: 'seconds since createdAt' }),
+  key: Type.String({ description: 'the idempotency key the instance was created with' }),
+});
+
+/** An instance record as the API shows it: the scheduler's own step while a call is under way, else the cloud's state. */
+function instanceView(r: InstanceRecord, nowMs: number): Static<typeof InstanceView> {
+  const state = r.state === 'active' ? r.cloudState ?? 'unknown' : r.state;
+  return {
+    cloud: r.cloud, region: r.region, id: r.instanceId ?? null, state, size: r.size,
+    addresses: { public: r.publicIp ?? null, private: r.privateIp ?? null },
+    createdAt: new Date(r.createdAtMs).toISOString(), ageSeconds: Math.max(0, Math.floor((nowMs - r.createdAtMs) / 1000)), key: r.key,
+  };
+}
 
 const Flag = Type.Union([Type.Literal('true'), Type.Literal('false')]);
 const ApplyQuerySchema = Type.Object({
@@ -21,7 +44,7 @@ function dnsNameIssues(name: string, zones: readonly string[]): Issue[] {
   return [{ path: '/dns/name', message: `'${name}' is outside the zones the GeoDNS serves (${zones.join(', ')})` }];
 }
 
-/** `PUT/GET/DELETE /v1/workloads/:name` and `GET /v1/workloads`. */
+/** `PUT/GET/DELETE /v1/workloads/:name`, `GET /v1/workloads/:name/instances` and `GET /v1/workloads`. */
 export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const { store, scheduler, validation } = deps;
   const view = (w: StoredWorkload) => ({
@@ -33,7 +56,8 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
 
   app.put<{ Params: Params; Body: unknown; Querystring: ApplyQuery }>('/v1/workloads/:name', {
     schema: {
-      summary: 'Create or update a workload', tags: ['workloads'], params: NameParams, body: validation.workloadSchema, querystring: ApplyQuerySchema,
+      summary: 'Create or update a workload, given flat or as a Workload document (apiVersion, kind, metadata, spec)',
+      operationId: 'applyWorkload', tags: ['workloads'], params: NameParams, body: validation.workloadSchema, querystring: ApplyQuerySchema,
       response: { 200: WorkloadView, 201: WorkloadView, ...errorResponses(400, 409) },
     },
   }, async (req, reply) => {
@@ -41,7 +65,8 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
     if (!parsed.ok) throw invalid('workload', parsed.errors);
     const spec = parsed.value;
     if (spec.name !== req.params.name) {
-      throw invalid('workload', [{ path: '/name', message: `must equal the name in the URL, '${req.params.name}'` }]);
+      const path = typeof req.body === 'object' && req.body !== null && 'metadata' in req.body ? '/metadata/name' : '/name';
+      throw invalid('workload', [{ path, message: `must equal the name in the URL, '${req.params.name}'` }]);
     }
     const prior = store.getWorkload(spec.name);
     if (prior?.deletedAt && req.query.cancelDeletion !== 'true') {
@@ -69,21 +94,32 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
   });
 
   app.get<{ Params: Params }>('/v1/workloads/:name', {
-    schema: { summary: 'A workload with its placement and status', tags: ['workloads'], params: NameParams, response: { 200: WorkloadView, ...errorResponses(404) } },
+    schema: { summary: 'A workload with its placement and status', operationId: 'getWorkload', tags: ['workloads'], params: NameParams, response: { 200: WorkloadView, ...errorResponses(404) } },
   }, async (req) => {
     const w = store.getWorkload(req.params.name);
     if (!w) throw notFound('workload', req.params.name);
     return view(w);
   });
 
+  app.get<{ Params: Params }>('/v1/workloads/:name/instances', {
+    schema: {
+      summary: 'Every instance of a workload: cloud, region, id, state, addresses and age', operationId: 'listWorkloadInstances',
+      tags: ['workloads'], params: NameParams, response: { 200: Type.Object({ items: Type.Array(InstanceView) }), ...errorResponses(404) },
+    },
+  }, async (req) => {
+    if (!store.getWorkload(req.params.name)) throw notFound('workload', req.params.name);
+    const now = Date.now();
+    return { items: store.listRecords(req.params.name).map((r) => instanceView(r, now)) };
+  });
+
   app.get('/v1/workloads', {
-    schema: { summary: 'Every workload', tags: ['workloads'], response: { 200: Type.Object({ items: Type.Array(WorkloadView) }), ...errorResponses() } },
+    schema: { summary: 'Every workload', operationId: 'listWorkloads', tags: ['workloads'], response: { 200: Type.Object({ items: Type.Array(WorkloadView) }), ...errorResponses() } },
   }, async () => ({ items: store.listWorkloads().map(view) }));
 
   app.delete<{ Params: Params }>('/v1/workloads/:name', {
     schema: {
       summary: 'Delete a workload: its instances are terminated, then it is forgotten (200: the deletion was already under way)',
-      tags: ['workloads'], params: NameParams,
+      operationId: 'deleteWorkload', tags: ['workloads'], params: NameParams,
       response: { 200: WorkloadView, 202: WorkloadView, ...errorResponses(404) },
     },
   }, async (req, reply) => {

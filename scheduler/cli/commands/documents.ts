@@ -1,10 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadDocuments, type LoadedDocuments } from '../../../policies';
 import { UsageError } from '../args';
 
-/** Reads and validates every `-f` file (`-` is stdin); throws listing every error with file, document, line and path. */
-export function readDocuments(files: readonly string[]): LoadedDocuments {
-  if (files.length === 0) throw new UsageError('-f FILE is required');
+/** The files a `-f` names: the file itself, or every `.yaml`/`.yml` file of a directory, sorted by name. */
+export function expandFiles(names: readonly string[]): string[] {
+  return names.flatMap((name) => {
+    let isDir = false;
+    try { isDir = name !== '-' && statSync(name).isDirectory(); } catch { /* a missing file is reported when it is read */ }
+    if (!isDir) return [name];
+    const inside = readdirSync(name).filter((f) => /\.ya?ml$/i.test(f)).sort().map((f) => join(name, f));
+    if (inside.length === 0) throw new UsageError(`-f ${name}: the directory has no .yaml or .yml file`);
+    return inside;
+  });
+}
+
+/**
+ * Reads and validates every `-f` file (`-` is stdin; a directory gives each of its YAML files,
+ * sorted by name); throws listing every error with file, document, line and path. Policies and
+ * workloads come back apart, so that callers apply every policy before any workload.
+ */
+export function readDocuments(names: readonly string[]): LoadedDocuments {
+  if (names.length === 0) throw new UsageError('-f FILE is required');
+  const files = expandFiles(names);
   const policies: LoadedDocuments['policies'][number][] = [];
   const workloads: LoadedDocuments['workloads'][number][] = [];
   const problems: string[] = [];

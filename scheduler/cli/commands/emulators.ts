@@ -1,4 +1,5 @@
 import { startEmulators } from '../../../providers/emulator';
+import { flag, parseArgs, UsageError } from '../args';
 import { runUntilSignal } from './signals';
 
 /** Usage of `meridian emulators`. */
@@ -10,35 +11,30 @@ and prints their endpoints and test credentials (--json: one JSON object on one 
 
 interface EmulatorsArgs { host: string; ports: { aws: number; azure: number; alibaba: number }; pendingMs?: number; json: boolean }
 
-function parsePort(flag: string, value: string | undefined): number {
+function parsePort(name: string, value: string | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new Error(`${flag}: expected a port number from 0 to 65535, got ${value === undefined ? 'nothing' : `'${value}'`}`);
-  }
+  if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${name}: expected a port number from 0 to 65535, got '${value}'`);
   return n;
 }
 
-/** Parses `meridian emulators` flags; throws naming the flag at fault. */
+/** Parses `meridian emulators` flags; a usage error names the flag at fault. */
 export function parseEmulatorsArgs(argv: readonly string[]): EmulatorsArgs {
-  const out: EmulatorsArgs = { host: '127.0.0.1', ports: { aws: 4566, azure: 4567, alibaba: 4568 }, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    switch (flag) {
-      case '--json': out.json = true; break;
-      case '--host': out.host = argv[++i] ?? ''; if (!out.host) throw new Error('--host: expected an address'); break;
-      case '--aws-port': out.ports.aws = parsePort(flag, argv[++i]); break;
-      case '--azure-port': out.ports.azure = parsePort(flag, argv[++i]); break;
-      case '--alibaba-port': out.ports.alibaba = parsePort(flag, argv[++i]); break;
-      case '--pending-ms': {
-        const v = Number(argv[++i]);
-        if (!Number.isInteger(v) || v < 0) throw new Error(`--pending-ms: expected milliseconds >= 0, got '${argv[i] ?? ''}'`);
-        out.pendingMs = v;
-        break;
-      }
-      default: throw new Error(`unknown flag '${flag}'\n${EMULATORS_USAGE}`);
-    }
-  }
-  return out;
+  const args = parseArgs(argv, ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms'], ['--json']);
+  if (args.positional.length) throw new UsageError(`unexpected '${args.positional[0]}'`);
+  const host = flag(args, '--host') ?? '127.0.0.1';
+  if (!host) throw new UsageError('--host: expected an address');
+  const pending = flag(args, '--pending-ms');
+  if (pending !== undefined && !/^\d+$/.test(pending)) throw new UsageError(`--pending-ms: expected milliseconds >= 0, got '${pending}'`);
+  return {
+    host, json: args.flags.has('--json'),
+    ports: {
+      aws: parsePort('--aws-port', flag(args, '--aws-port'), 4566),
+      azure: parsePort('--azure-port', flag(args, '--azure-port'), 4567),
+      alibaba: parsePort('--alibaba-port', flag(args, '--alibaba-port'), 4568),
+    },
+    ...(pending !== undefined ? { pendingMs: Number(pending) } : {}),
+  };
 }
 
 /** `meridian emulators`: runs the three emulators until SIGINT or SIGTERM. */

@@ -14,7 +14,8 @@ export const SERVE_USAGE = `usage: meridian serve [--config FILE] [--data-dir DI
 Runs the scheduler service (state store, reconciler, HTTP API) until SIGINT or SIGTERM.
 --config FILE is JSON: { "scheduler": { ...settings... }, "providers": { aws, azure, alibaba, resilience } }.
 The token comes from --token, else $MERIDIAN_API_TOKEN, else the config, else a random one (printed).
---json prints one line { url, port, token } once listening.`;
+--json prints one line { url, port, token } once listening.
+A data directory serves one process: while another holds it, serve exits with 1 naming its pid.`;
 
 /** `meridian serve`. */
 export async function serveCommand(ctx: CommandContext): Promise<number> {

@@ -1,18 +1,21 @@
 import { startSandbox } from '../../sandbox';
 import { flag, flagAll, numberFlag, parseArgs } from '../args';
 import type { CommandContext } from './context';
+import { expandFiles } from './documents';
 import { runUntilSignal } from './signals';
 
 /** Usage of `meridian up`. */
 export const UP_USAGE = `usage: meridian up [--host HOST] [--port 8080] [--data-dir .meridian] [--token TOKEN]
-                  [--pending-ms 2000] [--dns-port 5300] [--dns-admin-port 8053] [--no-dns] [-f FILE ...]
+                  [--pending-ms 2000] [--dns-port 5300] [--dns-admin-port 8053] [--no-dns] [-f FILE|DIR ...]
                   [--aws-port 4566] [--azure-port 4567] [--alibaba-port 4568]
 
 Runs the sandbox: the three cloud emulators, the scheduler API over them, a GeoDNS server on its
-watch stream, and applies the example policies and workloads (or the -f files). The token is
+watch stream, and applies the example policies and workloads (or the -f files; a directory gives
+every .yaml and .yml file in it). The token is
 --token, $MERIDIAN_API_TOKEN or a random one. The emulators keep their instances in the data
 directory between runs. SIGINT or SIGTERM stops in order (calls in flight finish first, for at
-most 10 s); a second one exits at once.`;
+most 10 s); a second one exits at once. While another process holds the data directory, up exits
+with 1 naming its pid.`;
 
 /** `meridian up`: the sandbox, until SIGINT or SIGTERM. */
 export async function upCommand(ctx: CommandContext): Promise<number> {
@@ -26,7 +29,7 @@ export async function upCommand(ctx: CommandContext): Promise<number> {
     token: flag(args, '--token') ?? ctx.env.MERIDIAN_API_TOKEN,
     pendingMs: flag(args, '--pending-ms') !== undefined ? numberFlag(args, '--pending-ms', 2000) : undefined,
     emulatorPorts: { aws: numberFlag(args, '--aws-port', 4566), azure: numberFlag(args, '--azure-port', 4567), alibaba: numberFlag(args, '--alibaba-port', 4568) },
-    ...(files.length ? { documents: files } : {}),
+    ...(files.length ? { documents: expandFiles(files) } : {}),
     dns: args.flags.has('--no-dns') ? false : { port: numberFlag(args, '--dns-port', 5300), adminPort: numberFlag(args, '--dns-admin-port', 8053) },
     log: (m) => ctx.stderr.write(`${m}\n`),
   });

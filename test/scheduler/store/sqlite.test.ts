@@ -120,7 +120,7 @@ describe('SqliteStateStore', () => {
     b.close();
   });
 
-  it('finds the live workloads holding a DNS name through an index, also in a file made before the index existed', () => {
+  it('finds the live workloads holding a DNS name through an index, also in a version 1 file upgraded to have it', () => {
     dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
     const file = join(dir, 'meridian.db');
     const old = new SqliteStateStore({ dataDir: dir });
@@ -130,6 +130,7 @@ describe('SqliteStateStore', () => {
     old.close();
     const raw = new Database(file);
     raw.exec('DROP INDEX workloads_by_dns_name');
+    raw.pragma('user_version = 1');
     raw.close();
     const s = new SqliteStateStore({ dataDir: dir });
     try {
