@@ -24,7 +24,7 @@ export { DnsConfigSchema, loadDnsConfig, UDP_TRANSPORTS, type DnsConfig, type Ud
 export { exampleZoneConfig, loadZoneConfig, DnsConfigError, type DnsConfigIssue } from './zone/load';
 export type { ZoneConfig, ZoneDefinition, StaticRecord } from './zone/schema';
 export type { WorkloadEndpoints, WatchEvent } from './watch/protocol';
-export type { WatchStatus } from './watch/client';
+export type { WatchPosition, WatchStatus } from './watch/client';
 export type { PendingState, StateGuardOptions } from './watch/guard';
 export type { RrlOptions } from './server/rrl';
 export { DEFAULT_TCP, type TcpOptions } from './server/tcp';
@@ -167,7 +167,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   const guard = new StateGuard(store, { ...DEFAULT_STATE_GUARD, ...options.stateGuard }, log);
   let watch: WatchClient | undefined;
   if (options.watch) {
-    watch = new WatchClient(options.watch, (ev: WatchEvent) => guard.apply(ev), log);
+    // The state loaded from the snapshot file is where the stream resumes: the scheduler sends only what it missed when it can.
+    const resumeFrom = store.stateId !== undefined && store.revision > 0 ? { stateId: store.stateId, revision: store.revision } : undefined;
+    watch = new WatchClient({ ...options.watch, resumeFrom }, (ev: WatchEvent) => guard.apply(ev), log);
     watch.start();
   }
   let adminPort: number | undefined;

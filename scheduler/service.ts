@@ -106,7 +106,10 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     residencies.set(doc.name, { generation: doc.generation, residency });
     return residency;
   };
-  const watch = new WatchHub(store, (name) => computeEndpoints(store, reconciler, residencyOf, name), { logEvents: config.api.watchLogEvents });
+  const watch = new WatchHub(store, (name) => computeEndpoints(store, reconciler, residencyOf, name), {
+    logEvents: config.api.watchLogEvents,
+    onOpen: (start) => metrics.inc('meridian_watch_streams_total', 'Watch streams opened, by how they started: a full snapshot, or only the events the watcher missed.', { start }),
+  });
   // The store says what each write changed: only those workloads' endpoints are recomputed.
   store.onChange((c) => {
     if (c.kind === 'policy') for (const name of store.workloadsUsingPolicy(c.name)) watch.invalidate(name);

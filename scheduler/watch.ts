@@ -79,6 +79,8 @@ export interface WatchHubOptions {
   readonly debounceMs?: number;
   /** Events kept so that a watcher reconnecting with the revision it saw gets only what it missed (default 10,000). */
   readonly logEvents?: number;
+  /** Called as each watcher's stream opens, with how it starts. */
+  readonly onOpen?: (kind: WatchStream['kind']) => void;
 }
 
 /** Where a reconnecting watcher says it stands: the state and the last revision it applied. */
@@ -127,6 +129,8 @@ export class WatchHub {
   private revision: number;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  private readonly opened = { snapshot: 0, resume: 0 };
+  private readonly onOpen: (kind: WatchStream['kind']) => void;
 
   constructor(
     private readonly store: StateStore,
@@ -135,6 +139,7 @@ export class WatchHub {
   ) {
     this.debounceMs = options.debounceMs ?? 250;
     this.logEvents = options.logEvents ?? 10_000;
+    this.onOpen = options.onOpen ?? (() => undefined);
     if (!(Number.isInteger(this.logEvents) && this.logEvents >= 0)) throw new RangeError(`logEvents must be a non-negative integer, got ${this.logEvents}`);
     this.floor = this.revision = store.currentRevision();
     for (const name of store.listWorkloadNames()) {
@@ -225,12 +230,19 @@ export class WatchHub {
     const unsubscribe = () => { this.listeners.delete(l); };
     if (resume && this.canResume(resume)) {
       const from = resume.since + 1 - this.logStart;
+      this.counted('resume');
       return { kind: 'resume', revision: resume.since, initial: this.log.slice(Math.max(0, from)).map((x) => x.frame), unsubscribe };
     }
     // References to the published JSON as of now: later changes replace entries, never edit them.
     const parts = [...this.published.values()].map((p) => p.json);
     const revision = this.revision;
+    this.counted('snapshot');
     return { kind: 'snapshot', revision, initial: snapshotFrames(revision, this.store.stateId(), parts), unsubscribe };
+  }
+
+  /** Watchers' streams opened since the hub started, by how they started. */
+  streamsOpened(): { readonly snapshot: number; readonly resume: number } {
+    return { ...this.opened };
   }
 
   /** How many listeners and watchers are attached. */
@@ -244,6 +256,11 @@ export class WatchHub {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.listeners.clear();
+  }
+
+  private counted(kind: WatchStream['kind']): void {
+    this.opened[kind]++;
+    this.onOpen(kind);
   }
 
   private canResume(r: WatchResume): boolean {

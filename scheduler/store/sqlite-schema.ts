@@ -44,6 +44,14 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = Object.freeze([
       if (!columns.some((c) => c.name === 'generation')) db.exec('ALTER TABLE policies ADD COLUMN generation INTEGER NOT NULL DEFAULT 1');
     },
   },
+  {
+    version: 2,
+    description: 'index of the live workloads by DNS name, which every workload write looks up',
+    up: (db: Database.Database) => {
+      // Without it the lookup reads every workload's spec, so a write's cost grows with their number.
+      db.exec("CREATE INDEX IF NOT EXISTS workloads_by_dns_name ON workloads (json_extract(spec, '$.dns.name')) WHERE deleted_at IS NULL");
+    },
+  },
 ]);
 
 /** The schema version this code writes and reads: the last step's. */

@@ -161,7 +161,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[] {
-    return (this.db.prepare("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+    // Every API write asks this: the expression index `workloads_by_dns_name` answers it without reading every spec.
+    return (this.sql("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
       .all(dnsName) as WorkloadRow[]).map(workloadFromRow);
   }
 

@@ -3,6 +3,8 @@
 // watchers are attached. Reports writes per second, p50/p99 write latency over the 500 writes
 // before the count reaches 1,000 and N, the scheduler's and the GeoDNS's RSS once both hold N
 // workloads, how long every watcher took to catch up, and how long a new watcher's snapshot takes.
+// The scheduler's CPU time per write is reported too: on a shared machine it moves less with the
+// load than writes per second do.
 // The scheduler, the GeoDNS and the watchers each run in a process of their own, so each RSS is
 // its own and the clients' timings are not slowed by the watchers' parsing.
 // Standalone: `node dist/test/bench/scale.bench.js [--workloads 10000] [--clients 32] [--watchers 100] [--catch-up-seconds 600]`.
@@ -46,6 +48,8 @@ export interface ScaleBenchResult {
   readonly clients: number;
   readonly watchers: number;
   readonly writesPerSecond: number;
+  /** The scheduler's CPU time (user + system) over the writes, divided by their number, milliseconds. */
+  readonly schedulerCpuMsPerWrite: number;
   readonly latency: readonly LatencyWindow[];
   /** p99 at N divided by p99 at 1,000 (the goal: at most 2). */
   readonly p99Ratio: number;
@@ -54,6 +58,7 @@ export interface ScaleBenchResult {
   /** Revisions the GeoDNS and the slowest watcher were behind when the wait ended (0: caught up). */
   readonly dnsBehind: number;
   readonly watchersBehind: number;
+  /** Resident set sizes once both hold N workloads, in MiB (2^20 bytes, as are the snapshot's). */
   readonly schedulerRssMB: number;
   readonly dnsRssMB: number;
   /** A new watcher: first byte, and the whole snapshot, milliseconds; its size. */
@@ -61,6 +66,8 @@ export interface ScaleBenchResult {
   readonly snapshotMs: number;
   readonly snapshotMB: number;
   readonly loadAverage: number;
+  /** The 1-minute load average when the writes started. */
+  readonly loadAverageAtStart: number;
 }
 
 function rssMB(pid: number | undefined): number {
@@ -174,6 +181,8 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     await message(watchers, (m) => (m && typeof m === 'object' && 'connected' in m ? true : undefined));
     log(`  scheduler ${url} (pid ${String(scheduler.pid)}), GeoDNS pid ${String(dns.pid())} admin ${dnsAdmin}, ${watcherCount} watchers attached`);
 
+    const loadAverageAtStart = loadavg()[0];
+    const cpuAtStart = await ask<number>(scheduler, 'cpu', 'cpuMs');
     const latencies = new Array<number>(n);
     let next = 0;
     let done = 0;
@@ -192,6 +201,7 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     }));
     const seconds = (performance.now() - t0) / 1000;
     const tDone = performance.now();
+    const schedulerCpuMsPerWrite = (await ask<number>(scheduler, 'cpu', 'cpuMs') - cpuAtStart) / n;
 
     // Caught up: the GeoDNS and every watcher hold the scheduler's revision, and it stopped moving.
     // A GeoDNS too busy to answer its admin API within 5 s counts as not caught up.
@@ -223,9 +233,9 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     const snap = await timeSnapshot(url);
     agent.destroy();
     return {
-      workloads: n, clients, watchers: watcherCount, writesPerSecond: n / seconds, latency: windows,
+      workloads: n, clients, watchers: watcherCount, writesPerSecond: n / seconds, schedulerCpuMsPerWrite, latency: windows,
       p99Ratio: windows[1].p99 / windows[0].p99, catchUpSeconds, dnsBehind: behind.dns, watchersBehind: behind.watchers, schedulerRssMB, dnsRssMB,
-      snapshotFirstByteMs: snap.firstByteMs, snapshotMs: snap.ms, snapshotMB: snap.bytes / 1024 / 1024, loadAverage: loadavg()[0],
+      snapshotFirstByteMs: snap.firstByteMs, snapshotMs: snap.ms, snapshotMB: snap.bytes / 1024 / 1024, loadAverage: loadavg()[0], loadAverageAtStart,
     };
   } finally {
     await dns?.stop();
@@ -247,6 +257,10 @@ async function schedulerRole(): Promise<void> {
   const svc = await startScheduler({ config, providers, log: (l) => process.stderr.write(`scheduler: ${l}\n`) });
   process.on('message', (m) => {
     if (m === 'revision') process.send?.({ revision: svc.store.currentRevision() });
+    if (m === 'cpu') {
+      const used = process.cpuUsage();
+      process.send?.({ cpuMs: (used.user + used.system) / 1000 });
+    }
     if (m === 'stop') void svc.stop().then(() => process.exit(0));
   });
   process.send?.({ url: svc.url });
@@ -299,12 +313,13 @@ if (require.main === module) {
       catchUpSeconds: flag('--catch-up-seconds'),
       log: (l) => process.stdout.write(`${l}\n`) }).then((r) => {
       const lat = r.latency.map((w) => `at ${w.at}: p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms`).join('; ');
-      process.stdout.write(`${r.workloads} workloads by ${r.clients} clients with a GeoDNS and ${r.watchers} watchers: ${r.writesPerSecond.toFixed(0)} writes/s; `
+      process.stdout.write(`${r.workloads} workloads by ${r.clients} clients with a GeoDNS and ${r.watchers} watchers: ${r.writesPerSecond.toFixed(0)} writes/s `
+        + `(scheduler CPU ${r.schedulerCpuMsPerWrite.toFixed(2)} ms per write); `
         + `${lat} (p99 ratio ${r.p99Ratio.toFixed(2)}); `
         + (r.dnsBehind === 0 && r.watchersBehind === 0 ? `caught up ${r.catchUpSeconds.toFixed(1)} s after the last write; `
           : `after ${r.catchUpSeconds.toFixed(0)} s the GeoDNS was ${r.dnsBehind} and the watchers ${r.watchersBehind} revisions behind; `)
-        + `RSS scheduler ${r.schedulerRssMB.toFixed(0)} MB, GeoDNS ${r.dnsRssMB.toFixed(0)} MB; new watcher's snapshot ${r.snapshotMB.toFixed(1)} MB: `
-        + `first byte ${r.snapshotFirstByteMs.toFixed(0)} ms, whole ${r.snapshotMs.toFixed(0)} ms; load average ${r.loadAverage.toFixed(1)}\n`);
+        + `RSS scheduler ${r.schedulerRssMB.toFixed(0)} MiB, GeoDNS ${r.dnsRssMB.toFixed(0)} MiB; new watcher's snapshot ${r.snapshotMB.toFixed(1)} MiB: `
+        + `first byte ${r.snapshotFirstByteMs.toFixed(0)} ms, whole ${r.snapshotMs.toFixed(0)} ms; load average ${r.loadAverageAtStart.toFixed(1)} at the start, ${r.loadAverage.toFixed(1)} at the end\n`);
     }, (err: unknown) => {
       process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exitCode = 1;

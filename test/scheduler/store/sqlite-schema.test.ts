@@ -52,7 +52,7 @@ describe('the SQLite store schema versions', () => {
     try {
       assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
       assert.deepEqual(schemaOf(db).map(([name]) => name).filter((n) => !n.startsWith('sqlite_')),
-        ['constraints', 'instances', 'instances_by_workload', 'journal', 'journal_by_workload', 'meta', 'policies', 'workloads']);
+        ['constraints', 'instances', 'instances_by_workload', 'journal', 'journal_by_workload', 'meta', 'policies', 'workloads', 'workloads_by_dns_name']);
     } finally {
       db.close();
     }

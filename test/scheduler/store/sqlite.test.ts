@@ -119,4 +119,37 @@ describe('SqliteStateStore', () => {
     assert.equal(b.nextRevision(), 3);
     b.close();
   });
+
+  it('finds the live workloads holding a DNS name through an index, also in a version 1 file upgraded to have it', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const file = join(dir, 'meridian.db');
+    const old = new SqliteStateStore({ dataDir: dir });
+    const named = (name: string, dnsName: string): Workload => ({ ...web(1), name, dns: { name: dnsName, ttl: 30 } });
+    old.putWorkload(named('a', 'a.example.test'));
+    old.putWorkload(named('b', 'shared.example.test'));
+    old.close();
+    const raw = new Database(file);
+    raw.exec('DROP INDEX workloads_by_dns_name');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const s = new SqliteStateStore({ dataDir: dir });
+    try {
+      s.putWorkload(named('c', 'shared.example.test'));
+      s.putWorkload(named('d', 'shared.example.test'));
+      s.markWorkloadDeleted('d');
+      assert.deepEqual(s.listWorkloadsByDnsName('shared.example.test').map((w) => w.name), ['b', 'c']);
+      assert.deepEqual(s.listWorkloadsByDnsName('a.example.test').map((w) => w.name), ['a']);
+      assert.deepEqual(s.listWorkloadsByDnsName('none.example.test'), []);
+      const reader = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        const plan = reader.prepare("EXPLAIN QUERY PLAN SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+          .all('shared.example.test') as Array<{ detail: string }>;
+        assert.ok(plan.some((p) => /USING INDEX workloads_by_dns_name/.test(p.detail)), plan.map((p) => p.detail).join('; '));
+      } finally {
+        reader.close();
+      }
+    } finally {
+      s.close();
+    }
+  });
 });
