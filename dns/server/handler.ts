@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { GeoTableHolder } from '../geoip';
 import type { WorkloadStore } from '../answer/store';
+import type { WorkloadAnswer } from '../answer/workload';
 import { type Family, NO_ADDRESSES } from '../answer/select';
 import { decisionOf, locateClient, type LocationRecorder, provenanceOf, scopeOf, viaOf } from '../answer/locate';
 import type { Zone, ZoneSet } from '../zone/zone';
@@ -10,7 +11,7 @@ import {
 } from '../wire/constants';
 import { type ClientSubnet, decodeClientSubnet, encodeClientSubnet, optRecord } from '../wire/edns';
 import { isDnsDecodeError } from '../wire/errors';
-import { encodeFastAnswer, FastQuery, FastStatus, parseQuery } from '../wire/fast';
+import { fastAnswerLength, FastQuery, FastStatus, parseQuery, writeFastAnswer } from '../wire/fast';
 import { decode, type DnsMessage, encode, type EdnsOption, type ResourceRecord } from '../wire/message';
 import { decodeName, normalizeName } from '../wire/name';
 import { type DnsMetrics, LATENCY_SAMPLE_EVERY } from './metrics';
@@ -35,6 +36,18 @@ const MAX_CNAME_CHAIN = 8;
 
 const EMPTY = new Uint8Array(0);
 
+/** `QueryHandler.handleInto`: nothing is to be sent. */
+export const NO_REPLY = -1;
+/** `QueryHandler.handleInto`: the response is larger than the room given; nothing was written. */
+export const REPLY_TOO_LARGE = -2;
+
+// What `prepare` found: drop the message, answer it from the fast path, or decode it fully
+// (its type already counted or not).
+const DROP = 0;
+const FAST = 1;
+const SLOW_COUNTED = 2;
+const SLOW_UNCOUNTED = 3;
+
 /**
  * Turns one query message into one response message. The fast path serves A/AAAA for workload
  * names from pre-encoded answers without decoding the message; everything else goes through the
@@ -45,6 +58,10 @@ export class QueryHandler {
   private readonly recorder: LocationRecorder | undefined;
   private readonly identity: IdentityOptions;
   private untimed = 0;
+  // The fast-path answer `prepare` found, for `writeFast` (fields, so that nothing is allocated).
+  private fastWorkload: WorkloadAnswer | undefined;
+  private fastFamily: Family = 4;
+  private fastLocated = 0;
 
   constructor(
     private readonly zones: ZoneSet,
@@ -78,34 +95,96 @@ export class QueryHandler {
     return out;
   }
 
+  /**
+   * As `handle`, but the response is written into `out` from `at`, in at most `room` bytes: returns
+   * its length, `NO_REPLY`, or `REPLY_TOO_LARGE` (nothing written). A fast-path answer is encoded
+   * in place, allocating nothing; others are copied in.
+   */
+  handleInto(msg: Buffer, client: string, udp: boolean, out: Uint8Array, at: number, room: number): number {
+    let n: number;
+    if (this.untimed === 0) {
+      this.untimed = LATENCY_SAMPLE_EVERY - 1;
+      const t0 = performance.now();
+      n = this.handleInnerInto(msg, client, udp, out, at, room);
+      this.metrics.observeLatency((performance.now() - t0) / 1000);
+    } else {
+      this.untimed--;
+      n = this.handleInnerInto(msg, client, udp, out, at, room);
+    }
+    if (n >= 4) this.metrics.responsesByRcode[out[at + 3]! & 0x0f]!++;
+    return n;
+  }
+
   private handleInner(msg: Buffer, client: string, udp: boolean): Buffer | undefined {
+    const k = this.prepare(msg, client);
+    if (k === DROP) return undefined;
+    if (k === FAST) {
+      const out = Buffer.allocUnsafe(this.fastLength(udp));
+      this.writeFast(msg, udp, out, 0);
+      return out;
+    }
+    return this.slow(msg, client, udp, k === SLOW_COUNTED);
+  }
+
+  private handleInnerInto(msg: Buffer, client: string, udp: boolean, out: Uint8Array, at: number, room: number): number {
+    const k = this.prepare(msg, client);
+    if (k === DROP) return NO_REPLY;
+    if (k === FAST) {
+      if (this.fastLength(udp) > room) return REPLY_TOO_LARGE;
+      return this.writeFast(msg, udp, out, at);
+    }
+    const reply = this.slow(msg, client, udp, k === SLOW_COUNTED);
+    if (reply === undefined) return NO_REPLY;
+    if (reply.length > room) return REPLY_TOO_LARGE;
+    out.set(reply, at);
+    return reply.length;
+  }
+
+  // Parses `msg` and, for a workload A/AAAA query, locates the client and counts the answer,
+  // leaving what `writeFast` needs in `this.q`, `fastWorkload`, `fastFamily` and `fastLocated`.
+  private prepare(msg: Buffer, client: string): number {
     const q = this.q;
     const st = parseQuery(msg, q);
     if (st === FastStatus.DROP) {
       this.metrics.ignored++;
-      return undefined;
+      return DROP;
     }
-    if (st === FastStatus.OK) {
-      this.metrics.queriesByType[q.qtype]!++;
-      if (q.qclass === CLASS_IN && (q.qtype === QTYPE.A || q.qtype === QTYPE.AAAA) && q.ednsVersion === 0) {
-        const w = this.store.findWire(msg, q.nameHash);
-        if (w !== undefined) {
-          const family: Family = q.qtype === QTYPE.A ? 4 : 6;
-          const r = locateClient(w, family, this.geo.current, q.ecsFamily, q.ecsSourcePrefix, msg, q.ecsAddressOffset, q.ecsAddressLength,
-            client, this.recorder);
-          const d = decisionOf(r);
-          if (d !== NO_ADDRESSES) {
-            this.metrics.countAnswer(viaOf(r), provenanceOf(r));
-            w.count(d, provenanceOf(r));
-            const limit = udp ? this.udpLimit(q.hasOpt, q.udpSize) : MAX_TCP_MESSAGE;
-            const out = encodeFastAnswer(msg, q, w.answerBytes(family, d), w.answerCount(family, d), scopeOf(r), this.options.maxUdpPayload, limit);
-            if (out[2]! & (FLAG.TC >>> 8)) this.metrics.truncated++;
-            return out;
-          }
-        }
-      }
-    }
-    return this.slow(msg, client, udp, st === FastStatus.OK);
+    if (st !== FastStatus.OK) return SLOW_UNCOUNTED;
+    this.metrics.queriesByType[q.qtype]!++;
+    if (q.qclass !== CLASS_IN || (q.qtype !== QTYPE.A && q.qtype !== QTYPE.AAAA) || q.ednsVersion !== 0) return SLOW_COUNTED;
+    const w = this.store.findWire(msg, q.nameHash);
+    if (w === undefined) return SLOW_COUNTED;
+    const family: Family = q.qtype === QTYPE.A ? 4 : 6;
+    const r = locateClient(w, family, this.geo.current, q.ecsFamily, q.ecsSourcePrefix, msg, q.ecsAddressOffset, q.ecsAddressLength,
+      client, this.recorder);
+    const d = decisionOf(r);
+    if (d === NO_ADDRESSES) return SLOW_COUNTED;
+    this.metrics.countAnswer(viaOf(r), provenanceOf(r));
+    w.count(d, provenanceOf(r));
+    this.fastWorkload = w;
+    this.fastFamily = family;
+    this.fastLocated = r;
+    return FAST;
+  }
+
+  // Length of the fast-path response `prepare` set up.
+  private fastLength(udp: boolean): number {
+    const q = this.q;
+    const answer = this.fastWorkload!.answerBytes(this.fastFamily, decisionOf(this.fastLocated));
+    return fastAnswerLength(q, answer === undefined ? 0 : answer.length, udp ? this.udpLimit(q.hasOpt, q.udpSize) : MAX_TCP_MESSAGE);
+  }
+
+  // Writes the fast-path response `prepare` set up; returns its length.
+  private writeFast(msg: Buffer, udp: boolean, out: Uint8Array, at: number): number {
+    const q = this.q;
+    const w = this.fastWorkload!;
+    const family = this.fastFamily;
+    const d = decisionOf(this.fastLocated);
+    const limit = udp ? this.udpLimit(q.hasOpt, q.udpSize) : MAX_TCP_MESSAGE;
+    const n = writeFastAnswer(out, at, msg, q, w.answerBytes(family, d), w.answerCount(family, d), scopeOf(this.fastLocated),
+      this.options.maxUdpPayload, limit);
+    if (out[at + 2]! & (FLAG.TC >>> 8)) this.metrics.truncated++;
+    return n;
   }
 
   private udpLimit(hasOpt: boolean, requested: number): number {

@@ -3,12 +3,12 @@ import net from 'node:net';
 import { isIP, isIPv6 } from 'node:net';
 import dns from 'node:dns';
 import type { UdpTransport } from '../config';
-import type { QueryHandler } from './handler';
+import { NO_REPLY, type QueryHandler, REPLY_TOO_LARGE } from './handler';
 import type { DnsMetrics } from './metrics';
 import { ResponseRateLimiter, RrlAction, slipReply } from './rrl';
 import { type CookieSecrets, hasValidServerCookie } from './cookies';
 import { TcpConnections, type TcpOptions, type TcpStats } from './tcp';
-import { BatchedUdpSocket, batchedUdpAvailable, type DatagramHandler } from './udp-batch';
+import { BatchedUdpSocket, batchedUdpAvailable, DATAGRAM_TOO_LARGE, type DatagramHandler, type DatagramWriter } from './udp-batch';
 
 /** The batched transport where its addon is built, else node:dgram. */
 export function defaultUdpTransport(): UdpTransport {
@@ -53,10 +53,10 @@ interface UdpListener {
  */
 export async function listen(address: string, port: number, handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter,
   cookies: CookieSecrets | undefined, options: ListenOptions): Promise<Listeners> {
-  const answer = datagramAnswerer(handler, metrics, rrl, cookies, options.onError);
   for (let attempt = 0; ; attempt++) {
-    const udp = options.udp === 'batched' ? listenBatched(address, port, answer, options.reusePort ?? false)
-      : await listenDgram(address, port, answer, options.onError);
+    const udp = options.udp === 'batched'
+      ? listenBatched(address, port, datagramWriter(handler, metrics, rrl, cookies, options.onError), options.reusePort ?? false)
+      : await listenDgram(address, port, datagramAnswerer(handler, metrics, rrl, cookies, options.onError), options.onError);
     // Connection limits are TcpConnections' (it can make room by closing an idle one), not net.Server's.
     const tcp = net.createServer({ noDelay: true });
     let conns: TcpConnections;
@@ -116,9 +116,43 @@ function datagramAnswerer(handler: QueryHandler, metrics: DnsMetrics, rrl: Respo
   };
 }
 
-function listenBatched(address: string, port: number, answer: DatagramHandler, reusePort: boolean): UdpListener {
+/**
+ * As `datagramAnswerer`, writing the reply into the batched transport's send slot: a fast-path
+ * answer is encoded there directly, so the query path allocates nothing.
+ */
+function datagramWriter(handler: QueryHandler, metrics: DnsMetrics, rrl: ResponseRateLimiter, cookies: CookieSecrets | undefined,
+  onError: (e: Error) => void): DatagramWriter {
+  return (msg, peer, out, at, room) => {
+    metrics.udp++;
+    let n: number;
+    try {
+      n = handler.handleInto(msg, peer, true, out, at, room);
+    } catch (e) {
+      // A bug on one packet must not take the server down; it is reported and the packet dropped.
+      onError(e as Error);
+      return NO_REPLY;
+    }
+    if (n === REPLY_TOO_LARGE) return DATAGRAM_TOO_LARGE;
+    if (n < 0 || rrl.isExempt(peer)) return n;
+    // RFC 7873 §5.3: a client that returns our server cookie is not spoofed, so it is not limited.
+    if (cookies !== undefined && hasValidServerCookie(cookies, msg, peer)) return n;
+    const reply = out.subarray(at, at + n);
+    const action = rrl.check(peer, reply, Date.now());
+    if (action === RrlAction.DROP) { metrics.rrlDropped++; return NO_REPLY; }
+    if (action === RrlAction.SLIP) {
+      metrics.rrlSlipped++;
+      const slip = slipReply(reply);
+      if (slip.length > room) return DATAGRAM_TOO_LARGE;
+      out.set(slip, at);
+      return slip.length;
+    }
+    return n;
+  };
+}
+
+function listenBatched(address: string, port: number, write: DatagramWriter, reusePort: boolean): UdpListener {
   const socket = BatchedUdpSocket.open(address, port, { reusePort, bufferBytes: SOCKET_BUFFER_BYTES });
-  socket.start(answer);
+  socket.startWriting(write);
   return {
     port: socket.port,
     sendDropped: () => socket.stats().sendDropped,

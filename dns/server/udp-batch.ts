@@ -57,6 +57,16 @@ export function batchedUdpAvailable(): boolean {
 /** Answers one datagram: the reply, or undefined to send nothing. `msg` is only valid during the call. */
 export type DatagramHandler = (msg: Buffer, peer: string) => Buffer | undefined;
 
+/**
+ * Answers one datagram by writing the reply into `out` from `at`, in at most `room` bytes, and
+ * returning its length; a negative number sends nothing (`DATAGRAM_TOO_LARGE` counts it as a
+ * dropped reply). `msg` and `out` are only valid during the call.
+ */
+export type DatagramWriter = (msg: Buffer, peer: string, out: Buffer, at: number, room: number) => number;
+
+/** What a `DatagramWriter` returns for a reply that does not fit its room (counted in `sendDropped`). */
+export const DATAGRAM_TOO_LARGE = -2;
+
 /** Options of `BatchedUdpSocket.open`. */
 export interface BatchedUdpOptions {
   /** SO_REUSEPORT, so that several processes each bind the port and the kernel spreads datagrams. */
@@ -90,12 +100,35 @@ export class BatchedUdpSocket {
 
   /** Starts reading; `handle` is called for every datagram, its replies go out in one batch. */
   start(handle: DatagramHandler): void {
+    this.startWriting((msg, peer, out, at, room) => {
+      const reply = handle(msg, peer);
+      if (reply === undefined) return -1;
+      if (reply.length > room) return DATAGRAM_TOO_LARGE;
+      out.set(reply, at);
+      return reply.length;
+    });
+  }
+
+  /**
+   * Starts reading; `write` is called for every datagram and writes its reply straight into the
+   * send slot, so a handler that allocates nothing makes the whole path allocation-free. The
+   * replies go out in one batch.
+   */
+  startWriting(write: DatagramWriter): void {
     const o = this.opened;
     const { batch, rxSlot, txSlot, peerSlot } = o;
     const rx = o.rx;
     const tx = Buffer.from(o.tx);
     const meta = new Int32Array(o.meta);
     const peer = Buffer.from(o.peer);
+    // A view of each receive slot, remade only when a datagram's length differs from the last one
+    // in that slot (a client's queries for one name are all alike): no object per query.
+    const views: (Buffer | undefined)[] = new Array<Buffer | undefined>(batch).fill(undefined);
+    const view = (i: number, len: number): Buffer => {
+      const v = views[i];
+      if (v !== undefined && v.length === len) return v;
+      return (views[i] = Buffer.from(rx, i * rxSlot, len));
+    };
     // The last sender's address text, reused while the next datagram comes from the same address
     // (a resolver sends many): no string is made per query.
     const lastPeer = Buffer.alloc(peerSlot);
@@ -117,18 +150,15 @@ export class BatchedUdpSocket {
       for (let i = 0; i < count; i++) {
         const len = meta[i]!;
         if (len < 0) continue;
-        const at = i * peerSlot;
-        const reply = handle(Buffer.from(rx, i * rxSlot, len), peerText(at));
+        const n = write(view(i, len), peerText(i * peerSlot), tx, replies * txSlot, txSlot);
         // Closed by the handler: as node:dgram emits no message after close(), the rest of the
         // batch is not handed over (and no reply of it is sent).
         if (this.closed) break;
-        if (reply === undefined) continue;
-        if (reply.length > txSlot) {
-          this.droppedLarge++;
+        if (n < 0) {
+          if (n === DATAGRAM_TOO_LARGE) this.droppedLarge++;
           continue;
         }
-        tx.set(reply, replies * txSlot);
-        meta[batch + replies] = reply.length;
+        meta[batch + replies] = n;
         meta[2 * batch + replies] = i;
         replies++;
       }

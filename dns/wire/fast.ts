@@ -160,15 +160,38 @@ export function isClassIn(qclass: number): boolean {
 }
 
 /**
+ * Length of the response `writeFastAnswer` makes for `q` with an `answerLength`-byte answer
+ * section: without the records (TC set) when the whole would exceed `limit` bytes.
+ */
+export function fastAnswerLength(q: FastQuery, answerLength: number, limit: number): number {
+  const optLen = q.hasOpt ? 11 + (q.ecsFamily !== 0 ? 8 + q.ecsAddressLength : 0) : 0;
+  const total = q.questionEnd + answerLength + optLen;
+  return total > limit ? q.questionEnd + optLen : total;
+}
+
+/**
  * The response to a query `parseQuery` accepted (`q` describes `msg`), built from a pre-encoded
  * answer section (`answer`, `count` records whose owners point at the question) in one
- * allocation: the header with QR and AA set and RD/CD copied, the question verbatim, and, when
- * the query had an OPT, our OPT advertising `maxUdpPayload`, DO copied (RFC 3225 §3), and the ECS
- * option echoed with `scope` (RFC 7871 §7.2.1). When the whole answer would exceed `limit` bytes
- * the records are left out and TC is set (RFC 2181 §9: never a partial RRset).
+ * allocation. See `writeFastAnswer`.
  */
 export function encodeFastAnswer(msg: Buffer, q: FastQuery, answer: Uint8Array | undefined, count: number, scope: number,
   maxUdpPayload: number, limit: number): Buffer {
+  const out = Buffer.allocUnsafe(fastAnswerLength(q, answer === undefined ? 0 : answer.length, limit));
+  writeFastAnswer(out, 0, msg, q, answer, count, scope, maxUdpPayload, limit);
+  return out;
+}
+
+/**
+ * Writes the response to a query `parseQuery` accepted (`q` describes `msg`) into `out` at `at`
+ * and returns its length (`fastAnswerLength`; the caller makes sure it fits): the header with QR
+ * and AA set and RD/CD copied, the question verbatim, the pre-encoded answer section (`answer`,
+ * `count` records whose owners point at the question), and, when the query had an OPT, our OPT
+ * advertising `maxUdpPayload`, DO copied (RFC 3225 §3), and the ECS option echoed with `scope`
+ * (RFC 7871 §7.2.1). When the whole answer would exceed `limit` bytes the records are left out and
+ * TC is set (RFC 2181 §9: never a partial RRset). Allocation-free.
+ */
+export function writeFastAnswer(out: Uint8Array, at: number, msg: Buffer, q: FastQuery, answer: Uint8Array | undefined, count: number,
+  scope: number, maxUdpPayload: number, limit: number): number {
   const qEnd = q.questionEnd;
   const answerLength = answer === undefined ? 0 : answer.length;
   const ecsLen = q.ecsFamily !== 0 ? 8 + q.ecsAddressLength : 0;
@@ -181,25 +204,25 @@ export function encodeFastAnswer(msg: Buffer, q: FastQuery, answer: Uint8Array |
     an = 0;
     tc = FLAG.TC;
   }
-  const out = Buffer.allocUnsafe(total);
-  out[0] = msg[0]!;
-  out[1] = msg[1]!;
+  out[at] = msg[0]!;
+  out[at + 1] = msg[1]!;
   const flags = FLAG.QR | FLAG.AA | tc | (q.flags & (FLAG.RD | FLAG.CD));
-  out[2] = flags >>> 8;
-  out[3] = flags & 0xff;
-  out[4] = 0;
-  out[5] = 1;
-  out[6] = an >>> 8;
-  out[7] = an & 0xff;
-  out[8] = 0;
-  out[9] = 0;
-  out[10] = 0;
-  out[11] = q.hasOpt ? 1 : 0;
+  out[at + 2] = flags >>> 8;
+  out[at + 3] = flags & 0xff;
+  out[at + 4] = 0;
+  out[at + 5] = 1;
+  out[at + 6] = an >>> 8;
+  out[at + 7] = an & 0xff;
+  out[at + 8] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
+  out[at + 11] = q.hasOpt ? 1 : 0;
   // Byte loops: Buffer#copy costs more than the few dozen bytes it would move here.
-  for (let k = HEADER_LENGTH; k < qEnd; k++) out[k] = msg[k]!;
-  let o = qEnd;
+  for (let k = HEADER_LENGTH; k < qEnd; k++) out[at + k] = msg[k]!;
+  let o = at + qEnd;
   if (an > 0) {
-    out.set(answer!, o);
+    if (answerLength <= 64) for (let k = 0; k < answerLength; k++) out[o + k] = answer![k]!;
+    else out.set(answer!, o);
     o += answerLength;
   }
   if (q.hasOpt) {
@@ -230,5 +253,5 @@ export function encodeFastAnswer(msg: Buffer, q: FastQuery, answer: Uint8Array |
       for (let k = 0; k < q.ecsAddressLength; k++) out[o + 8 + k] = msg[q.ecsAddressOffset + k]!;
     }
   }
-  return out;
+  return total;
 }

@@ -5,4 +5,4 @@ export * from './message';
 export * from './edns';
 export * from './ip';
 export { decodeName, encodeName, escapeLabel, isInDomain, nameLabels, normalizeName, parentName, validateName, nameEncodingLength } from './name';
-export { encodeFastAnswer, FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals } from './fast';
+export { encodeFastAnswer, fastAnswerLength, FastQuery, FastStatus, parseQuery, hashWireName, wireNameEquals, writeFastAnswer } from './fast';

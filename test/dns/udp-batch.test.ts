@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ADDON_PATH, BatchedUdpSocket, batchedUdpAvailable } from '../../dns/server/udp-batch';
+import { ADDON_PATH, BatchedUdpSocket, batchedUdpAvailable, DATAGRAM_TOO_LARGE } from '../../dns/server/udp-batch';
 import { ownSocketsOn } from '../tools/sockets';
 import { waitFor, waitForValue } from '../tools/wait';
 
@@ -146,6 +146,43 @@ describe('batched UDP socket (recvmmsg/sendmmsg addon)', function () {
     const stats = s.stats();
     assert.equal(stats.oversized, 1);
     assert.equal(stats.sendDropped, 1);
+  });
+
+  it('writes replies straight into the send slot, whatever the lengths of the datagrams, and counts one too large as dropped', async () => {
+    const s = socket();
+    const rooms = new Set<number>();
+    s.startWriting((msg, _peer, out, at, room) => {
+      rooms.add(room);
+      if (msg.toString() === 'too big') return DATAGRAM_TOO_LARGE;
+      if (msg.toString() === 'none') return -1;
+      out.write('re:', at, 'latin1');
+      msg.copy(out, at + 3);
+      return msg.length + 3;
+    });
+    // Lengths change from one datagram to the next, so each receive slot sees several.
+    const payloads = Array.from({ length: 300 }, (_, i) => Buffer.from(`q${'x'.repeat(i % 7)}${i}`));
+    const replies = await burst(s.port, [...payloads, Buffer.from('too big'), Buffer.from('none')], { expect: payloads.length });
+    assert.deepEqual(replies.map((r) => r.toString()).sort(), payloads.map((p) => `re:${p.toString()}`).sort());
+    assert.deepEqual([...rooms], [4096]);
+    assert.equal(s.stats().sendDropped, 1);
+  });
+
+  it('gives an IPv4 sender in dotted-quad text without leading zeros', async () => {
+    const s = socket();
+    const seen: string[] = [];
+    s.start((msg, peer) => { seen.push(peer); return msg; });
+    for (const from of ['127.0.0.1', '127.10.100.0', '127.255.9.99']) {
+      const client = dgram.createSocket('udp4');
+      try {
+        await new Promise<void>((r) => client.bind(0, from, () => r()));
+        const reply = new Promise<void>((r) => client.once('message', () => r()));
+        client.send(Buffer.from('who'), s.port, '127.0.0.1');
+        await reply;
+      } finally {
+        client.close();
+      }
+    }
+    assert.deepEqual(seen, ['127.0.0.1', '127.10.100.0', '127.255.9.99']);
   });
 
   it('refuses a port in use with EADDRINUSE, unless every socket asks for SO_REUSEPORT', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   CLASS_IN, decode, decodeClientSubnet, decodeName, DnsDecodeError, type DnsMessage, encode, encodeClientSubnet, FastQuery, FastStatus,
-  bytesToIpv6, ipv4ToUint, ipv6ToBytes, optRecord, parseQuery, QTYPE, uintToIpv4,
+  bytesToIpv6, encodeFastAnswer, fastAnswerLength, ipv4ToUint, ipv6ToBytes, optRecord, parseQuery, QTYPE, uintToIpv4, writeFastAnswer,
 } from '../../dns/wire/index';
 import { buildQuery } from './fixtures';
 
@@ -82,6 +82,29 @@ describe('DNS wire codec', () => {
     const hugeCounts = Buffer.from(header);
     hugeCounts.writeUInt16BE(65535, 6);
     expectDecodeError(hugeCounts, 'DNS_ERR_TRUNCATED');
+  });
+
+  it('writes a fast answer at a non-zero offset byte for byte as it encodes one, with ECS scope and TC', () => {
+    const q = new FastQuery();
+    const wire = buildQuery('Web.Meridian.Test', QTYPE.A, { id: 4242, ecs: '81.2.69.0/24' });
+    assert.equal(parseQuery(wire, q), FastStatus.OK);
+    const answer = encode({ id: 0, flags: 0, questions: [], authorities: [], additionals: [], answers: [
+      { name: 'web.meridian.test', type: QTYPE.A, class: CLASS_IN, ttl: 30, data: { kind: 'address', address: '192.0.2.1' } }] }).subarray(12);
+    for (const limit of [1232, 60]) {
+      const alone = encodeFastAnswer(wire, q, answer, 1, 20, 1232, limit);
+      const out = Buffer.alloc(alone.length + 16, 0xee);
+      assert.equal(fastAnswerLength(q, answer.length, limit), alone.length);
+      assert.equal(writeFastAnswer(out, 7, wire, q, answer, 1, 20, 1232, limit), alone.length);
+      assert.deepEqual(out.subarray(7, 7 + alone.length), alone);
+      assert.ok(out.subarray(0, 7).every((b) => b === 0xee) && out.subarray(7 + alone.length).every((b) => b === 0xee), 'nothing outside');
+      const back = decode(alone);
+      assert.equal(back.id, 4242);
+      assert.equal(back.answers.length, limit === 60 ? 0 : 1);
+      assert.equal((back.flags & 0x0200) !== 0, limit === 60, 'TC when the records do not fit');
+      const opt = back.additionals[0]!.data;
+      assert.ok(opt.kind === 'opt');
+      assert.equal(decodeClientSubnet(opt.options[0]!.data).scopePrefixLength, 20);
+    }
   });
 
   it('parses the question and ECS straight from the buffer, agreeing with the full decoder', () => {

@@ -1,6 +1,7 @@
 // Child process for the DNS benchmark: Meridian's GeoDNS server answering `web.meridian.test`
 // from the benchmark regions.
 // Usage: node dist/test/bench/dns/meridian-server.js --port N [--workers N] [--udp batched|dgram] [--cache-prefixes N]
+// (--port 0: the server binds a free port, the same for UDP and TCP, and reports it).
 // It runs the GeoIP service as production does (supervisor, hot-prefix recording into a cache file in a
 // temporary directory), the cache first filled with N distinct /24s (default 0).
 // Prints "ready <port>" on stdout once it answers; exits on SIGTERM or when stdin closes.
@@ -21,7 +22,7 @@ import { benchRegions, BENCH_NAME, BENCH_TTL, BENCH_ZONE } from './regions';
 function portArg(argv: readonly string[]): number {
   const i = argv.indexOf('--port');
   const port = i >= 0 ? Number(argv[i + 1]) : NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be 1..65535, got ${String(argv[i + 1])}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${String(argv[i + 1])}`);
   return port;
 }
 
