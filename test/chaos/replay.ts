@@ -67,6 +67,7 @@ export interface ReplayOptions {
   readonly toleranceKm: number;
   /** Most queries in flight per server. */
   readonly window: number;
+  /** Wait before the first resend; each later one waits twice as long as the one before, up to 8 times this. */
   readonly retryMs: number;
   readonly deadlineMs: number;
   /** Loopback address and UDP port of each server, the one under test first (the port is read at every send: it moves nowhere, but its server may be away). */
@@ -229,7 +230,8 @@ export async function replay(o: ReplayOptions): Promise<ServerResult[]> {
       for (const k of caughtUp ? servers : []) {
         for (const [id, p] of pending[k]!) {
           if (now - p.sentAt > o.deadlineMs) { pending[k]!.delete(id); continue; }
-          if (now - p.lastSend >= o.retryMs) send(k, id, p);
+          // Backing off as resolvers do, so a server slow to answer is not buried under resends.
+          if (now - p.lastSend >= o.retryMs * Math.min(8, 2 ** (p.tries - 1))) send(k, id, p);
         }
       }
       if (sent >= o.queries && pending.every((m) => m.size === 0)) {

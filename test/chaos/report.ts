@@ -40,6 +40,7 @@ export function formatReport(r: ChaosResult): string {
   const head = ['server / phase', 'queries', 'answered', 'strict', 'tolerant', 'wrong (tolerant)'];
   const rows: string[][] = [];
   const servers: [string, ServerResult][] = [['Meridian, all channels', r.main], ['Meridian, geoip-lite only', r.contrast]];
+  if (r.gdnsd) servers.push(['gdnsd 3, geoip-lite data', r.gdnsd]);
   for (const [name, res] of servers) {
     rows.push([`${name}: overall`, ...shares(res.overall)]);
     for (const f of FAMILIES) rows.push([`  IPv${f} clients`, ...shares(res.byFamily[f])]);
@@ -47,7 +48,8 @@ export function formatReport(r: ChaosResult): string {
   }
   out.push(table(head, rows));
   out.push('');
-  out.push(`Answered after a retry (server away while restarting): ${r.main.retried}. Wrong answers (strict): Meridian ${r.main.wrong.length}, geoip-lite only ${r.contrast.wrong.length}.`);
+  out.push(`Answered after a retry (server away while restarting): ${r.main.retried}. Wrong answers (strict): Meridian ${r.main.wrong.length}, geoip-lite only ${r.contrast.wrong.length}`
+    + `${r.gdnsd ? `, gdnsd ${r.gdnsd.wrong.length}` : ''}.`);
   out.push('');
   const sources = [...new Set(PHASES.flatMap((p) => Object.keys(r.bySource[p])))].sort();
   out.push(table(['answers by source (server metrics)', ...sources], PHASES.map((p) => [p, ...sources.map((s) => String(r.bySource[p][s] ?? 0))])));

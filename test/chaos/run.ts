@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { waitFor } from '../tools/wait';
 import { BgpFeed, RisFeed, SignedFeed } from './feeds';
 import { FAULT_SCHEDULE, phaseAt, type FaultKind } from './faults';
+import { Gdnsd } from './gdnsd';
 import { GeoDns } from './geodns';
 import { PHASES, replay, type Phase, type ServerResult } from './replay';
 import { formatReport, type Convergence } from './report';
@@ -31,11 +32,13 @@ export interface ChaosOptions {
   /** Share of the queries sent by IPv6 clients. */
   readonly ipv6Share: number;
   readonly toleranceKm: number;
+  /** Also replay the stream against gdnsd over geoip-lite's data. */
+  readonly gdnsd: boolean;
   readonly log: (line: string) => void;
 }
 
 /** Defaults of the CLI. */
-export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'log'> = { queries: 1_000_000, seed: 13, rate: 2500, minDurationSeconds: 100, prefixes: 5000, prefixes6: 1000, ipv6Share: 0.2, toleranceKm: 500 };
+export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'log'> = { queries: 1_000_000, seed: 13, rate: 2500, minDurationSeconds: 100, prefixes: 5000, prefixes6: 1000, ipv6Share: 0.2, toleranceKm: 500, gdnsd: true };
 
 /** What a run measured. */
 export interface ChaosResult {
@@ -43,6 +46,8 @@ export interface ChaosResult {
   readonly durationMs: number;
   readonly main: ServerResult;
   readonly contrast: ServerResult;
+  /** gdnsd over geoip-lite's data, when the run had it. */
+  readonly gdnsd?: ServerResult;
   readonly bySource: Record<Phase, Record<string, number>>;
   readonly convergence: Convergence[];
   readonly faults: { kind: FaultKind; at: number; tookMs: number; error?: string }[];
@@ -69,8 +74,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const contrastDir = mkdtempSync(join(tmpdir(), 'meridian-chaos-contrast-'));
   const contrast = new GeoDns({ name: 'contrast GeoDNS', stateDir: contrastDir, workloads, overlay: {}, geoip: { cache: { enabled: false } } });
   let main: GeoDns | undefined;
+  const gdnsd = o.gdnsd ? new Gdnsd() : undefined;
   try {
-    await Promise.all([ris.start(timeline), signed.start(timeline)]);
+    await Promise.all([ris.start(timeline), signed.start(timeline), gdnsd?.start()]);
+    if (gdnsd) log(`chaos: gdnsd on ${gdnsd.address}:${gdnsd.port} (a MaxMind DB of geoip-lite's data, ${gdnsd.treeNodes} tree nodes)`);
     main = new GeoDns({
       name: 'GeoDNS', stateDir: state, workloads, overlay: OVERLAY,
       geoip: {
@@ -89,6 +96,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return !!ch && ch.channels.filter((c) => c.state === 'up').length >= 4 && look?.layer === 'dataset' && bgp.established();
     }, 180_000, 500);
     log('chaos: all channels up');
+    // The run starts from a settled server: the routes of both sessions applied, the table no longer rebuilt.
+    let generation = -1;
+    let since = Date.now();
+    await waitFor('the GeoDNS table settled (no rebuild for 3 s)', async () => {
+      const g = (await server.channels())?.table?.generation ?? -1;
+      if (g !== generation) { generation = g; since = Date.now(); }
+      return g >= 0 && Date.now() - since >= 3000;
+    }, 120_000, 250);
+    log(`chaos: table settled at generation ${generation}`);
 
     const convergence: Convergence[] = [];
     const faults: ChaosResult['faults'] = [];
@@ -145,7 +161,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }
     };
     const servers = [{ host: '127.0.0.1', port: () => server.port }, { host: '127.0.0.1', port: () => contrast.port }];
-    const [mainResult, contrastResult] = await replay({
+    if (gdnsd) servers.push({ host: gdnsd.address, port: () => gdnsd.port });
+    const [mainResult, contrastResult, gdnsdResult] = await replay({
       world, timeline, queries: o.queries, seed: o.seed, durationMs, toleranceKm: o.toleranceKm, window: 2000, retryMs: 1000, deadlineMs: 90_000,
       servers, phaseAt, onTick,
     });
@@ -165,10 +182,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       previous = phase === 'all three down' ? new Map() : counts;
     }
     const { log: _log, ...options } = o;
-    return { options, durationMs, main: mainResult!, contrast: contrastResult!, bySource, convergence, faults, events: timeline.events,
+    return { options, durationMs, main: mainResult!, contrast: contrastResult!, gdnsd: gdnsdResult, bySource, convergence, faults, events: timeline.events,
       clientNames: timeline.clients.map((c) => c.subnet) };
   } finally {
-    await Promise.all([main?.stop(), contrast.stop()]);
+    await Promise.all([main?.stop(), contrast.stop(), gdnsd?.stop()]);
     await Promise.all([bgp.stop(), ris.stop(), signed.stop()]);
     rmSync(state, { recursive: true, force: true });
     rmSync(contrastDir, { recursive: true, force: true });
@@ -214,7 +231,7 @@ async function watchConvergence(e: RoutingEvent, at: number, truth: Place | unde
 
 const OPTIONS = {
   queries: { type: 'string' }, seed: { type: 'string' }, rate: { type: 'string' }, prefixes: { type: 'string' }, 'min-duration': { type: 'string' },
-  'prefixes6': { type: 'string' }, 'ipv6-percent': { type: 'string' },
+  'prefixes6': { type: 'string' }, 'ipv6-percent': { type: 'string' }, 'without-gdnsd': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -235,7 +252,7 @@ function percentOf(flag: string, text: string | undefined, fallback: number): nu
 if (require.main === module) {
   const { values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true });
   if (values.help) {
-    process.stdout.write('usage: npm run chaos -- [--queries 1000000] [--seed 13] [--rate 2500] [--prefixes 5000] [--prefixes6 1000] [--ipv6-percent 20] [--min-duration 100]\n');
+    process.stdout.write('usage: npm run chaos -- [--queries 1000000] [--seed 13] [--rate 2500] [--prefixes 5000] [--prefixes6 1000] [--ipv6-percent 20] [--min-duration 100] [--without-gdnsd]\n');
     process.exit(0);
   }
   const options: ChaosOptions = {
@@ -246,6 +263,7 @@ if (require.main === module) {
     prefixes: positive('prefixes', values.prefixes, CHAOS_DEFAULTS.prefixes),
     prefixes6: positive('prefixes6', values.prefixes6, CHAOS_DEFAULTS.prefixes6),
     ipv6Share: percentOf('ipv6-percent', values['ipv6-percent'], CHAOS_DEFAULTS.ipv6Share),
+    gdnsd: values['without-gdnsd'] !== true,
     minDurationSeconds: positive('min-duration', values['min-duration'], CHAOS_DEFAULTS.minDurationSeconds),
     log: (line) => process.stderr.write(`${line}\n`),
   };
