@@ -13,12 +13,14 @@ import { writeGdnsdResources, type GdnsdResource } from '../bench/dns/gdnsd';
 import { writeGeoMmdb } from '../bench/dns/mmdb-writer';
 import { buildQuery, sendUdp } from '../dns/fixtures';
 import { loopbackAddress, startDaemon, type Daemon } from '../tools/daemon';
+import { udpPortsOn } from '../tools/sockets';
 import { regionAddress, regionsOf, WORKLOAD_NAMES } from './world';
 
 /** A running gdnsd serving the chaos workloads from geoip-lite's data. */
 export class Gdnsd {
   readonly address = loopbackAddress();
-  readonly port = 5300;
+  /** Its UDP port, once started (it listens on port 0 of an address of its own; the kernel says which port it got). */
+  port = 0;
   private readonly dir = mkdtempSync(join(tmpdir(), 'meridian-chaos-gdnsd-'));
   private daemon: Daemon | undefined;
   /** Nodes of the search tree of the database it reads. */
@@ -31,11 +33,14 @@ export class Gdnsd {
     const resources: GdnsdResource[] = WORKLOAD_NAMES.map((name, w) => ({
       name, regions: regionsOf(w).map((r, i) => ({ ...r, dc: `${r.cloud}-${r.region}`, ipv4: regionAddress(w, i) })),
     }));
-    const conf = writeGdnsdResources(this.dir, { address: this.address, port: this.port }, mmdb, resources);
+    const conf = writeGdnsdResources(this.dir, { address: this.address, port: 0 }, mmdb, resources);
     const probe = buildQuery(`${WORKLOAD_NAMES[0]}.meridian.test`, QTYPE.A, { ecs: '192.0.2.0/24' });
     this.daemon = await startDaemon({
       cmd: '/usr/sbin/gdnsd', args: ['-c', conf, 'start'], dir: this.dir, readyTimeoutMs: 60_000,
-      ready: () => sendUdp(this.port, probe, 500, this.address).then(() => true, () => false),
+      ready: async () => {
+        this.port = udpPortsOn(this.address)[0] ?? 0;
+        return this.port !== 0 && await sendUdp(this.port, probe, 500, this.address).then(() => true, () => false);
+      },
     });
   }
 
