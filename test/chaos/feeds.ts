@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { AFI_IPV4 } from '../../dns/geoip/channels/bgp/attributes';
+import { AFI_IPV4, AFI_IPV6, type PathAttributes } from '../../dns/geoip/channels/bgp/attributes';
 import { encodeRecord, type MrtRecord } from '../../dns/geoip/channels/mrt';
 import { buildPackage, formatPackageRecord } from '../../dns/geoip/channels/signed/index';
 import { loopbackAddress } from '../tools/daemon';
@@ -72,7 +72,8 @@ export class BgpFeed {
 
   private options(i: 0 | 1, routes: readonly Route[]): BirdOptions {
     return {
-      address: this.birdAddresses[i], port: 1179, as: BIRD_AS[i], routerId: `10.255.13.${2 + i}`, routes4: routes, routes6: [],
+      address: this.birdAddresses[i], port: 1179, as: BIRD_AS[i], routerId: `10.255.13.${2 + i}`,
+      routes4: routes.filter((r) => !isV6(r.prefix)), routes6: routes.filter((r) => isV6(r.prefix)),
       neighbors: [{ name: 'meridian', address: this.listen.address, port: this.listen.port, as: MERIDIAN_AS, holdTimeSeconds: HOLD_TIME_SECONDS }],
     };
   }
@@ -84,10 +85,12 @@ export class BgpFeed {
   }
 
   /** Announces the timeline's current routes (a frozen or dead daemon learns them when it comes back). */
-  publish(timeline: Timeline): void {
+  async publish(timeline: Timeline): Promise<void> {
     if (this.frozen) return;
-    this.birds[0]?.reconfigure(birdConfig(this.options(0, timeline.cleanRoutes())));
-    this.birds[1]?.reconfigure(birdConfig(this.options(1, timeline.hijackedRoutes())));
+    await Promise.all([
+      this.birds[0]?.reconfigureAsync(birdConfig(this.options(0, timeline.cleanRoutes()))),
+      this.birds[1]?.reconfigureAsync(birdConfig(this.options(1, timeline.hijackedRoutes()))),
+    ]);
   }
 
   /** SIGKILL both daemons. */
@@ -113,7 +116,10 @@ export class BgpFeed {
   }
 }
 
-const RIS_PEERS = [{ address: '192.0.2.201', asn: 64510, bgpId: '10.0.0.201' }, { address: '192.0.2.202', asn: 64520, bgpId: '10.0.0.202' }] as const;
+const RIS_PEERS = [
+  { address: '192.0.2.201', address6: '2001:db8::201', asn: 64510, bgpId: '10.0.0.201' },
+  { address: '192.0.2.202', address6: '2001:db8::202', asn: 64520, bgpId: '10.0.0.202' },
+] as const;
 const FIVE_MINUTES = 300_000;
 
 /** A RIS-layout archive (`rrc00/YYYY.MM/`): a bview of both collector peers, then an updates file per change (hijacks excepted). */
@@ -135,12 +141,14 @@ export class RisFeed {
     const views = [timeline.cleanRoutes(), timeline.cleanRoutes()];
     const byPrefix = new Map<string, (Route | undefined)[]>();
     views.forEach((routes, p) => { for (const r of routes) { const e = byPrefix.get(r.prefix) ?? [undefined, undefined]; e[p] = r; byPrefix.set(r.prefix, e); } });
-    const records: MrtRecord[] = [{ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '', peers: RIS_PEERS.map((p) => ({ ...p })) }];
+    const records: MrtRecord[] = [{ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '', peers: RIS_PEERS.map((p) => ({ address: p.address, asn: p.asn, bgpId: p.bgpId })) }];
     let seq = 0;
     for (const [prefix, per] of byPrefix) {
+      const v6 = isV6(prefix);
+      // RIB_IPV4_UNICAST (2) or RIB_IPV6_UNICAST (4), RFC 6396 4.3.
       records.push({
-        kind: 'rib', timestamp: t, subtype: 2, sequence: seq++, afi: AFI_IPV4, safi: 1, prefix,
-        entries: per.flatMap((r, p) => (r ? [{ peerIndex: p, originatedAt: t, attributes: { origin: 0, asPath: [{ type: 2, asns: [RIS_PEERS[p]!.asn, ...r.asPath] }], nextHop: RIS_PEERS[p]!.address } }] : [])),
+        kind: 'rib', timestamp: t, subtype: v6 ? 4 : 2, sequence: seq++, afi: v6 ? AFI_IPV6 : AFI_IPV4, safi: 1, prefix,
+        entries: per.flatMap((r, p) => (r ? [{ peerIndex: p, originatedAt: t, attributes: pathAttributes(p, r.asPath, v6 ? { announce: [], withdraw: [] } : undefined) }] : [])),
       });
     }
     this.write(`bview.${stamp(this.base)}.gz`, this.base, gzipSync(Buffer.concat(records.map((r) => encodeRecord(r)))));
@@ -164,13 +172,19 @@ export class RisFeed {
       const withdrawn = [...before.keys()].filter((k) => !now.has(k)).map((prefix) => ({ prefix }));
       const changed = routes.filter((r) => before.get(r.prefix)?.asPath.join(' ') !== r.asPath.join(' '));
       const peer = RIS_PEERS[p]!;
-      const msg = (announce: readonly Route[], withdraw: readonly { prefix: string }[], asPath: readonly number[]): MrtRecord => ({
+      // IPv4 in the UPDATE's own fields, IPv6 in MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760).
+      const msg = (announce: readonly Route[], withdraw: readonly { prefix: string }[], asPath: readonly number[], v6: boolean): MrtRecord => ({
         kind: 'bgp4mp-message', timestamp: at / 1000 + 10, microseconds: undefined, subtype: 4, peerAs: peer.asn, localAs: 12654, interfaceIndex: 0,
         afi: AFI_IPV4, peerAddress: peer.address, localAddress: '193.0.4.28', messageType: 2, body: undefined,
-        update: { withdrawn: withdraw, attributes: { origin: 0, asPath: [{ type: 2, asns: [peer.asn, ...asPath] }], nextHop: peer.address }, announce: announce.map((r) => ({ prefix: r.prefix })) },
+        update: v6
+          ? { withdrawn: [], attributes: pathAttributes(p, asPath, { announce: announce.map((r) => ({ prefix: r.prefix })), withdraw }), announce: [] }
+          : { withdrawn: withdraw, attributes: pathAttributes(p, asPath, undefined), announce: announce.map((r) => ({ prefix: r.prefix })) },
       });
-      if (withdrawn.length) records.push(msg([], withdrawn, []));
-      for (const r of changed) records.push(msg([r], [], r.asPath));
+      for (const v6 of [false, true]) {
+        const gone = withdrawn.filter((w) => isV6(w.prefix) === v6);
+        if (gone.length) records.push(msg([], gone, [], v6));
+      }
+      for (const r of changed) records.push(msg([r], [], r.asPath, isV6(r.prefix)));
       this.last[p] = now;
     });
     this.write(`updates.${stamp(at)}.gz`, at, gzipSync(Buffer.concat(records.map((r) => encodeRecord(r)))));
@@ -204,6 +218,19 @@ export class RisFeed {
     await this.server?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+function isV6(prefix: string): boolean {
+  return prefix.includes(':');
+}
+
+// Attributes of a route from collector peer `p`; with `mp`, IPv6 reachability (the MRT RIB form when both lists are empty, RFC 6396 4.3.4).
+function pathAttributes(p: number, asPath: readonly number[], mp: { announce: { prefix: string }[]; withdraw: readonly { prefix: string }[] } | undefined): PathAttributes {
+  const peer = RIS_PEERS[p]!;
+  const base = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [peer.asn, ...asPath] }] };
+  if (!mp) return { ...base, nextHop: peer.address };
+  if (mp.withdraw.length) return { mpUnreach: { afi: AFI_IPV6, safi: 1, withdraw: mp.withdraw.map((w) => ({ prefix: w.prefix })) } };
+  return { ...base, mpReach: { afi: AFI_IPV6, safi: 1, nextHops: [peer.address6], announce: mp.announce } };
 }
 
 function pad(n: number): string {
@@ -260,7 +287,8 @@ export class SignedFeed {
       return id;
     };
     const src = join(this.root, `dataset-${serial}`);
-    writeGeoipLiteFixture(src, countries, data.map((d) => ({ start: ipText(d.start), end: ipText(d.end), nameId: nameId(d.place), lat: d.place.lat, lon: d.place.lon })), []);
+    const ranges = (family: 4 | 6) => data.filter((d) => d.family === family).map((d) => ({ start: d.first, end: d.last, nameId: nameId(d.place), lat: d.place.lat, lon: d.place.lon }));
+    writeGeoipLiteFixture(src, countries, ranges(4), ranges(6));
     const name = `geoip-${serial}.tar.gz`;
     const pkg = await buildPackage({ from: src, output: join(this.root, 'pkg', name), serial });
     rmSync(src, { recursive: true, force: true });
@@ -293,8 +321,4 @@ export class SignedFeed {
     await this.web?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-function ipText(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

@@ -28,6 +28,13 @@ export interface GeoLookup {
   readonly location: { readonly lat: number; readonly lon: number; readonly country: string } | null;
 }
 
+/** What `/geo/channels` says: the driving channel, each channel's state, and the table's build count. */
+export interface ChannelsStatus {
+  readonly driving: string;
+  readonly channels: readonly { readonly name: string; readonly state: string }[];
+  readonly table?: { readonly generation: number };
+}
+
 /** A running (or restarting) GeoDNS child. */
 export class GeoDns {
   port = 0;
@@ -85,10 +92,10 @@ export class GeoDns {
   }
 
   /** `/geo/channels` (driving channel and each channel's state). */
-  async channels(): Promise<{ driving: string; channels: { name: string; state: string }[] } | undefined> {
+  async channels(): Promise<ChannelsStatus | undefined> {
     try {
       const res = await fetch(`http://127.0.0.1:${this.adminPort}/geo/channels`, { signal: AbortSignal.timeout(2000) });
-      return res.ok ? await res.json() as { driving: string; channels: { name: string; state: string }[] } : undefined;
+      return res.ok ? await res.json() as ChannelsStatus : undefined;
     } catch {
       return undefined;
     }

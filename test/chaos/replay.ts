@@ -1,7 +1,7 @@
 /**
  * Replay and judgment: queries with ECS from the weighted clients, paced over the run, sent over
  * UDP to the server under test (retried every second, as a resolver does, until it answers or
- * `deadlineMs` passes) and the same stream to the contrast server; every answer judged against
+ * `deadlineMs` passes) and the same stream to each contrast server; every answer judged against
  * the region full, fresh data would choose (strict) and against that region's distance plus the
  * tolerance (tolerant).
  */
@@ -39,10 +39,17 @@ export interface WrongAnswer {
   readonly tolerated: boolean;
 }
 
+/** Address families of the clients. */
+export const FAMILIES = [4, 6] as const;
+/** One family. */
+export type Family = (typeof FAMILIES)[number];
+
 /** What one server's replay measured. */
 export interface ServerResult {
   readonly overall: Tally;
   readonly byPhase: Record<Phase, Tally>;
+  /** By the family of the client's ECS subnet. */
+  readonly byFamily: Record<Family, Tally>;
   readonly wrong: WrongAnswer[];
   /** Queries answered only after at least one retry. */
   retried: number;
@@ -60,11 +67,11 @@ export interface ReplayOptions {
   readonly toleranceKm: number;
   /** Most queries in flight per server. */
   readonly window: number;
+  /** Wait before the first resend; each later one waits twice as long as the one before, up to 8 times this. */
   readonly retryMs: number;
   readonly deadlineMs: number;
-  /** UDP ports of the server under test (read at each send: it moves nowhere, but may be away) and of the contrast server. */
-  readonly port: () => number;
-  readonly contrastPort: number;
+  /** Loopback address and UDP port of each server, the one under test first (the port is read at every send: it moves nowhere, but its server may be away). */
+  readonly servers: readonly { readonly host: string; readonly port: () => number }[];
   /** Phase at share `t` of the run. */
   readonly phaseAt: (t: number) => Phase;
   /** Called with each share of the run reached (to play the timeline and faults). */
@@ -82,11 +89,12 @@ interface Pending {
 }
 
 function result(): ServerResult {
-  return { overall: tally(), byPhase: Object.fromEntries(PHASES.map((p) => [p, tally()])) as Record<Phase, Tally>, wrong: [], retried: 0 };
+  return { overall: tally(), byPhase: Object.fromEntries(PHASES.map((p) => [p, tally()])) as Record<Phase, Tally>, byFamily: { 4: tally(), 6: tally() }, wrong: [], retried: 0 };
 }
 
-/** Runs the replay; resolves when every query is answered or past its deadline. */
-export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; contrast: ServerResult }> {
+/** Runs the replay; resolves when every query is answered or past its deadline, with one result per server of `ports`. */
+export async function replay(o: ReplayOptions): Promise<ServerResult[]> {
+  const targets = o.servers;
   const random = rng(o.seed ^ 0xc0ffee);
   const clients = o.timeline.clients;
   const cumulative = new Float64Array(clients.length);
@@ -111,7 +119,7 @@ export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; co
   const template = (client: number, workload: number): Buffer => {
     const key = client * 8 + workload;
     let t = templates.get(key);
-    if (!t) templates.set(key, (t = buildQuery(`${WORKLOAD_NAMES[workload]}.meridian.test`, QTYPE.A, { id: 0, ecs: clients[client]!.client24 })));
+    if (!t) templates.set(key, (t = buildQuery(`${WORKLOAD_NAMES[workload]}.meridian.test`, QTYPE.A, { id: 0, ecs: clients[client]!.subnet })));
     return t;
   };
 
@@ -129,8 +137,10 @@ export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; co
 
   const judge = (res: ServerResult, p: Pending, got: number, now: number): void => {
     const t = res.byPhase[p.phase];
+    const f = res.byFamily[clients[p.client]!.family];
     res.overall.answered++;
     t.answered++;
+    f.answered++;
     if (p.tries > 1) res.retried++;
     // Right if it matches what fresh data said at some moment the query was in flight: when it was sent or when it was answered.
     const shareNow = (now - start) / o.durationMs;
@@ -146,31 +156,29 @@ export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; co
       if (best === got) strict = true;
       if (distanceKm(place, regions[got]!) <= distanceKm(place, regions[best]!) + o.toleranceKm) tolerant = true;
     }
-    if (strict) { res.overall.strict++; t.strict++; }
-    if (tolerant) { res.overall.tolerant++; t.tolerant++; }
+    if (strict) { res.overall.strict++; t.strict++; f.strict++; }
+    if (tolerant) { res.overall.tolerant++; t.tolerant++; f.tolerant++; }
     if (!strict) res.wrong.push({ at: p.share, client: p.client, workload: p.workload, got, want, tolerated: tolerant });
   };
 
-  const main = result();
-  const contrast = result();
-  const sockets = await Promise.all([0, 1].map(async () => {
+  const servers = targets.map((_, k) => k);
+  const results = servers.map(() => result());
+  const sockets = await Promise.all(servers.map(async () => {
     const s = dgram.createSocket('udp4');
     await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
     s.setRecvBufferSize(4 << 20);
     s.setSendBufferSize(4 << 20);
     return s;
   }));
-  const pending = [new Map<number, Pending>(), new Map<number, Pending>()];
+  const pending = servers.map(() => new Map<number, Pending>());
   // IDs go round all 65,536 before one is used again, so a late reply to a retried query rarely meets a new one.
-  const nextIds = [0, 0];
+  const nextIds = servers.map(() => 0);
   const takeId = (k: number): number => {
     while (pending[k]!.has(nextIds[k]!)) nextIds[k] = (nextIds[k]! + 1) & 0xffff;
     const id = nextIds[k]!;
     nextIds[k] = (id + 1) & 0xffff;
     return id;
   };
-  const results = [main, contrast];
-  const ports = [o.port, () => o.contrastPort];
   sockets.forEach((s, k) => s.on('message', (msg) => {
     const id = msg.readUInt16BE(0);
     const p = pending[k]!.get(id);
@@ -186,45 +194,52 @@ export async function replay(o: ReplayOptions): Promise<{ main: ServerResult; co
     q.writeUInt16BE(id, 0);
     p.lastSend = Date.now();
     p.tries++;
-    sockets[k]!.send(q, ports[k]!(), '127.0.0.1');
+    sockets[k]!.send(q, targets[k]!.port(), targets[k]!.host);
   };
 
   const start = Date.now();
   let sent = 0;
+  let lastTick = start;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = Date.now();
+      // After this process was busy (a feed's synchronous work, a GC pause), replies may wait unread
+      // in the socket buffers: read them (the loop's next turn) before deciding what to send again.
+      const caughtUp = now - lastTick < 50;
+      lastTick = now;
       const share = Math.min(1, (now - start) / o.durationMs);
       o.onTick?.(share);
       const due = Math.min(o.queries, Math.floor(o.queries * share));
-      while (sent < due && pending[0]!.size < o.window && pending[1]!.size < o.window) {
+      while (sent < due && pending.every((m) => m.size < o.window)) {
         let client = pickIn(cumulative, random() * acc);
         // Clients of a prefix that is not routed send nothing: draw again.
         for (let tries = 0; o.timeline.placeAt(client, share) === undefined && tries < 1000; tries++) client = pickIn(cumulative, random() * acc);
         const workload = pickIn(wCumulative, random() * wacc);
         const phase = o.phaseAt(share);
-        for (let k = 0; k < 2; k++) {
+        for (const k of servers) {
           const id = takeId(k);
           const p: Pending = { client, workload, share, phase, sentAt: now, lastSend: now, tries: 0 };
           pending[k]!.set(id, p);
           results[k]!.overall.sent++;
           results[k]!.byPhase[phase].sent++;
+          results[k]!.byFamily[clients[client]!.family].sent++;
           send(k, id, p);
         }
         sent++;
       }
-      for (let k = 0; k < 2; k++) {
+      for (const k of caughtUp ? servers : []) {
         for (const [id, p] of pending[k]!) {
           if (now - p.sentAt > o.deadlineMs) { pending[k]!.delete(id); continue; }
-          if (now - p.lastSend >= o.retryMs) send(k, id, p);
+          // Backing off as resolvers do, so a server slow to answer is not buried under resends.
+          if (now - p.lastSend >= o.retryMs * Math.min(8, 2 ** (p.tries - 1))) send(k, id, p);
         }
       }
-      if (sent >= o.queries && pending[0]!.size === 0 && pending[1]!.size === 0) {
+      if (sent >= o.queries && pending.every((m) => m.size === 0)) {
         clearInterval(timer);
         resolve();
       }
     }, 5);
   });
   for (const s of sockets) s.close();
-  return { main, contrast };
+  return results;
 }

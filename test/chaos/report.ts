@@ -1,6 +1,6 @@
 /** The chaos run's table: answered and reasonable shares overall, per phase and per server, answers by source, convergence per event. */
 import type { ChaosResult } from './run';
-import { PHASES, type Tally } from './replay';
+import { FAMILIES, PHASES, type ServerResult, type Tally } from './replay';
 import type { RoutingEvent } from './timeline';
 import { regionsOf, WORKLOAD_NAMES } from './world';
 import { phaseAt } from './faults';
@@ -34,17 +34,22 @@ function shares(t: Tally): string[] {
 export function formatReport(r: ChaosResult): string {
   const o = r.options;
   const out: string[] = [];
-  out.push(`Chaos run: seed ${o.seed}, ${o.queries} queries over ${(r.durationMs / 1000).toFixed(0)} s, ${o.prefixes} client prefixes, tolerance ${o.toleranceKm} km`);
+  out.push(`Chaos run: seed ${o.seed}, ${o.queries} queries over ${(r.durationMs / 1000).toFixed(0)} s, ${o.prefixes} IPv4 and ${o.prefixes6} IPv6 client prefixes `
+    + `(${(o.ipv6Share * 100).toFixed(0)}% of the queries from IPv6), tolerance ${o.toleranceKm} km`);
   out.push('');
   const head = ['server / phase', 'queries', 'answered', 'strict', 'tolerant', 'wrong (tolerant)'];
   const rows: string[][] = [];
-  rows.push(['Meridian, all channels: overall', ...shares(r.main.overall)]);
-  for (const p of PHASES) rows.push([`  ${p}`, ...shares(r.main.byPhase[p])]);
-  rows.push(['geoip-lite only: overall', ...shares(r.contrast.overall)]);
-  for (const p of PHASES) rows.push([`  ${p}`, ...shares(r.contrast.byPhase[p])]);
+  const servers: [string, ServerResult][] = [['Meridian, all channels', r.main], ['Meridian, geoip-lite only', r.contrast]];
+  if (r.gdnsd) servers.push(['gdnsd 3, geoip-lite data', r.gdnsd]);
+  for (const [name, res] of servers) {
+    rows.push([`${name}: overall`, ...shares(res.overall)]);
+    for (const f of FAMILIES) rows.push([`  IPv${f} clients`, ...shares(res.byFamily[f])]);
+    for (const p of PHASES) rows.push([`  ${p}`, ...shares(res.byPhase[p])]);
+  }
   out.push(table(head, rows));
   out.push('');
-  out.push(`Answered after a retry (server away while restarting): ${r.main.retried}. Wrong answers (strict): Meridian ${r.main.wrong.length}, geoip-lite only ${r.contrast.wrong.length}.`);
+  out.push(`Answered after a retry (server away while restarting): ${r.main.retried}. Wrong answers (strict): Meridian ${r.main.wrong.length}, geoip-lite only ${r.contrast.wrong.length}`
+    + `${r.gdnsd ? `, gdnsd ${r.gdnsd.wrong.length}` : ''}.`);
   out.push('');
   const sources = [...new Set(PHASES.flatMap((p) => Object.keys(r.bySource[p])))].sort();
   out.push(table(['answers by source (server metrics)', ...sources], PHASES.map((p) => [p, ...sources.map((s) => String(r.bySource[p][s] ?? 0))])));
@@ -69,7 +74,7 @@ export function formatReport(r: ChaosResult): string {
   }
   if (r.main.wrong.length) {
     out.push('');
-    out.push(table(['first wrong answers: at', 'phase', 'client /24', 'workload', 'answered', 'truth', 'tolerated'], r.main.wrong.slice(0, 12).map((w) => [
+    out.push(table(['first wrong answers: at', 'phase', 'client subnet', 'workload', 'answered', 'truth', 'tolerated'], r.main.wrong.slice(0, 12).map((w) => [
       `${(w.at * 100).toFixed(2)}%`, phaseAt(w.at), r.clientNames[w.client] ?? String(w.client), WORKLOAD_NAMES[w.workload]!,
       regionsOf(w.workload)[w.got]!.region, regionsOf(w.workload)[w.want]?.region ?? '-', w.tolerated ? 'yes' : 'no',
     ])));

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { waitFor } from '../tools/wait';
 import { BgpFeed, RisFeed, SignedFeed } from './feeds';
 import { FAULT_SCHEDULE, phaseAt, type FaultKind } from './faults';
+import { Gdnsd } from './gdnsd';
 import { GeoDns } from './geodns';
 import { PHASES, replay, type Phase, type ServerResult } from './replay';
 import { formatReport, type Convergence } from './report';
@@ -24,14 +25,20 @@ export interface ChaosOptions {
   /** Queries per second per server the replay aims at; the run lasts queries / rate seconds (at least `minDurationSeconds`). */
   readonly rate: number;
   readonly minDurationSeconds: number;
-  /** Client prefixes routed at the start. */
+  /** IPv4 client prefixes routed at the start. */
   readonly prefixes: number;
+  /** IPv6 client prefixes routed at the start. */
+  readonly prefixes6: number;
+  /** Share of the queries sent by IPv6 clients. */
+  readonly ipv6Share: number;
   readonly toleranceKm: number;
+  /** Also replay the stream against gdnsd over geoip-lite's data. */
+  readonly gdnsd: boolean;
   readonly log: (line: string) => void;
 }
 
 /** Defaults of the CLI. */
-export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'log'> = { queries: 1_000_000, seed: 13, rate: 2500, minDurationSeconds: 100, prefixes: 5000, toleranceKm: 500 };
+export const CHAOS_DEFAULTS: Omit<ChaosOptions, 'log'> = { queries: 1_000_000, seed: 13, rate: 2500, minDurationSeconds: 100, prefixes: 5000, prefixes6: 1000, ipv6Share: 0.2, toleranceKm: 500, gdnsd: true };
 
 /** What a run measured. */
 export interface ChaosResult {
@@ -39,11 +46,13 @@ export interface ChaosResult {
   readonly durationMs: number;
   readonly main: ServerResult;
   readonly contrast: ServerResult;
+  /** gdnsd over geoip-lite's data, when the run had it. */
+  readonly gdnsd?: ServerResult;
   readonly bySource: Record<Phase, Record<string, number>>;
   readonly convergence: Convergence[];
   readonly faults: { kind: FaultKind; at: number; tookMs: number; error?: string }[];
   readonly events: readonly RoutingEvent[];
-  /** Client /24 of each client index. */
+  /** ECS subnet of each client index. */
   readonly clientNames: readonly string[];
 }
 
@@ -54,8 +63,8 @@ const OVERLAY = { reHomeMinPeers: 2, reHomeAfterSeconds: 1 };
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const log = o.log;
   const durationMs = Math.max(o.minDurationSeconds * 1000, (o.queries / o.rate) * 1000);
-  log(`chaos: seed ${o.seed}, ${o.queries} queries over ${(durationMs / 1000).toFixed(0)} s, ${o.prefixes} client prefixes`);
-  const world = makeWorld({ seed: o.seed, prefixes: o.prefixes, spare: 20, zipf: 1 });
+  log(`chaos: seed ${o.seed}, ${o.queries} queries over ${(durationMs / 1000).toFixed(0)} s, ${o.prefixes} IPv4 and ${o.prefixes6} IPv6 client prefixes (${o.ipv6Share * 100}% of the queries from IPv6)`);
+  const world = makeWorld({ seed: o.seed, prefixes: o.prefixes, prefixes6: o.prefixes6, spare: 20, spare6: 5, ipv6Share: o.ipv6Share, zipf: 1 });
   const timeline = new Timeline(world);
   const state = mkdtempSync(join(tmpdir(), 'meridian-chaos-'));
   const bgp = new BgpFeed();
@@ -65,8 +74,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const contrastDir = mkdtempSync(join(tmpdir(), 'meridian-chaos-contrast-'));
   const contrast = new GeoDns({ name: 'contrast GeoDNS', stateDir: contrastDir, workloads, overlay: {}, geoip: { cache: { enabled: false } } });
   let main: GeoDns | undefined;
+  const gdnsd = o.gdnsd ? new Gdnsd() : undefined;
   try {
-    await Promise.all([ris.start(timeline), signed.start(timeline)]);
+    await Promise.all([ris.start(timeline), signed.start(timeline), gdnsd?.start()]);
+    if (gdnsd) log(`chaos: gdnsd on ${gdnsd.address}:${gdnsd.port} (a MaxMind DB of geoip-lite's data, ${gdnsd.treeNodes} tree nodes)`);
     main = new GeoDns({
       name: 'GeoDNS', stateDir: state, workloads, overlay: OVERLAY,
       geoip: {
@@ -81,10 +92,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await bgp.start(timeline);
     await waitFor('every channel up and the package in force', async () => {
       const ch = await server.channels();
-      const look = await server.lookup(timeline.clients[0]!.client24.split('/')[0]!);
+      const look = await server.lookup(timeline.clients[0]!.subnet.split('/')[0]!);
       return !!ch && ch.channels.filter((c) => c.state === 'up').length >= 4 && look?.layer === 'dataset' && bgp.established();
     }, 180_000, 500);
     log('chaos: all channels up');
+    // The run starts from a settled server: the routes of both sessions applied, the table no longer rebuilt.
+    let generation = -1;
+    let since = Date.now();
+    await waitFor('the GeoDNS table settled (no rebuild for 3 s)', async () => {
+      const g = (await server.channels())?.table?.generation ?? -1;
+      if (g !== generation) { generation = g; since = Date.now(); }
+      return g >= 0 && Date.now() - since >= 3000;
+    }, 120_000, 250);
+    log(`chaos: table settled at generation ${generation}`);
 
     const convergence: Convergence[] = [];
     const faults: ChaosResult['faults'] = [];
@@ -112,9 +132,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const eventAt = Date.now();
         log(`chaos: ${(share * 100).toFixed(1)}% ${e.kind} ${e.describe}`);
         queue(`event ${e.kind}`, async () => {
-          bgp.publish(timeline);
+          const announced = bgp.publish(timeline);
           ris.publish(timeline);
           await signed.publish(timeline, e.at);
+          await announced;
         });
         watchers.push(watchConvergence(e, eventAt, timeline.placeAt(e.client, e.at), server, durationMs).then((c) => { convergence.push(c); }));
       }
@@ -139,9 +160,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         });
       }
     };
-    const results = await replay({
+    const servers = [{ host: '127.0.0.1', port: () => server.port }, { host: '127.0.0.1', port: () => contrast.port }];
+    if (gdnsd) servers.push({ host: gdnsd.address, port: () => gdnsd.port });
+    const [mainResult, contrastResult, gdnsdResult] = await replay({
       world, timeline, queries: o.queries, seed: o.seed, durationMs, toleranceKm: o.toleranceKm, window: 2000, retryMs: 1000, deadlineMs: 90_000,
-      port: () => server.port, contrastPort: contrast.port, phaseAt, onTick,
+      servers, phaseAt, onTick,
     });
     await chain;
     await snapshots;
@@ -159,10 +182,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       previous = phase === 'all three down' ? new Map() : counts;
     }
     const { log: _log, ...options } = o;
-    return { options, durationMs, main: results.main, contrast: results.contrast, bySource, convergence, faults, events: timeline.events,
-      clientNames: timeline.clients.map((c) => c.client24) };
+    return { options, durationMs, main: mainResult!, contrast: contrastResult!, gdnsd: gdnsdResult, bySource, convergence, faults, events: timeline.events,
+      clientNames: timeline.clients.map((c) => c.subnet) };
   } finally {
-    await Promise.all([main?.stop(), contrast.stop()]);
+    await Promise.all([main?.stop(), contrast.stop(), gdnsd?.stop()]);
     await Promise.all([bgp.stop(), ris.stop(), signed.stop()]);
     rmSync(state, { recursive: true, force: true });
     rmSync(contrastDir, { recursive: true, force: true });
@@ -193,7 +216,7 @@ async function watchConvergence(e: RoutingEvent, at: number, truth: Place | unde
   let away: number | undefined;
   let last = '';
   while (Date.now() < until) {
-    const l = await main.lookup(ip);
+    const l = await main.lookup(encodeURIComponent(ip));
     if (l) {
       const right = l.location !== null && distanceKm(l.location, truth) <= 1;
       last = `${l.layer}/${l.channel} ${l.prefix}`;
@@ -208,6 +231,7 @@ async function watchConvergence(e: RoutingEvent, at: number, truth: Place | unde
 
 const OPTIONS = {
   queries: { type: 'string' }, seed: { type: 'string' }, rate: { type: 'string' }, prefixes: { type: 'string' }, 'min-duration': { type: 'string' },
+  'prefixes6': { type: 'string' }, 'ipv6-percent': { type: 'string' }, 'without-gdnsd': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -218,10 +242,17 @@ function positive(flag: string, text: string | undefined, fallback: number): num
   return n;
 }
 
+function percentOf(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n >= 100) throw new Error(`--${flag} must be a number from 0 to below 100, got '${text}'`);
+  return n / 100;
+}
+
 if (require.main === module) {
   const { values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true });
   if (values.help) {
-    process.stdout.write('usage: npm run chaos -- [--queries 1000000] [--seed 13] [--rate 2500] [--prefixes 5000] [--min-duration 100]\n');
+    process.stdout.write('usage: npm run chaos -- [--queries 1000000] [--seed 13] [--rate 2500] [--prefixes 5000] [--prefixes6 1000] [--ipv6-percent 20] [--min-duration 100] [--without-gdnsd]\n');
     process.exit(0);
   }
   const options: ChaosOptions = {
@@ -230,6 +261,9 @@ if (require.main === module) {
     seed: positive('seed', values.seed, CHAOS_DEFAULTS.seed),
     rate: positive('rate', values.rate, CHAOS_DEFAULTS.rate),
     prefixes: positive('prefixes', values.prefixes, CHAOS_DEFAULTS.prefixes),
+    prefixes6: positive('prefixes6', values.prefixes6, CHAOS_DEFAULTS.prefixes6),
+    ipv6Share: percentOf('ipv6-percent', values['ipv6-percent'], CHAOS_DEFAULTS.ipv6Share),
+    gdnsd: values['without-gdnsd'] !== true,
     minDurationSeconds: positive('min-duration', values['min-duration'], CHAOS_DEFAULTS.minDurationSeconds),
     log: (line) => process.stderr.write(`${line}\n`),
   };

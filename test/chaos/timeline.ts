@@ -4,6 +4,7 @@
  * the ground truth they make: where each client prefix is at every moment (a hijack changes no
  * truth: the prefix stays where its legitimate origin is).
  */
+import { parseIp } from '../../dns/geoip/index';
 import { distanceKm, originOf, rng, type Place, type World, type WorldPrefix } from './world';
 
 /** Kinds of routing events, in the order the report lists them. */
@@ -34,14 +35,18 @@ export interface RoutingEvent {
   readonly describe: string;
 }
 
-/** The events of a run by share of its duration: kind and when. Hijacks while every feed is down change no truth. */
-export const EVENT_SCHEDULE: readonly { readonly kind: EventKind; readonly at: number }[] = [
+/**
+ * The events of a run by share of its duration: kind, when, and the family of the client prefix
+ * (IPv4 unless said). Hijacks while every feed is down change no truth.
+ */
+export const EVENT_SCHEDULE: readonly { readonly kind: EventKind; readonly at: number; readonly family?: 6 }[] = [
   { kind: 're-home', at: 0.06 }, { kind: 'new-prefix', at: 0.09 }, { kind: 'hijack-more-specific', at: 0.12 },
   { kind: 'hijack-origin', at: 0.15 }, { kind: 'withdrawal', at: 0.17 },
   { kind: 're-home', at: 0.25 }, { kind: 'new-prefix', at: 0.34 }, { kind: 'hijack-origin', at: 0.37 },
   { kind: 're-home', at: 0.45 }, { kind: 'new-prefix', at: 0.53 }, { kind: 'hijack-more-specific', at: 0.56 },
   { kind: 'hijack-more-specific', at: 0.66 }, { kind: 'hijack-origin', at: 0.73 },
   { kind: 'hijack-origin', at: 0.86 },
+  { kind: 're-home', at: 0.08, family: 6 }, { kind: 'new-prefix', at: 0.48, family: 6 }, { kind: 'hijack-origin', at: 0.64, family: 6 },
 ];
 
 /** A foreign AS that hijacks (documentation range of RFC 5398). */
@@ -66,15 +71,18 @@ export class Timeline {
   private applied = 0;
 
   constructor(world: World) {
-    const random = rng(world.seed ^ 0x5eed);
+    // IPv6 events draw from a stream of their own, so the IPv4 events stay those of the seed.
+    const randoms = { 4: rng(world.seed ^ 0x5eed), 6: rng(world.seed ^ 0x5eed6) };
+    let random = randoms[4];
     this.clients = [...world.prefixes, ...world.spare];
     const routed = world.prefixes.length;
     this.truth = this.clients.map((c, i) => [{ from: 0, place: i < routed ? c.place : undefined }]);
     this.routes = this.clients.map((c, i) => (i < routed ? { prefix: c.prefix, asPath: c.asPath } : undefined));
     const used = new Set<number>();
-    // Home of each origin AS: the one place of all its routed prefixes (ASes spread over several places are not re-home targets).
+    // Home of each origin AS: the one place of all its routed IPv4 prefixes (ASes spread over several places are not re-home targets).
     const homes = new Map<number, Place | null>();
     for (let i = 0; i < routed; i++) {
+      if (this.clients[i]!.family !== 4) continue;
       const as = originOf(this.clients[i]!.asPath);
       const h = homes.get(as);
       const p = this.clients[i]!.place;
@@ -99,32 +107,38 @@ export class Timeline {
       return { as, home };
     };
     const events: RoutingEvent[] = [];
-    for (const { kind, at } of EVENT_SCHEDULE) {
+    const schedule = [...EVENT_SCHEDULE.filter((e) => e.family === undefined), ...EVENT_SCHEDULE.filter((e) => e.family === 6)];
+    for (const { kind, at, family: f } of schedule) {
+      const family = f ?? 4;
+      random = randoms[family];
+      const of = (ok: (i: number) => boolean) => (i: number): boolean => this.clients[i]!.family === family && ok(i);
+      const any = of(() => true);
       if (kind === 're-home') {
-        const i = pick(0, routed, () => true);
+        const i = pick(0, routed, any);
         const c = this.clients[i]!;
         const t = targetFor(c.place, asOf(i));
         events.push({ kind, at, client: i, prefix: c.prefix, originAs: t.as, place: t.home,
           describe: `${c.prefix} AS${asOf(i)} ${c.place.country} -> AS${t.as} ${t.home.country}` });
       } else if (kind === 'new-prefix') {
-        const i = pick(routed, this.clients.length, () => true);
+        const i = pick(routed, this.clients.length, any);
         const c = this.clients[i]!;
         const t = targetFor(c.place, -1);
         events.push({ kind, at, client: i, prefix: c.prefix, originAs: t.as, place: t.home, describe: `${c.prefix} from AS${t.as} ${t.home.country}` });
       } else if (kind === 'withdrawal') {
-        const i = pick(0, routed, () => true);
+        const i = pick(0, routed, any);
         events.push({ kind, at, client: i, prefix: this.clients[i]!.prefix, describe: `${this.clients[i]!.prefix} AS${asOf(i)}` });
       } else if (kind === 'hijack-more-specific') {
         // The client /24 inside a shorter prefix, announced from a foreign AS.
-        const i = pick(0, routed, (k) => Number(this.clients[k]!.prefix.split('/')[1]) < 24);
+        const i = pick(0, routed, of((k) => Number(this.clients[k]!.prefix.split('/')[1]) < 24));
         const c = this.clients[i]!;
-        events.push({ kind, at, client: i, prefix: c.client24, originAs: HIJACKER_AS, describe: `${c.client24} inside ${c.prefix} AS${asOf(i)} from AS${HIJACKER_AS}` });
+        events.push({ kind, at, client: i, prefix: c.subnet, originAs: HIJACKER_AS, describe: `${c.subnet} inside ${c.prefix} AS${asOf(i)} from AS${HIJACKER_AS}` });
       } else {
-        const i = pick(0, routed, () => true);
+        const i = pick(0, routed, any);
         const c = this.clients[i]!;
         events.push({ kind, at, client: i, prefix: c.prefix, originAs: HIJACKER_AS, describe: `${c.prefix} AS${asOf(i)} from AS${HIJACKER_AS}` });
       }
     }
+    events.sort((a, b) => a.at - b.at);
     this.events = events;
     for (const e of events) {
       if (e.kind === 're-home' || e.kind === 'new-prefix') this.truth[e.client]!.push({ from: e.at, place: e.place });
@@ -169,13 +183,20 @@ export class Timeline {
     return out;
   }
 
-  /** The dataset a fresh package carries now: every legitimately routed prefix at its true place. */
-  dataset(t: number): { prefix: string; start: number; end: number; place: Place }[] {
-    const out: { prefix: string; start: number; end: number; place: Place }[] = [];
+  /** The dataset a fresh package carries now: every legitimately routed prefix at its true place, in address order within each family. */
+  dataset(t: number): { family: 4 | 6; prefix: string; first: string; last: string; place: Place }[] {
+    const out: { family: 4 | 6; prefix: string; first: string; last: string; place: Place; key: string }[] = [];
     this.clients.forEach((c, i) => {
       const place = this.placeAt(i, t);
-      if (place && this.routes[i]) out.push({ prefix: c.prefix, start: c.start, end: c.end, place });
+      if (place && this.routes[i]) out.push({ family: c.family, prefix: c.prefix, first: c.first, last: c.last, place, key: sortKey(c.first) });
     });
-    return out.sort((a, b) => a.start - b.start);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ key: _key, ...d }) => d);
   }
+}
+
+// Fixed-width hex of an address, IPv4 before IPv6, so text order is address order.
+function sortKey(ip: string): string {
+  const p = parseIp(ip);
+  const words = p.version === 4 ? [p.value] : p.words;
+  return `${p.version}${words.map((w) => w.toString(16).padStart(8, '0')).join('')}`;
 }

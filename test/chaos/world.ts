@@ -4,8 +4,11 @@
  * location of the prefix's first address, the data a fresh dataset would carry), and the
  * workloads whose regions the answers are judged against.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { WorkloadEndpoints } from '../../dns/index';
 import { defaultGeoTable } from '../../dns/index';
+import { formatIpv6, geoipLiteDataDir, v6BlockEnd, v6BlockStart, v6WordsOf, widestPrefixWithinV6 } from '../../dns/geoip/index';
 import { realIpv4Routes } from '../dns/geoip/channels/bgp/fixtures';
 import type { CloudId } from '../../providers';
 
@@ -31,13 +34,14 @@ export interface Place {
 
 /** One client prefix of the world. */
 export interface WorldPrefix {
-  /** Canonical `a.b.c.d/len`. */
+  readonly family: 4 | 6;
+  /** Canonical `a.b.c.d/len` or `x:y::/len`. */
   readonly prefix: string;
-  /** The /24 its clients send as ECS source (the prefix's first /24). */
-  readonly client24: string;
-  /** Network address as an unsigned 32-bit number, and the last address. */
-  readonly start: number;
-  readonly end: number;
+  /** The subnet its clients send as ECS source: the prefix's first /24 (IPv4) or /56 (IPv6). */
+  readonly subnet: string;
+  /** First and last address of the prefix, as text. */
+  readonly first: string;
+  readonly last: string;
   /** AS path as the RIB dump saw it (origin last). */
   readonly asPath: readonly number[];
   /** Where it is at the start (geoip-lite's location of its first address). */
@@ -146,21 +150,29 @@ export interface World {
 /** Options of `makeWorld`. */
 export interface WorldOptions {
   readonly seed: number;
-  /** Client prefixes routed at the start. */
+  /** IPv4 client prefixes routed at the start. */
   readonly prefixes: number;
-  /** Unrouted prefixes kept for new announcements. */
+  /** IPv6 client prefixes routed at the start. */
+  readonly prefixes6: number;
+  /** Unrouted prefixes kept for new announcements, per family. */
   readonly spare: number;
+  readonly spare6: number;
+  /** Share of the queries sent by IPv6 clients. */
+  readonly ipv6Share: number;
   /** Zipf exponent of the query weights (1: the k-th prefix gets 1/k of the first's share). */
   readonly zipf: number;
 }
 
+/** First origin AS of the IPv6 client prefixes (private 4-byte range, RFC 6996): each has one of its own. */
+export const IPV6_ORIGIN_BASE = 4_200_200_000;
+
+type Drawn = Omit<WorldPrefix, 'weight'>;
+
 /**
- * Draws the world: IPv4 prefixes from /12 to /24 of the RIB dump whose first address geoip-lite
- * places, pairwise disjoint (so each client /24 has one routed prefix), in random order; weights
- * follow the random rank (Zipf), so which prefixes are heavy is the seed's choice.
+ * IPv4 prefixes from /12 to /24 of the RIB dump whose first /24 geoip-lite places in one spot,
+ * pairwise disjoint (so each client /24 has one routed prefix), in random order.
  */
-export function makeWorld(o: WorldOptions): World {
-  const random = rng(o.seed);
+function drawIpv4(random: () => number, want: number): Drawn[] {
   const table = defaultGeoTable();
   const routes = realIpv4Routes().filter((r) => {
     const len = Number(r.prefix.split('/')[1]);
@@ -174,8 +186,7 @@ export function makeWorld(o: WorldOptions): World {
   }
   const taken: { start: number; end: number }[] = [];
   const overlaps = (s: number, e: number): boolean => taken.some((t) => s <= t.end && e >= t.start);
-  const picked: Omit<WorldPrefix, 'weight'>[] = [];
-  const want = o.prefixes + o.spare;
+  const picked: Drawn[] = [];
   for (const i of order) {
     if (picked.length >= want) break;
     const r = routes[i]!;
@@ -191,24 +202,80 @@ export function makeWorld(o: WorldOptions): World {
     if (!last24 || last24.lat !== loc.lat || last24.lon !== loc.lon) continue;
     taken.push({ start, end });
     picked.push({
-      prefix: r.prefix, client24: `${numberToIpv4(start)}/24`, start, end, asPath: r.asPath,
+      family: 4, prefix: r.prefix, subnet: `${numberToIpv4(start)}/24`, first: numberToIpv4(start), last: numberToIpv4(end), asPath: r.asPath,
       place: { lat: loc.lat, lon: loc.lon, country: loc.country, continent: loc.continent },
     });
   }
-  if (picked.length < want) throw new Error(`the RIB dump gave only ${picked.length} usable prefixes, ${want} wanted`);
-  const all = picked.length;
-  const raw = picked.map((_, k) => 1 / (k + 1) ** o.zipf);
-  const total = raw.reduce((a, b) => a + b, 0);
-  const withWeights = picked.map((p, k) => ({ ...p, weight: raw[k]! / total }));
-  // Spare prefixes are drawn from the whole rank range, so a new prefix may be a heavy one.
-  const spareIdx = new Set<number>();
-  while (spareIdx.size < o.spare) spareIdx.add(Math.floor(random() * all));
-  return {
-    seed: o.seed,
-    prefixes: withWeights.filter((_, k) => !spareIdx.has(k)),
-    spare: withWeights.filter((_, k) => spareIdx.has(k)),
-    workloadWeights: WORKLOAD_NAMES.map((n) => WORKLOAD_WEIGHTS[n]!),
-  };
+  if (picked.length < want) throw new Error(`the RIB dump gave only ${picked.length} usable IPv4 prefixes, ${want} wanted`);
+  return picked;
+}
+
+// geoip-lite's IPv6 city records (geoip-city6.dat): first and last address (16 bytes each), then location fields; 48 bytes each.
+const V6_RECORD = 48;
+
+/**
+ * IPv6 prefixes from geoip-lite's own IPv6 ranges (the RIB dump holds too few): the widest
+ * aligned block at the start of a random global-unicast range, from /32 to /48, so each lies in
+ * one range and has one place, and prefixes of different ranges never overlap. Clients send
+ * the prefix's first /56 as ECS source (what resolvers send for IPv6, RFC 7871 11.1). Each
+ * prefix is originated by an AS of its own behind AS3356.
+ */
+function drawIpv6(random: () => number, want: number): Drawn[] {
+  if (want === 0) return [];
+  const table = defaultGeoTable();
+  const file = readFileSync(join(geoipLiteDataDir(), 'geoip-city6.dat'));
+  const n = Math.floor(file.length / V6_RECORD);
+  const seen = new Set<number>();
+  const picked: Drawn[] = [];
+  for (let tries = 0; picked.length < want && tries < 50 * want; tries++) {
+    const k = Math.floor(random() * n);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const start = v6WordsOf(file, k * V6_RECORD);
+    const end = v6WordsOf(file, k * V6_RECORD + 16);
+    // Global unicast (2000::/3) only, so no address is read as IPv4-mapped or special.
+    if (start[0] >>> 29 !== 1) continue;
+    const widest = widestPrefixWithinV6(start, start, end);
+    if (widest > 48) continue;
+    const len = Math.max(32, widest);
+    const loc = table.lookup(formatIpv6(start));
+    if (!loc || !loc.country || !loc.continent || (loc.lat === 0 && loc.lon === 0)) continue;
+    const first = formatIpv6(v6BlockStart(start, len));
+    if (first !== formatIpv6(start)) continue;
+    picked.push({
+      family: 6, prefix: `${first}/${len}`, subnet: `${first}/56`, first, last: formatIpv6(v6BlockEnd(start, len)),
+      asPath: [3356, IPV6_ORIGIN_BASE + picked.length], place: { lat: loc.lat, lon: loc.lon, country: loc.country, continent: loc.continent },
+    });
+  }
+  if (picked.length < want) throw new Error(`geoip-lite gave only ${picked.length} usable IPv6 prefixes, ${want} wanted`);
+  return picked;
+}
+
+/**
+ * Draws the world: IPv4 prefixes of the RIB dump and IPv6 prefixes of geoip-lite's ranges, each
+ * at geoip-lite's place of its first address; within each family weights follow the random rank
+ * (Zipf), so which prefixes are heavy is the seed's choice, and IPv6 clients send `ipv6Share` of
+ * the queries.
+ */
+export function makeWorld(o: WorldOptions): World {
+  const random = rng(o.seed);
+  const out = { prefixes: [] as WorldPrefix[], spare: [] as WorldPrefix[] };
+  const families: [Drawn[], number, number][] = [
+    [drawIpv4(random, o.prefixes + o.spare), o.spare, 1 - o.ipv6Share],
+    [drawIpv6(rng(o.seed ^ 0x6666), o.prefixes6 + o.spare6), o.spare6, o.ipv6Share],
+  ];
+  for (const [picked, spare, share] of families) {
+    if (picked.length === 0) continue;
+    const raw = picked.map((_, k) => 1 / (k + 1) ** o.zipf);
+    const total = raw.reduce((a, b) => a + b, 0);
+    const withWeights = picked.map((p, k) => ({ ...p, weight: (share * raw[k]!) / total }));
+    // Spare prefixes are drawn from the whole rank range, so a new prefix may be a heavy one.
+    const spareIdx = new Set<number>();
+    while (spareIdx.size < spare) spareIdx.add(Math.floor(random() * picked.length));
+    out.prefixes.push(...withWeights.filter((_, k) => !spareIdx.has(k)));
+    out.spare.push(...withWeights.filter((_, k) => spareIdx.has(k)));
+  }
+  return { seed: o.seed, ...out, workloadWeights: WORKLOAD_NAMES.map((n) => WORKLOAD_WEIGHTS[n]!) };
 }
 
 /** The origin AS of a path. */

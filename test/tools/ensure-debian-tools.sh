@@ -27,7 +27,7 @@ declare -A TOOLS=(
 )
 # command -> Debian package, added for `npm run bench`
 declare -A BENCH_TOOLS=(
-  [gdnsd]=gdnsd               # the GeoDNS benchmark's reference server
+  [gdnsd]=gdnsd               # the GeoDNS benchmark's reference server, and the full chaos run's second contrast
 )
 if [ "${1:-}" = bench ]; then
   for cmd in "${!BENCH_TOOLS[@]}"; do TOOLS[$cmd]=${BENCH_TOOLS[$cmd]}; done

@@ -53,3 +53,20 @@ export function ownSocketsOn(port: number): KernelSocket[] {
   const own = ownSocketInodes();
   return kernelSockets().filter((s) => s.localPort === port && s.inode !== 0 && own.has(s.inode));
 }
+
+/**
+ * The ports of the IPv4 UDP sockets bound to `address` as the kernel lists them: how a daemon told to
+ * listen on port 0 of a loopback address of its own is found, since it does not print the port.
+ */
+export function udpPortsOn(address: string): number[] {
+  // /proc/net/udp writes the address as the u32 in host (little-endian) order, in hex.
+  const hex = address.split('.').reverse().map((o) => Number(o).toString(16).padStart(2, '0')).join('').toUpperCase();
+  let text = '';
+  try { text = readFileSync('/proc/net/udp', 'utf8'); } catch { return []; }
+  const out: number[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const local = line.trim().split(/\s+/)[1];
+    if (local?.toUpperCase().startsWith(`${hex}:`)) out.push(parseInt(local.split(':')[1]!, 16));
+  }
+  return out;
+}

@@ -19,13 +19,40 @@ export async function extractMmdb(dir: string): Promise<string> {
   return out;
 }
 
+/** One name gdnsd answers: a DYNA record over its own map of datacenters (nearest by coordinates). */
+export interface GdnsdResource {
+  /** Owner name inside the zone, also the resource and map name. */
+  readonly name: string;
+  readonly regions: readonly BenchRegion[];
+}
+
 /** Writes a gdnsd config directory under `dir` serving the benchmark name; returns the config dir. */
 export function writeGdnsdConfig(dir: string, port: number, mmdb: string, regions: readonly BenchRegion[]): string {
+  return writeGdnsdResources(dir, { address: '127.0.0.1', port }, mmdb, [{ name: 'web', regions }]);
+}
+
+/**
+ * Writes a gdnsd config directory under `dir` with one DYNA name per resource in the benchmark
+ * zone, each answering the address of its datacenter nearest to the client; returns the config dir.
+ */
+export function writeGdnsdResources(dir: string, listen: { address: string; port: number }, mmdb: string, resources: readonly GdnsdResource[]): string {
   const conf = join(dir, 'gdnsd');
   mkdirSync(join(conf, 'zones'), { recursive: true });
-  const dcs = regions.map((r) => r.dc);
+  const map = (r: GdnsdResource): string => `      ${r.name} => {
+        geoip2_db => ${JSON.stringify(mmdb)}
+        datacenters => [ ${r.regions.map((g) => g.dc).join(', ')} ]
+        auto_dc_coords => {
+${r.regions.map((g) => `          ${g.dc} => [ ${g.lat}, ${g.lon} ]`).join('\n')}
+        }
+      }`;
+  const resource = (r: GdnsdResource): string => `      ${r.name} => {
+        map => ${r.name}
+        dcmap => {
+${r.regions.map((g) => `          ${g.dc} => ${g.ipv4}`).join('\n')}
+        }
+      }`;
   const config = `options => {
-  listen => [ 127.0.0.1:${port} ]
+  listen => [ ${listen.address}:${listen.port} ]
   udp_threads => 1
   tcp_threads => 1
   run_dir => ${JSON.stringify(join(dir, 'gdnsd-run'))}
@@ -34,21 +61,10 @@ export function writeGdnsdConfig(dir: string, port: number, mmdb: string, region
 plugins => {
   geoip => {
     maps => {
-      regions => {
-        geoip2_db => ${JSON.stringify(mmdb)}
-        datacenters => [ ${dcs.join(', ')} ]
-        auto_dc_coords => {
-${regions.map((r) => `          ${r.dc} => [ ${r.lat}, ${r.lon} ]`).join('\n')}
-        }
-      }
+${resources.map(map).join('\n')}
     }
     resources => {
-      web => {
-        map => regions
-        dcmap => {
-${regions.map((r) => `          ${r.dc} => ${r.ipv4}`).join('\n')}
-        }
-      }
+${resources.map(resource).join('\n')}
     }
   }
 }
@@ -58,7 +74,7 @@ ${regions.map((r) => `          ${r.dc} => ${r.ipv4}`).join('\n')}
 @ SOA ns1 hostmaster 1 3600 600 604800 60
 @ NS ns1
 ns1 A 127.0.0.1
-web ${BENCH_TTL} DYNA geoip!web
+${resources.map((r) => `${r.name} ${BENCH_TTL} DYNA geoip!${r.name}`).join('\n')}
 `;
   writeFileSync(join(conf, 'zones', BENCH_ZONE), zone);
   return conf;

@@ -2,7 +2,7 @@
  * Fixtures of the BGP channel tests: real routes from the MRT samples (through `bgpdump -m`),
  * BIRD 2 and GoBGP configurations that announce them, and a sink that keeps what a channel emits.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChannelRecord, ChannelSink } from '../../../../../dns/geoip/channels';
@@ -154,6 +154,8 @@ export interface Bird {
   birdc(...args: string[]): string;
   /** Replaces the configuration and has BIRD apply it (`birdc configure`). */
   reconfigure(config: string): void;
+  /** `reconfigure` without blocking the event loop while BIRD applies it. */
+  reconfigureAsync(config: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -173,7 +175,15 @@ export async function startBird(config: string): Promise<Bird> {
     const out = birdc('configure');
     if (!/Reconfigured|Reconfiguration in progress/.test(out)) throw new Error(`birdc configure failed: ${out}`);
   };
-  return { daemon, birdc, reconfigure, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  const reconfigureAsync = (text: string): Promise<void> => new Promise((resolve, reject) => {
+    writeFileSync(join(dir, 'bird.conf'), text);
+    execFile('birdc', ['-s', sock, 'configure'], { encoding: 'utf8' }, (e, out) => {
+      if (e) reject(e);
+      else if (!/Reconfigured|Reconfiguration in progress/.test(out)) reject(new Error(`birdc configure failed: ${out}`));
+      else resolve();
+    });
+  });
+  return { daemon, birdc, reconfigure, reconfigureAsync, stop: async () => { await daemon.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** One GoBGP neighbour. */
