@@ -7,7 +7,7 @@ import { CHAOS_DEFAULTS, runChaos } from './run';
 // The minimum share of reasonable answers (tolerant judgment) the GeoDNS must keep through the run.
 const GOAL = 0.99992;
 
-describe('chaos run: routing changes while every GeoIP feed fails and the GeoDNS is SIGKILLed', function () {
+describe('chaos run: routing changes while the scheduler is SIGKILLed, every GeoIP feed fails and the GeoDNS is SIGKILLed', function () {
   this.timeout(900_000);
 
   it('answers every one of 100,000 ECS queries, IPv4 and IPv6, and keeps at least 99.992% of them in a reasonable region', async () => {

@@ -14,7 +14,7 @@ import { writeGeoMmdb } from '../bench/dns/mmdb-writer';
 import { buildQuery, sendUdp } from '../dns/fixtures';
 import { loopbackAddress, startDaemon, type Daemon } from '../tools/daemon';
 import { udpPortsOn } from '../tools/sockets';
-import { regionAddress, regionsOf, WORKLOAD_NAMES } from './world';
+import { regionsOf, WORKLOAD_NAMES } from './world';
 
 /** A running gdnsd serving the chaos workloads from geoip-lite's data. */
 export class Gdnsd {
@@ -26,12 +26,15 @@ export class Gdnsd {
   /** Nodes of the search tree of the database it reads. */
   treeNodes = 0;
 
-  /** Writes the database and the config, starts gdnsd, and resolves once it answers a query with ECS. */
-  async start(): Promise<void> {
+  /**
+   * Writes the database and the config, starts gdnsd, and resolves once it answers a query with
+   * ECS; `address(w, r)` is the instance address of region `r` of workload `w` (indices into the world's lists).
+   */
+  async start(address: (w: number, r: number) => string): Promise<void> {
     const mmdb = join(this.dir, 'geoip-lite-city.mmdb');
     this.treeNodes = writeGeoMmdb(readGeoipLite(), mmdb, "geoip-lite's city data");
     const resources: GdnsdResource[] = WORKLOAD_NAMES.map((name, w) => ({
-      name, regions: regionsOf(w).map((r, i) => ({ ...r, dc: `${r.cloud}-${r.region}`, ipv4: regionAddress(w, i) })),
+      name, regions: regionsOf(w).map((r, i) => ({ ...r, dc: `${r.cloud}-${r.region}`, ipv4: address(w, i) })),
     }));
     const conf = writeGdnsdResources(this.dir, { address: this.address, port: 0 }, mmdb, resources);
     const probe = buildQuery(`${WORKLOAD_NAMES[0]}.meridian.test`, QTYPE.A, { ecs: '192.0.2.0/24' });

@@ -1,12 +1,13 @@
 /**
- * A GeoDNS server process of the chaos run (`server-entry.js`): started, SIGKILLed and started
- * again on the same ports and state folder, so a restart finds its hot-prefix cache, its last
- * package and its RIS position on disk.
+ * A GeoDNS server process of the chaos run (`server-entry.js`) following the scheduler's watch
+ * stream: started, SIGKILLed and started again on the same ports and state folder, so a restart
+ * finds its workload snapshot, its hot-prefix cache, its last package and its RIS position on disk.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleZoneConfig, type WorkloadEndpoints } from '../../dns/index';
+import { readSnapshot } from '../../dns/watch/snapshot';
 
 /** Settings of one GeoDNS process. */
 export interface GeoDnsSpec {
@@ -16,7 +17,8 @@ export interface GeoDnsSpec {
   readonly stateDir: string;
   /** The `geoip` section. */
   readonly geoip: Record<string, unknown>;
-  readonly workloads: WorkloadEndpoints[];
+  /** The scheduler's watch stream. */
+  readonly watch: { readonly url: string; readonly token: string };
   readonly overlay: unknown;
 }
 
@@ -51,8 +53,9 @@ export class GeoDns {
       config: {
         address: '127.0.0.1', port: this.port, admin: { address: '127.0.0.1', port: this.adminPort }, zones: exampleZoneConfig().zones,
         rrl: { enabled: false }, geoip: this.spec.geoip,
+        watch: { ...this.spec.watch, minBackoffMs: 100, maxBackoffMs: 1000 }, snapshotPath: this.snapshotPath(),
       },
-      workloads: this.spec.workloads, overlay: this.spec.overlay,
+      overlay: this.spec.overlay,
     }));
     const proc = spawn(process.execPath, [join(__dirname, 'server-entry.js'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
@@ -111,6 +114,25 @@ export class GeoDns {
       // A process being restarted has no metrics; the caller counts what it got.
     }
     return out;
+  }
+
+  /** The workloads it serves, as its snapshot file holds them (written on every state it takes from the watch stream). */
+  async workloads(): Promise<readonly WorkloadEndpoints[]> {
+    return (await readSnapshot(this.snapshotPath()))?.workloads ?? [];
+  }
+
+  /** State of its watch stream (`/healthz`); undefined while it does not answer. */
+  async watchState(): Promise<string | undefined> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.adminPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? ((await res.json()) as { watch: { state: string } | null }).watch?.state : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private snapshotPath(): string {
+    return join(this.spec.stateDir, 'workloads.json');
   }
 
   /** The last lines it printed (for errors). */

@@ -8,11 +8,11 @@
 import dgram from 'node:dgram';
 import { decode, QTYPE } from '../../dns/wire/index';
 import { buildQuery } from '../dns/fixtures';
-import { distanceKm, nearestRegion, regionAddress, regionsOf, rng, WORKLOAD_NAMES, type World } from './world';
+import { distanceKm, nearestRegion, regionsOf, rng, WORKLOAD_NAMES, type World } from './world';
 import type { Timeline } from './timeline';
 
 /** Phases of the run, in order; each query belongs to the phase it was sent in. */
-export const PHASES = ['all up', 'BGP down', 'BGP+RIS down', 'all three down', 'DNS restart'] as const;
+export const PHASES = ['scheduler down', 'BGP down', 'BGP+RIS down', 'all three down', 'DNS restart'] as const;
 /** One phase. */
 export type Phase = (typeof PHASES)[number];
 
@@ -76,6 +76,8 @@ export interface ReplayOptions {
   readonly phaseAt: (t: number) => Phase;
   /** Called with each share of the run reached (to play the timeline and faults). */
   readonly onTick?: (t: number) => void;
+  /** Answer address -> workload index * 16 + region index (the instances the scheduler made). */
+  readonly regionOf: ReadonlyMap<string, number>;
 }
 
 interface Pending {
@@ -112,9 +114,7 @@ export async function replay(o: ReplayOptions): Promise<ServerResult[]> {
     }
     return lo;
   };
-  // Answer address -> workload * 16 + region.
-  const regionOf = new Map<string, number>();
-  WORKLOAD_NAMES.forEach((_, w) => regionsOf(w).forEach((__, r) => regionOf.set(regionAddress(w, r), w * 16 + r)));
+  const regionOf = o.regionOf;
   const templates = new Map<number, Buffer>();
   const template = (client: number, workload: number): Buffer => {
     const key = client * 8 + workload;

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * The chaos run (`npm run chaos -- --queries N --seed S`): builds the world, starts the feeds and
- * two GeoDNS processes (one with every channel, one with geoip-lite's data only), replays the
- * queries while the routing timeline and the fault schedule play, and prints the table.
+ * The chaos run (`npm run chaos -- --queries N --seed S`): builds the world, starts the feeds, the
+ * cloud emulators and the scheduler (which places the world's workloads on them), and two GeoDNS
+ * processes following its watch stream (one with every channel, one with geoip-lite's data
+ * only), replays the queries while the routing timeline and the fault schedule play, and prints
+ * the table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +15,12 @@ import { BgpFeed, RisFeed, SignedFeed } from './feeds';
 import { FAULT_SCHEDULE, phaseAt, type FaultKind } from './faults';
 import { Gdnsd } from './gdnsd';
 import { GeoDns } from './geodns';
+import { ChaosScheduler } from './scheduler';
 import { PHASES, replay, type Phase, type ServerResult } from './replay';
 import { formatReport, type Convergence } from './report';
 import { Timeline, type RoutingEvent } from './timeline';
-import { distanceKm, makeWorld, workloadEndpoints, type Place } from './world';
+import { distanceKm, makeWorld, regionsOf, WORKLOAD_NAMES, type Place } from './world';
+import type { WorkloadEndpoints } from '../../dns/index';
 
 /** Options of a chaos run. */
 export interface ChaosOptions {
@@ -70,16 +74,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const bgp = new BgpFeed();
   const ris = new RisFeed();
   const signed = new SignedFeed();
-  const workloads = workloadEndpoints();
   const contrastDir = mkdtempSync(join(tmpdir(), 'meridian-chaos-contrast-'));
-  const contrast = new GeoDns({ name: 'contrast GeoDNS', stateDir: contrastDir, workloads, overlay: {}, geoip: { cache: { enabled: false } } });
+  const schedulerDir = mkdtempSync(join(tmpdir(), 'meridian-chaos-scheduler-'));
+  const scheduler = new ChaosScheduler(schedulerDir);
+  let contrast: GeoDns | undefined;
   let main: GeoDns | undefined;
   const gdnsd = o.gdnsd ? new Gdnsd() : undefined;
   try {
-    await Promise.all([ris.start(timeline), signed.start(timeline), gdnsd?.start()]);
-    if (gdnsd) log(`chaos: gdnsd on ${gdnsd.address}:${gdnsd.port} (a MaxMind DB of geoip-lite's data, ${gdnsd.treeNodes} tree nodes)`);
+    await Promise.all([ris.start(timeline), signed.start(timeline), scheduler.start()]);
+    await scheduler.apply();
+    log(`chaos: scheduler on ${scheduler.url}, workloads applied`);
+    const watch = { url: scheduler.url, token: scheduler.token };
+    contrast = new GeoDns({ name: 'contrast GeoDNS', stateDir: contrastDir, watch, overlay: {}, geoip: { cache: { enabled: false } } });
     main = new GeoDns({
-      name: 'GeoDNS', stateDir: state, workloads, overlay: OVERLAY,
+      name: 'GeoDNS', stateDir: state, watch, overlay: OVERLAY,
       geoip: {
         minSwapIntervalSeconds: 0.5, maxDropPercent: 100, healthCheckIntervalSeconds: 1,
         cache: { path: join(state, 'hot-prefixes.bin'), flushIntervalMs: 200, mergeIntervalSeconds: 2 },
@@ -87,8 +95,24 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       },
     });
     const server = main;
-    await Promise.all([server.start(), contrast.start()]);
-    log(`chaos: GeoDNS on 127.0.0.1:${server.port} (admin ${server.adminPort}), contrast on 127.0.0.1:${contrast.port}`);
+    const other = contrast;
+    await Promise.all([server.start(), other.start()]);
+    log(`chaos: GeoDNS on 127.0.0.1:${server.port} (admin ${server.adminPort}), contrast on 127.0.0.1:${other.port}`);
+    // Both servers must have every workload in the world's regions, each with a healthy instance, before a query goes out.
+    let served: readonly WorkloadEndpoints[] = [];
+    await waitFor('both GeoDNS servers serving every workload in its regions', async () => {
+      const [a, b] = await Promise.all([server.workloads(), other.workloads()]);
+      served = a;
+      return complete(a) && complete(b) && JSON.stringify(addressMap(a)) === JSON.stringify(addressMap(b));
+    }, 120_000, 250);
+    const regionOf = new Map(addressMap(served));
+    log(`chaos: workloads placed: ${served.map((w) => `${w.name} ${w.regions.map((r) => r.region).join(',')}`).join('; ')}`);
+    if (gdnsd) {
+      // gdnsd answers with the same instance addresses, from a static config.
+      const byCode = new Map([...regionOf].map(([ip, code]) => [code, ip]));
+      await gdnsd.start((w, r) => byCode.get(w * 16 + r)!);
+      log(`chaos: gdnsd on ${gdnsd.address}:${gdnsd.port} (a MaxMind DB of geoip-lite's data, ${gdnsd.treeNodes} tree nodes)`);
+    }
     await bgp.start(timeline);
     await waitFor('every channel up and the package in force', async () => {
       const ch = await server.channels();
@@ -115,7 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     };
     let snapshots: Promise<void> = Promise.resolve();
     let nextFault = 0;
-    let lastPhase: Phase = 'all up';
+    let lastPhase: Phase = 'scheduler down';
     let start = 0;
     const watchers: Promise<void>[] = [];
     const onTick = (share: number): void => {
@@ -146,11 +170,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           const t0 = Date.now();
           try {
             if (f.kind === 'dns-kill') await snapshots;
-            await inflict(f.kind, { bgp, ris, signed, main: server, timeline });
+            await inflict(f.kind, { bgp, ris, signed, main: server, timeline, scheduler });
             if (f.kind === 'dns-kill') {
               // What the restarted server runs on, once it has had a few seconds to reload.
               await new Promise((r) => setTimeout(r, 5000));
               log(`chaos: after the restart: ${JSON.stringify(await server.channels())}`);
+            }
+            if (f.kind === 'scheduler-restart') {
+              // Both servers follow the new process again (their watch clients reconnect on their own).
+              await waitFor('both GeoDNS servers streaming from the restarted scheduler', async () =>
+                (await server.watchState()) === 'streaming' && (await other.watchState()) === 'streaming', 30_000, 100);
             }
             faults.push({ kind: f.kind, at: f.at, tookMs: Date.now() - t0 });
           } catch (e) {
@@ -160,11 +189,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         });
       }
     };
-    const servers = [{ host: '127.0.0.1', port: () => server.port }, { host: '127.0.0.1', port: () => contrast.port }];
+    const servers = [{ host: '127.0.0.1', port: () => server.port }, { host: '127.0.0.1', port: () => other.port }];
     if (gdnsd) servers.push({ host: gdnsd.address, port: () => gdnsd.port });
     const [mainResult, contrastResult, gdnsdResult] = await replay({
       world, timeline, queries: o.queries, seed: o.seed, durationMs, toleranceKm: o.toleranceKm, window: 2000, retryMs: 1000, deadlineMs: 90_000,
-      servers, phaseAt, onTick,
+      servers, phaseAt, onTick, regionOf,
     });
     await chain;
     await snapshots;
@@ -185,15 +214,40 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     return { options, durationMs, main: mainResult!, contrast: contrastResult!, gdnsd: gdnsdResult, bySource, convergence, faults, events: timeline.events,
       clientNames: timeline.clients.map((c) => c.subnet) };
   } finally {
-    await Promise.all([main?.stop(), contrast.stop(), gdnsd?.stop()]);
-    await Promise.all([bgp.stop(), ris.stop(), signed.stop()]);
+    await Promise.all([main?.stop(), contrast?.stop(), gdnsd?.stop()]);
+    await Promise.all([bgp.stop(), ris.stop(), signed.stop(), scheduler.stop()]);
     rmSync(state, { recursive: true, force: true });
     rmSync(contrastDir, { recursive: true, force: true });
+    rmSync(schedulerDir, { recursive: true, force: true });
   }
 }
 
-async function inflict(kind: FaultKind, w: { bgp: BgpFeed; ris: RisFeed; signed: SignedFeed; main: GeoDns; timeline: Timeline }): Promise<void> {
+// Every world workload served in exactly its regions, each region healthy with an instance address.
+function complete(served: readonly WorkloadEndpoints[]): boolean {
+  return WORKLOAD_NAMES.every((name, w) => {
+    const got = served.find((s) => s.name === name);
+    const want = regionsOf(w).map((r) => r.region).sort();
+    return !!got && JSON.stringify(got.regions.map((r) => r.region).sort()) === JSON.stringify(want)
+      && got.regions.every((r) => r.healthy && r.instances.some((i) => i.healthy && !!i.ipv4));
+  });
+}
+
+// Answer address -> workload index * 16 + index of its region in the world's list, from the workloads a server serves.
+function addressMap(served: readonly WorkloadEndpoints[]): [string, number][] {
+  const out: [string, number][] = [];
+  WORKLOAD_NAMES.forEach((name, w) => {
+    const regions = regionsOf(w).map((r) => r.region);
+    for (const r of served.find((s) => s.name === name)?.regions ?? []) {
+      for (const i of r.instances) if (i.ipv4) out.push([i.ipv4, w * 16 + regions.indexOf(r.region)]);
+    }
+  });
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+async function inflict(kind: FaultKind, w: { bgp: BgpFeed; ris: RisFeed; signed: SignedFeed; main: GeoDns; timeline: Timeline; scheduler: ChaosScheduler }): Promise<void> {
   switch (kind) {
+    case 'scheduler-kill': return w.scheduler.kill();
+    case 'scheduler-restart': return w.scheduler.spawn();
     case 'bgp-kill': return w.bgp.kill();
     case 'bgp-restart': return w.bgp.start(w.timeline);
     case 'bgp-freeze': return w.bgp.freeze();

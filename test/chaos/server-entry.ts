@@ -1,18 +1,17 @@
 // The GeoDNS process of the chaos run: `node server-entry.js FILE`, FILE holding
-// `{ config, workloads, overlay }`: `meridian-dns`'s own start-up (settings through loadDnsConfig,
-// geoip-lite in a worker, the channels of GEO_PARTS, the supervisor, the hot-prefix cache), with
-// the workloads given directly instead of a watch stream, and the overlay's confirmation time
+// `{ config, overlay }`: `meridian-dns`'s own start-up (settings through loadDnsConfig, with the
+// scheduler's watch stream and a snapshot file; geoip-lite in a worker, the channels of
+// GEO_PARTS, the supervisor, the hot-prefix cache), and the overlay's confirmation time
 // shortened to fit a run of minutes. Prints one line `{ port, adminPort }` once it answers.
 import { readFileSync } from 'node:fs';
 import { loadGeoipLite } from '../../dns/geoip';
 import { Overlay } from '../../dns/geoip/channels/overlay';
 import { startGeoService } from '../../dns/geoip/channels/service';
-import { dnsOptionsFromConfig, loadDnsConfig, startDnsServer, type WorkloadEndpoints } from '../../dns/index';
+import { dnsOptionsFromConfig, loadDnsConfig, startDnsServer } from '../../dns/index';
 import { GEO_PARTS } from '../../dns/main';
 
 interface EntryInput {
   readonly config: unknown;
-  readonly workloads: WorkloadEndpoints[];
   readonly overlay: unknown;
 }
 
@@ -21,7 +20,7 @@ async function main(file: string): Promise<void> {
   const config = loadDnsConfig(input.config);
   const log = (line: string): void => { process.stderr.write(`${line}\n`); };
   const service = await startGeoService(config.geoip, await loadGeoipLite(), { ...GEO_PARTS, overlay: () => new Overlay(input.overlay) }, { log });
-  const server = await startDnsServer({ ...dnsOptionsFromConfig(config), workloads: input.workloads, geo: service.holder, channels: service.supervisor,
+  const server = await startDnsServer({ ...dnsOptionsFromConfig(config), geo: service.holder, channels: service.supervisor,
     recorder: service.recorder, log });
   process.stdout.write(`${JSON.stringify({ port: server.port, adminPort: server.adminPort })}\n`);
   process.once('SIGTERM', () => {

@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkloadEndpoints } from '../../dns/index';
 import { defaultGeoTable } from '../../dns/index';
 import { formatIpv6, geoipLiteDataDir, v6BlockEnd, v6BlockStart, v6WordsOf, widestPrefixWithinV6 } from '../../dns/geoip/index';
 import { realIpv4Routes } from '../dns/geoip/channels/bgp/fixtures';
@@ -50,7 +49,7 @@ export interface WorldPrefix {
   readonly weight: number;
 }
 
-/** A region of a workload, with its coordinates (from the provider catalog) and the address it answers with. */
+/** A region of a workload, with its coordinates (from the provider catalog). */
 export interface WorldRegion {
   readonly cloud: CloudId;
   readonly region: string;
@@ -85,21 +84,6 @@ export const WORKLOAD_NAMES = Object.keys(WORKLOAD_REGIONS);
 
 /** Query weights of the workloads. */
 const WORKLOAD_WEIGHTS: Readonly<Record<string, number>> = { web: 0.5, api: 0.3, shop: 0.2 };
-
-/** The answer address of region `r` (index into the workload's list) of workload `w` (index). */
-export function regionAddress(w: number, r: number): string {
-  return `192.0.${2 + w}.${10 + r}`;
-}
-
-/** The workloads as the GeoDNS serves them (one healthy instance per region). */
-export function workloadEndpoints(): WorkloadEndpoints[] {
-  return WORKLOAD_NAMES.map((name, w) => ({
-    name, dns: { name: `${name}.meridian.test`, ttl: 30 }, residency: null,
-    regions: WORKLOAD_REGIONS[name]!.map((id, r) => ({
-      ...REGIONS[id]!, healthy: true, instances: [{ id: `${id}-${r}`, ipv4: regionAddress(w, r), healthy: true }],
-    })),
-  }));
-}
 
 /** Regions of workload `w` (index), in its order. */
 export function regionsOf(w: number): readonly WorldRegion[] {
