@@ -26,6 +26,8 @@ export class WorkloadStore {
   // Answers replaced or removed by the change under way: released after it, so a workload
   // replaced by one of the same region set hands its structures over instead of freeing them.
   private readonly retired: WorkloadAnswer[] = [];
+  // The same, by workload name: a replaced workload's answer counts carry over to its successor.
+  private readonly retiredByName = new Map<string, WorkloadAnswer>();
   /** Workloads received but not served, with the reason (admin and logs). */
   readonly ignored = new Map<string, IgnoredWorkload>();
   /** Last revision applied from the watch stream (0 when none). */
@@ -129,6 +131,9 @@ export class WorkloadStore {
       return;
     }
     this.ignored.delete(w.name);
+    // Counters only go up while the process lives: a new state of the workload keeps its counts.
+    const previous = this.retiredByName.get(w.name);
+    if (previous) answer.carryCountsFrom(previous);
     this.byFqdn.set(fqdn, answer);
     this.fqdnOfWorkload.set(w.name, fqdn);
     const list = this.byHash.get(answer.hash);
@@ -149,6 +154,7 @@ export class WorkloadStore {
     this.byFqdn.delete(fqdn);
     if (answer) {
       this.retired.push(answer);
+      this.retiredByName.set(workloadName, answer);
       const list = (this.byHash.get(answer.hash) ?? []).filter((a) => a !== answer);
       if (list.length) this.byHash.set(answer.hash, list);
       else this.byHash.delete(answer.hash);
@@ -164,6 +170,7 @@ export class WorkloadStore {
   private changed(): void {
     for (const a of this.retired) a.release();
     this.retired.length = 0;
+    this.retiredByName.clear();
     for (const fn of this.listeners) fn();
   }
 }

@@ -168,6 +168,23 @@ export class WorkloadAnswer {
     else if (decision === FAIL_OPEN) this.regionCounts[this.endpoints.regions.length * PROVENANCE_CODES + code]!++;
   }
 
+  /**
+   * Adds the answer counts of `previous` (an earlier state of this workload) to this one's, region
+   * by region; counts of a region this state no longer has go with that region's series.
+   */
+  carryCountsFrom(previous: WorkloadAnswer): void {
+    const from = previous.endpoints.regions;
+    const to = this.endpoints.regions;
+    for (let s = 0; s <= from.length; s++) {
+      let t = to.length;
+      if (s < from.length) {
+        t = to.findIndex((r) => r.cloud === from[s]!.cloud && r.region === from[s]!.region);
+        if (t < 0) continue;
+      }
+      for (let c = 0; c < PROVENANCE_CODES; c++) this.regionCounts[t * PROVENANCE_CODES + c]! += previous.regionCounts[s * PROVENANCE_CODES + c]!;
+    }
+  }
+
   /** Region label of a decision for metrics and the admin API (`cloud:region`, `fail-open`, `none`). */
   decisionLabel(decision: number): string {
     if (decision === FAIL_OPEN) return 'fail-open';

@@ -44,6 +44,25 @@ describe('GeoDNS admin API and configuration', function () {
     assert.match(text, /^meridian_dns_messages_total\{transport="udp"\} [1-9]\d*$/m);
   });
 
+  it('keeps a workload\'s answer counts when a new state of it arrives, and drops the series of a region it leaves', async () => {
+    const regions = globalRegions();
+    server.upsertWorkload(workload('counted', regions));
+    try {
+      for (let i = 0; i < 3; i++) await query(server.port, 'counted.meridian.test', QTYPE.A, { ecs: '81.2.69.0/24' });
+      const series = /meridian_dns_answers_total\{workload="counted",region="azure:westeurope",source="static"\} (\d+)/;
+      assert.equal(series.exec(await (await get('/metrics')).text())?.[1], '3');
+      // The same regions in another order with other addresses: the counts follow the region.
+      const moved = [...regions].reverse().map((r) => ({ ...r, instances: r.instances.map((x) => ({ ...x, ipv4: x.ipv4?.replace(/\.0\./, '.9.') })) }));
+      server.upsertWorkload(workload('counted', moved));
+      await query(server.port, 'counted.meridian.test', QTYPE.A, { ecs: '81.2.69.0/24' });
+      assert.equal(series.exec(await (await get('/metrics')).text())?.[1], '4');
+      server.upsertWorkload(workload('counted', regions.filter((r) => r.region !== 'westeurope')));
+      assert.equal(series.exec(await (await get('/metrics')).text()), null, 'no series for a region the workload left');
+    } finally {
+      server.deleteWorkload('counted');
+    }
+  });
+
   it('reports health', async () => {
     const res = await get('/healthz');
     assert.equal(res.status, 200);
