@@ -100,6 +100,8 @@ protocol mrt { table "master*"; filename "${dir}/dump-%N-%s.mrt"; period 1; }
       // BIRD prepends its own AS 65001 on export; the static path holds the rest.
       return `  route 172.16.${i}.0/24 blackhole { ${[...path.slice(1)].reverse().map((a) => `bgp_path.prepend(${a});`).join(' ')} };`;
     });
+    // strict bind: BIRD listens on its own loopback address only, not on every address's port 179,
+    // which another BIRD on the machine may hold (its BGP protocol fails when it cannot listen).
     writeFileSync(join(dir, 'bird.conf'), `router id 192.0.2.253;
 protocol device { }
 protocol static s4 { ipv4;
@@ -109,6 +111,7 @@ protocol bgp togobgp {
   local ${birdAddr} as 65001;
   neighbor ${gobgpAddr} port 1790 as 64512;
   multihop;
+  strict bind on;
   ipv4 { import none; export filter { bgp_next_hop = 192.0.2.1; accept; }; };
 }
 `);
