@@ -10,18 +10,10 @@ import { defaultGeoTable } from '../../dns/index';
 import { formatIpv6, geoipLiteDataDir, v6BlockEnd, v6BlockStart, v6WordsOf, widestPrefixWithinV6 } from '../../dns/geoip/index';
 import { realIpv4Routes } from '../dns/geoip/channels/bgp/fixtures';
 import type { CloudId } from '../../providers';
+import { seededRandom } from '../tools/random';
 
-/** A seeded PRNG (mulberry32): the same seed gives the same world, timeline and query stream. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the tests (mulberry32): the same seed gives the same world, timeline and query stream. */
+export const rng = seededRandom;
 
 /** A place on Earth with its country (ISO) and continent code. */
 export interface Place {
