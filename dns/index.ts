@@ -1,3 +1,4 @@
+import type { LineLog } from '../common';
 /** The authoritative GeoDNS server: start it, feed it workloads, stop it. */
 import { GeoTable, GeoTableHolder } from './geoip';
 import { createAdminServer, type GeoChannelsControl, listenAdmin } from './admin/http';
@@ -75,7 +76,9 @@ export interface DnsServerOptions {
   /** Told the location each client prefix was answered with (the hot-prefix cache). */
   readonly recorder?: LocationRecorder;
   /** Log sink (default: stderr). */
-  readonly log?: (line: string) => void;
+  readonly log?: LineLog;
+  /** Where the admin API writes one line per request; none by default. */
+  readonly requestLog?: LineLog;
 }
 
 /** A running server. */
@@ -174,7 +177,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   }
   let adminPort: number | undefined;
   const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, metrics, watchStatus: () => watch?.getStatus(), guard,
-    channels: options.channels });
+    channels: options.channels, requestLog: options.requestLog });
   if (admin) {
     try {
       adminPort = await listenAdmin(admin, options.adminAddress ?? '127.0.0.1', typeof options.adminPort === 'number' ? options.adminPort : 8053);

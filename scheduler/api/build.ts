@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installAuth } from './auth';
 import { installErrorHandler } from './error-handler';
 import { policyRoutes } from './routes/policies';
@@ -18,10 +18,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     // One line per request comes from the onResponse hook below, not fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     // A caller's X-Request-Id (a proxy's, another service's) names the request in the log line.
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
     // Report every schema error, never coerce or silently drop what the client sent.
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, useDefaults: false } },
     bodyLimit: 1024 * 1024,
