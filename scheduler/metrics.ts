@@ -23,7 +23,12 @@ export class Metrics {
   private readonly collectors: Array<() => void> = [];
 
   constructor(options: MetricsOptions = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters, which promtool refuses; their per-type series
+      // (`nodejs_active_handles{type}`, ...) stay.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Content type of `expose()`'s text. */

@@ -123,16 +123,25 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   });
   // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
+  // Workloads with series: a purged one's label sets are removed at the next collection.
+  let exposed = new Set<string>();
   metrics.onCollect(() => {
-    metrics.resetGauge('meridian_instances');
+    const now = new Set<string>();
     for (const w of store.listWorkloads()) {
       const s = reconciler.status(w.name);
       if (!s) continue;
+      now.add(w.name);
       for (const [state, n] of Object.entries({ ready: s.ready, pending: s.pending, terminating: s.terminating })) {
         metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: w.name, state }, n);
       }
       metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: w.name }, s.desired);
     }
+    for (const name of exposed) {
+      if (now.has(name)) continue;
+      for (const state of ['ready', 'pending', 'terminating']) metrics.remove('meridian_instances', { workload: name, state });
+      metrics.remove('meridian_instances_desired', { workload: name });
+    }
+    exposed = now;
     // Every catalog region has a series, so that an alert on 0 also sees regions no workload uses yet.
     const unhealthy = new Set(reconciler.health.unhealthy().map((h) => `${h.cloud}/${h.region}`));
     for (const r of listRegions()) {
