@@ -1,4 +1,4 @@
-import { createLogger, logLevelFlag } from '../../../common';
+import { createLogger, lineLog, logLevelFlag } from '../../../common';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ProvidersConfig } from '../../../providers';
@@ -42,8 +42,9 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     },
     reconciler,
   });
-  const svc = await startScheduler({ config, providers: raw.providers ?? {}, logger: createLogger({ name: 'meridian', level: config.logLevel }) });
+  const logger = createLogger({ name: 'meridian', level: config.logLevel });
+  const svc = await startScheduler({ config, providers: raw.providers ?? {}, logger });
   if (args.flags.has('--json')) ctx.stdout.write(`${JSON.stringify({ url: svc.url, port: svc.port, token: svc.token })}\n`);
   else ctx.stdout.write(`meridian scheduler listening on ${svc.url} (data in ${config.dataDir})\ntoken: ${svc.token}\n`);
-  return runUntilSignal(() => svc.stop(), ctx.stderr);
+  return runUntilSignal(() => svc.stop(), lineLog(logger));
 }

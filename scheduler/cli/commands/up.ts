@@ -61,5 +61,5 @@ export async function upCommand(ctx: CommandContext): Promise<number> {
     'Ctrl-C stops.',
     '',
   ].join('\n'));
-  return runUntilSignal(() => sandbox.stop(), ctx.stderr);
+  return runUntilSignal(() => sandbox.stop(), lineLog(logger));
 }
