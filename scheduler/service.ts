@@ -100,7 +100,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, log) : config.regions;
   const reconciler = new Reconciler({
     store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log,
-    logCloudCalls: options.logger !== undefined || options.log !== undefined,
+    logCloudCalls: options.logger !== undefined,
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
