@@ -67,7 +67,7 @@ export const COMPLETION_WORDS: Readonly<Record<string, readonly string[]>> = {
   get: ['workloads', 'policies', 'regions', 'instances', '--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
   delete: ['workload', 'policy', '-f', '--filename', '--wait', '--timeout', '-o', '--output', '--server', '--token'],
   regions: ['--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
-  emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--json'],
+  emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--log-level', '--json'],
   geoip: ['package', 'build', '--from', '-o', '--output', '--serial', '--valid-days', '--url', '--name'],
   resolve: ['--type', '-t', '--from', '--server', '--timeout-ms'],
   mrt: ['dump'],
