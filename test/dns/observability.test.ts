@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DnsConfigError } from '../../dns/index';
 import { dnsConfigFromArgs, DnsUsageError } from '../../dns/main';
+import { promtoolCheck } from '../tools/promtool';
 import { query, QTYPE } from './fixtures';
 
 const ENTRY = path.join(__dirname, '..', '..', 'dns', 'main.js');
@@ -19,14 +20,6 @@ function run(main: string, argv: readonly string[]): Promise<{ code: number; std
   });
 }
 
-function promtoolCheck(text: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const p = execFile('promtool', ['check', 'metrics'], (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr });
-    });
-    p.stdin!.end(text);
-  });
-}
 
 describe('meridian-dns logs and metrics', () => {
   let child: ChildProcess | undefined;

@@ -1,11 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../common';
 import { listRegions } from '../../providers';
 import { startEmulators, type RunningEmulators } from '../../providers/emulator';
 import { loadSchedulerConfig, SchedulerConfigError } from '../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../scheduler/service';
+import { promtoolCheck } from '../tools/promtool';
 import { waitFor } from './fakes';
 
 const TOKEN = 'observability-token-0123456789';
@@ -39,15 +39,6 @@ class Lines extends Writable {
   }
 }
 
-/** Runs `promtool check metrics` on the text; resolves with its exit code and output. */
-export function promtoolCheck(text: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const p = execFile('promtool', ['check', 'metrics'], (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr });
-    });
-    p.stdin!.end(text);
-  });
-}
 
 /** The series of a family in exposition text: label text -> value. */
 function series(text: string, name: string): Map<string, number> {
