@@ -1,5 +1,8 @@
-/** What every part of Meridian shares: the HTTP APIs' error catalogue and the command-line parser. */
+/** What every part of Meridian shares: the HTTP APIs' error catalogue, the command-line parser and the JSON logger. */
 export { API_ERRORS, errorAnswer, type ApiErrorCode, type ErrorBody, type Issue } from './http-errors';
 export { flag, flagAll, numberFlag, parseArgs, UsageError, USAGE_EXIT_CODE, type ParsedArgs } from './args';
 export { bashCompletion, COMPLETION_SHELLS, flagsOfUsage, zshCompletion, type CompletionSpec } from './completion';
 export { meridianVersion } from './version';
+export {
+  createLogger, isLogLevel, LOG_LEVEL_EXPECTED, LogLevelSchema, lineLog, logLevelFlag, LOG_LEVELS, type LineLog, type Logger, type LoggerOptions, type LogLevel, type MessageLevel,
+} from './log';

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import './formats';
 import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
 import { ZoneDefinitionSchema } from './zone/schema';
+import { LOG_LEVEL_EXPECTED, LogLevelSchema } from '../common';
 import { DEFAULT_TCP } from './server/tcp';
 import { DEFAULT_COOKIES } from './server/cookies';
 
@@ -62,6 +63,8 @@ export type GeoipConfig = Static<typeof GeoipConfigSchema>;
 
 /** Schema of the GeoDNS server's settings (file or CLI): one source for types, defaults and validation. */
 export const DnsConfigSchema = Type.Object({
+  /** Least severe level of the JSON log lines on stderr (`--log-level` overrides it). */
+  logLevel: LogLevelSchema,
   address: Type.String({ minLength: 1, default: '127.0.0.1' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 5300 }),
   admin: Type.Object({
@@ -134,7 +137,8 @@ export type DnsConfig = Static<typeof DnsConfigSchema>;
 /** Applies defaults, validates (every problem with its key path) and freezes the settings. */
 export function loadDnsConfig(input: unknown): DnsConfig {
   const withDefaults: unknown = Value.Default(DnsConfigSchema, Value.Clone(input ?? {}));
-  const issues: DnsConfigIssue[] = [...Value.Errors(DnsConfigSchema, withDefaults)].map((e) => ({ path: e.path, message: e.message }));
+  const issues: DnsConfigIssue[] = [...Value.Errors(DnsConfigSchema, withDefaults)]
+    .map((e) => ({ path: e.path, message: e.path === '/logLevel' ? LOG_LEVEL_EXPECTED : e.message }));
   const cfg = withDefaults as DnsConfig;
   if (!issues.length && cfg.ttlBounds.minSeconds > cfg.ttlBounds.maxSeconds) {
     issues.push({ path: '/ttlBounds', message: 'minSeconds must not exceed maxSeconds' });

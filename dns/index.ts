@@ -1,3 +1,4 @@
+import type { LineLog } from '../common';
 /** The authoritative GeoDNS server: start it, feed it workloads, stop it. */
 import { GeoTable, GeoTableHolder } from './geoip';
 import { createAdminServer, type GeoChannelsControl, listenAdmin } from './admin/http';
@@ -75,7 +76,9 @@ export interface DnsServerOptions {
   /** Told the location each client prefix was answered with (the hot-prefix cache). */
   readonly recorder?: LocationRecorder;
   /** Log sink (default: stderr). */
-  readonly log?: (line: string) => void;
+  readonly log?: LineLog;
+  /** Where the admin API writes one line per request; none by default. */
+  readonly requestLog?: LineLog;
 }
 
 /** A running server. */
@@ -111,7 +114,7 @@ export function defaultGeoTable(): GeoTable {
 
 /** Starts UDP and TCP listeners (and the admin API), loads the snapshot, and follows the watch stream. */
 export async function startDnsServer(options: DnsServerOptions): Promise<RunningDnsServer> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log: LineLog = options.log ?? ((line) => { process.stderr.write(`${line}\n`); });
   const zones = new ZoneSet(loadZoneConfig(options.zones));
   const geo = options.geo instanceof GeoTableHolder ? options.geo : new GeoTableHolder(options.geo ?? defaultGeoTable());
   const ttl = options.ttlBounds ?? { min: 5, max: 3600 };
@@ -121,7 +124,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   if (options.workloads) store.replaceAll(checkWorkloads(options.workloads, 'workloads option'));
   if (options.snapshotPath) {
     const loaded = await loadSnapshot(options.snapshotPath);
-    for (const p of loaded.problems) log(`dns: snapshot unreadable: ${p}`);
+    for (const p of loaded.problems) log(`dns: snapshot unreadable: ${p}`, 'warn');
     if (loaded.snapshot) {
       const snap = loaded.snapshot;
       store.replaceAll(snap.workloads, snap.revision, snap.stateId);
@@ -129,7 +132,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     } else if (loaded.problems.length) {
       // State existed and was lost: until the scheduler sends a snapshot, unknown names get SERVFAIL, not NXDOMAIN.
       store.stateLost = true;
-      log('dns: no readable snapshot; answering SERVFAIL for names not known until the scheduler sends its state');
+      log('dns: no readable snapshot; answering SERVFAIL for names not known until the scheduler sends its state', 'warn');
     }
   }
   const metrics = new DnsMetrics();
@@ -145,7 +148,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   warm();
   const listeners = await listen(address, options.port ?? 5300, handler, metrics, rrl, cookies, {
     tcp: { ...DEFAULT_TCP, ...options.tcp }, udp: options.udpTransport ?? defaultUdpTransport(), reusePort: options.reusePort,
-    onError: (e) => log(`dns: ${e.stack ?? e.message}`),
+    onError: (e) => log(`dns: ${e.stack ?? e.message}`, 'error'),
   });
   metrics.udpSendDropped = () => listeners.udpSendDropped();
   metrics.tcpStats = () => listeners.tcpStats();
@@ -161,7 +164,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   let writer: SnapshotWriter | undefined;
   if (options.snapshotPath) {
     writer = new SnapshotWriter(options.snapshotPath, () => ({ revision: store.revision, stateId: store.stateId, workloads: store.list() }),
-      (e) => log(`dns: snapshot write failed: ${e.message}`));
+      (e) => log(`dns: snapshot write failed: ${e.message}`, 'error'));
     store.onChange(() => writer?.schedule());
   }
   const guard = new StateGuard(store, { ...DEFAULT_STATE_GUARD, ...options.stateGuard }, log);
@@ -174,7 +177,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   }
   let adminPort: number | undefined;
   const admin = options.adminPort === false ? undefined : createAdminServer({ geo, store, metrics, watchStatus: () => watch?.getStatus(), guard,
-    channels: options.channels });
+    channels: options.channels, requestLog: options.requestLog });
   if (admin) {
     try {
       adminPort = await listenAdmin(admin, options.adminAddress ?? '127.0.0.1', typeof options.adminPort === 'number' ? options.adminPort : 8053);

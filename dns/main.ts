@@ -18,7 +18,7 @@ import { Overlay } from './geoip/channels/overlay';
 import { startGeoService, type GeoService, type GeoServiceParts } from './geoip/channels/service';
 import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
 import type { ClusterGeo } from './cluster';
-import { bashCompletion, flag, flagsOfUsage, meridianVersion, parseArgs, UsageError, USAGE_EXIT_CODE, zshCompletion, type CompletionSpec } from '../common';
+import { bashCompletion, createLogger, flag, flagsOfUsage, lineLog, logLevelFlag, meridianVersion, parseArgs, UsageError, USAGE_EXIT_CODE, zshCompletion, type CompletionSpec } from '../common';
 
 /**
  * The GeoIP parts this server is built with. A channel kind is configurable (`geoip.bgp`,
@@ -58,7 +58,8 @@ async function startGeo(config: DnsConfig, log: (line: string) => void): Promise
 
 /** Usage of `meridian-dns`. */
 export const DNS_USAGE = `usage: meridian-dns [--config FILE] [--address ADDR] [--port 5300] [--admin-port 8053|off]
-                    [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--udp batched|dgram] [--json]
+                    [--watch URL] [--token TOKEN] [--snapshot FILE] [--workers N] [--udp batched|dgram]
+                    [--log-level trace|debug|info|warn|error|fatal|silent] [--json]
        meridian-dns --version | completion bash|zsh
 
 Runs the authoritative GeoDNS server. --config FILE (JSON or YAML) holds the settings of
@@ -66,10 +67,11 @@ DnsConfigSchema (address, port, admin, zones, watch, snapshotPath, ttlBounds, rr
 it the server serves the example zone meridian.test. --watch follows the scheduler's watch stream;
 its token is --token, else $MERIDIAN_API_TOKEN. --workers N > 1 runs N processes on one port.
 --udp picks the UDP transport (default: batched recvmmsg/sendmmsg where its addon is built).
---json prints one line { address, port, adminPort } once the server answers. $MERIDIAN_DNS_COOKIE_SECRET
+--json prints one line { address, port, adminPort } once the server answers. Logs are JSON lines
+on stderr (one per admin API request) at --log-level, else the settings' logLevel (default info). $MERIDIAN_DNS_COOKIE_SECRET
 (32 hex digits) sets the DNS cookie secret when the settings do not.`;
 
-const VALUED = ['--config', '--address', '--port', '--admin-port', '--watch', '--token', '--snapshot', '--workers', '--udp'];
+const VALUED = ['--config', '--address', '--port', '--admin-port', '--watch', '--token', '--snapshot', '--workers', '--udp', '--log-level'];
 const SWITCHES = ['--json', '--help', '-h', '--version'];
 
 /** Raised for bad command-line input; the message names the flag (the usage error both CLIs share: exit code 2). */
@@ -109,7 +111,9 @@ export function dnsConfigFromArgs(argv: readonly string[], env: Readonly<Record<
     watch: flag(args, '--watch'), token: flag(args, '--token'), snapshot: flag(args, '--snapshot'), workers: flag(args, '--workers'),
     udp: flag(args, '--udp'), json: args.flags.has('--json'),
   };
+  const level = logLevelFlag(args);
   const raw: Record<string, unknown> = values.config ? readConfigFile(values.config) : {};
+  if (level) raw.logLevel = level;
   if (raw.zones === undefined) raw.zones = exampleZoneConfig().zones;
   if (values.address) raw.address = values.address;
   if (values.port !== undefined) raw.port = port('port', values.port);
@@ -156,14 +160,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.env.MERIDIAN_DNS_COOKIE_SECRET = randomBytes(16).toString('hex');
   }
   const options = dnsOptionsFromConfig(config);
-  const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+  const logger = createLogger({ name: 'meridian-dns', level: config.logLevel });
+  const log = lineLog(logger);
   let server: Awaited<ReturnType<typeof startDnsCluster>>;
   if (workers > 1) {
     // The primary runs the GeoIP service once and hands each table to the workers.
-    server = await startDnsCluster(options, startDnsServer, workers, async () => (await startGeo(config, log)).cluster);
+    server = await startDnsCluster({ ...options, log, requestLog: log }, startDnsServer, workers, async () => (await startGeo(config, log)).cluster);
   } else {
     const { service } = await startGeo(config, log);
-    const single = await startDnsServer({ ...options, geo: service.holder, channels: service.supervisor, recorder: service.recorder, log });
+    const single = await startDnsServer({ ...options, geo: service.holder, channels: service.supervisor, recorder: service.recorder, log, requestLog: log });
     server = { ...single, close: async () => { await single.close(); await service.close(); } };
   }
   // In a cluster worker the primary speaks for the group.
@@ -180,13 +185,13 @@ async function main(argv: readonly string[]): Promise<number> {
     let first = true;
     const onSignal = (s: NodeJS.Signals): void => {
       if (first) { first = false; resolve(s); return; }
-      process.stderr.write(`dns: ${s}: exiting without waiting\n`);
+      logger.warn({ signal: s }, `dns: ${s}: exiting without waiting`);
       process.exit(128 + (osConstants.signals[s] ?? 0));
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  process.stderr.write(`dns: ${signal}: stopping (${signal} again exits at once)\n`);
+  logger.info({ signal }, `dns: ${signal}: stopping (${signal} again exits at once)`);
   await server.close();
   return 0;
 }

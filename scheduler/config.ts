@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { LOG_LEVEL_EXPECTED, LogLevelSchema } from '../common';
 import { RegionSettingsSchema, regionSettingsIssues } from './placement';
 
 /** The scheduler's `regions` settings: the accounts' partitions and enabled regions, and whether to ask the clouds too. */
@@ -15,6 +16,8 @@ const SchedulerRegionsSchema = Type.Object({
 
 /** Schema of the scheduler's settings: one source for types, defaults, validation and docs. */
 export const SchedulerConfigSchema = Type.Object({
+  /** Least severe level of the JSON log lines on stderr (`--log-level` overrides it). */
+  logLevel: LogLevelSchema,
   /** Where the SQLite state lives. */
   dataDir: Type.String({ minLength: 1, default: '.meridian' }),
   /**
@@ -94,7 +97,7 @@ function deepFreeze<T>(value: T): T {
 export function loadSchedulerConfig(input: unknown): SchedulerConfig {
   const withDefaults: unknown = Value.Default(SchedulerConfigSchema, Value.Clone(input ?? {}));
   const issues: ConfigIssue[] = [...Value.Errors(SchedulerConfigSchema, withDefaults)]
-    .map((e) => ({ path: e.path, message: e.message }));
+    .map((e) => ({ path: e.path, message: e.path === '/logLevel' ? LOG_LEVEL_EXPECTED : e.message }));
   const regions = (withDefaults as { regions?: unknown }).regions;
   if (Value.Check(SchedulerRegionsSchema, regions)) issues.push(...regionSettingsIssues(regions, '/regions'));
   if (issues.length) throw new SchedulerConfigError(issues);

@@ -1,37 +1,66 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+
 /** Label values of one series. */
 export type Labels = Readonly<Record<string, string>>;
 
-function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
+/** Buckets of the latency histograms, seconds: 1 ms to 30 s. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** How to make a registry. */
+export interface MetricsOptions {
+  /** Also expose prom-client's default process metrics (CPU, memory, event loop lag, GC, handles); default true. */
+  readonly processMetrics?: boolean;
 }
 
-interface Family {
-  readonly type: 'counter' | 'gauge';
-  readonly help: string;
-  readonly series: Map<string, number>;
-}
-
-/** A minimal Prometheus registry: counters and gauges in the text exposition format 0.0.4. */
+/**
+ * The scheduler's Prometheus registry (prom-client). A family is made the first time it is
+ * written, with the label names of that first write; later writes must use the same names.
+ * Gauges that mirror state are refilled by `onCollect` functions run before each exposition.
+ */
 export class Metrics {
-  private readonly families = new Map<string, Family>();
+  private readonly registry = new Registry();
+  private readonly families = new Map<string, Metric>();
   private readonly collectors: Array<() => void> = [];
+
+  constructor(options: MetricsOptions = {}) {
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters, which promtool refuses; their per-type series
+      // (`nodejs_active_handles{type}`, ...) stay.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Content type of `expose()`'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
   /** Adds `by` (default 1) to a counter series. */
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
-    const s = this.family(name, 'counter', help).series;
-    const key = labelText(labels);
-    s.set(key, (s.get(key) ?? 0) + by);
+    this.family(name, () => new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] })).inc(labels, by);
   }
 
   /** Sets a gauge series. */
   set(name: string, help: string, labels: Labels, value: number): void {
-    this.family(name, 'gauge', help).series.set(labelText(labels), value);
+    this.family(name, () => new Gauge({ name, help, labelNames: Object.keys(labels), registers: [this.registry] })).set(labels, value);
+  }
+
+  /** Records one observation (seconds, for the latency histograms) in a histogram series. */
+  observe(name: string, help: string, labels: Labels, value: number, buckets: readonly number[] = LATENCY_BUCKETS_SECONDS): void {
+    this.family(name, () => new Histogram({ name, help, labelNames: Object.keys(labels), buckets: [...buckets], registers: [this.registry] }))
+      .observe(labels, value);
+  }
+
+  /** Drops one series of a family (a workload that is gone); nothing when the family or series does not exist. */
+  remove(name: string, labels: Labels): void {
+    const f = this.families.get(name) as Counter | Gauge | Histogram | undefined;
+    f?.remove(labels);
   }
 
   /** Drops every series of a gauge (before a collector refills it). */
   resetGauge(name: string): void {
-    this.families.get(name)?.series.clear();
+    (this.families.get(name) as Gauge | undefined)?.reset();
   }
 
   /** Registers a function run before each exposition, to refresh gauges. */
@@ -39,23 +68,19 @@ export class Metrics {
     this.collectors.push(fn);
   }
 
-  /** The registry in Prometheus text format. */
-  expose(): string {
+  /** The registry in Prometheus text format 0.0.4. */
+  async expose(): Promise<string> {
     for (const c of this.collectors) c();
-    const out: string[] = [];
-    for (const [name, f] of [...this.families].sort(([a], [b]) => a.localeCompare(b))) {
-      out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
-      for (const [labels, v] of f.series) out.push(`${name}${labels} ${v}`);
-    }
-    return out.join('\n') + '\n';
+    return this.registry.metrics();
   }
 
-  private family(name: string, type: Family['type'], help: string): Family {
+  // prom-client itself refuses a label name the family was not made with.
+  private family<M extends Metric>(name: string, make: () => M): M {
     let f = this.families.get(name);
     if (!f) {
-      f = { type, help, series: new Map() };
+      f = make();
       this.families.set(name, f);
     }
-    return f;
+    return f as M;
   }
 }

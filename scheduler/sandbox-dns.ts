@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { LineLog, LogLevel } from '../common';
 
 /** Options of the sandbox's GeoDNS process. */
 export interface SandboxDnsOptions {
@@ -24,7 +25,12 @@ export interface SandboxDnsOptions {
   readonly zone?: string;
   /** How long to wait for the server to answer (default 30 s). */
   readonly readyTimeoutMs?: number;
-  readonly log?: (line: string) => void;
+  /** Where the sandbox's own messages about the server (deaths, restarts) go. */
+  readonly log?: LineLog;
+  /** The server's `logLevel` (default `info`). */
+  readonly logLevel?: LogLevel;
+  /** Where the server's own log lines (JSON) go; default `log`, one message per line. */
+  readonly serverLines?: (line: string) => void;
 }
 
 /** A GeoDNS server process that follows the sandbox scheduler's watch stream, restarted when it dies. */
@@ -89,7 +95,7 @@ interface Ready { readonly address: string; readonly port: number; readonly admi
 
 /** Spawns one GeoDNS process and resolves once it answers; rejects (with the process stopped) otherwise. */
 async function spawnDns(opts: SandboxDnsOptions, configPath: string, port: number, adminPort: number | 'off',
-  log: (line: string) => void): Promise<{ child: ChildProcess; ready: Ready }> {
+  log: LineLog): Promise<{ child: ChildProcess; ready: Ready }> {
   const child = spawn(process.execPath, [dnsEntry(), '--json', '--config', configPath, '--address', opts.host,
     '--port', String(port), '--admin-port', String(adminPort),
     '--watch', opts.schedulerUrl, '--snapshot', opts.snapshotPath], {
@@ -107,7 +113,8 @@ async function spawnDns(opts: SandboxDnsOptions, configPath: string, port: numbe
   createInterface({ input: child.stderr! }).on('line', (line) => {
     recent.push(line);
     if (recent.length > 20) recent.shift();
-    log(line);
+    if (opts.serverLines) opts.serverLines(line);
+    else log(line);
   });
   try {
     const ready = await new Promise<Ready>((resolveReady, reject) => {
@@ -146,7 +153,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
   const log = opts.log ?? (() => undefined);
   // Settings the flags do not cover go in a config file beside the snapshot.
   const configPath = join(dirname(opts.snapshotPath), 'dns-config.json');
-  writeFileSync(configPath, `${JSON.stringify({ zones: [sandboxZone(opts.zone ?? SANDBOX_DNS_ZONE)], geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
+  writeFileSync(configPath, `${JSON.stringify({ logLevel: opts.logLevel ?? 'info', zones: [sandboxZone(opts.zone ?? SANDBOX_DNS_ZONE)], geoip: opts.geoip ?? sandboxGeoip(dirname(opts.snapshotPath)) }, null, 2)}\n`);
   const first = await spawnDns(opts, configPath, opts.port ?? 5300, opts.adminPort ?? 8053, log);
   const { ready } = first;
   let child: ChildProcess | undefined = first.child;
@@ -162,7 +169,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
       if (stopping) return;
       child = undefined;
       if (Date.now() - startedAt >= STABLE_AFTER_MS) backoff = MIN_BACKOFF_MS;
-      log(`dns: GeoDNS server exited (${signal ?? `code ${String(code)}`}); names are not served until it restarts in ${backoff} ms`);
+      log(`dns: GeoDNS server exited (${signal ?? `code ${String(code)}`}); names are not served until it restarts in ${backoff} ms`, 'warn');
       schedule();
     });
   };
@@ -181,7 +188,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
         return undefined;
       }, (e: Error) => {
         if (stopping) return;
-        log(`dns: GeoDNS server restart failed: ${e.message}; next attempt in ${backoff} ms`);
+        log(`dns: GeoDNS server restart failed: ${e.message}; next attempt in ${backoff} ms`, 'error');
         schedule();
       });
     }, delay);

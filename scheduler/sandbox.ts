@@ -1,3 +1,4 @@
+import { isLogLevel, lineLog, type LineLog, type Logger } from '../common';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,7 +28,12 @@ export interface SandboxOptions {
   readonly resilience?: Partial<ResilienceOptions>;
   /** The GeoDNS server process on the watch stream (default ports 5300 and admin 8053); false runs none. */
   readonly dns?: { readonly port?: number; readonly adminPort?: number } | false;
-  readonly log?: (message: string) => void;
+  /** The JSON logger of the scheduler (requests, cloud calls); its level also goes to the GeoDNS server. */
+  readonly logger?: Logger;
+  /** Where operational messages go (default: `logger`). */
+  readonly log?: LineLog;
+  /** Where the GeoDNS server's own JSON log lines go (default: `log`). */
+  readonly dnsLines?: (line: string) => void;
 }
 
 /** A running sandbox: emulators and scheduler, each with its own handle; `stop()` stops both. */
@@ -105,7 +111,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       reconciler: { ...opts.reconciler },
     });
     scheduler = await startScheduler({
-      config, providers: emulators.providersConfig, log: opts.log, dataDirLock: lock,
+      config, providers: emulators.providersConfig, logger: opts.logger, log: opts.log, dataDirLock: lock,
       // The status page shows the sandbox's GeoDNS server once it listens.
       geoDnsAdminUrls: () => (dns?.adminPort ? [`http://${host}:${dns.adminPort}`] : []),
     });
@@ -121,14 +127,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
     for (const w of docs.workloads) {
       // A deletion left under way by the last run goes on: a document never revives it.
-      if (scheduler.store.getWorkload(w.name)?.deletedAt) opts.log?.(`workload '${w.name}' is still being deleted; not applied again`);
+      if (scheduler.store.getWorkload(w.name)?.deletedAt) (opts.log ?? (opts.logger ? lineLog(opts.logger) : undefined))?.(`workload '${w.name}' is still being deleted; not applied again`);
       else scheduler.store.putWorkload(w);
     }
     scheduler.reconciler.trigger();
     if (opts.dns !== false) {
       dns = await startSandboxDns({
         host, port: opts.dns?.port, adminPort: opts.dns?.adminPort, schedulerUrl: scheduler.url, token: scheduler.token, zone: SANDBOX_DNS_ZONE,
-        snapshotPath: join(dataDir, 'dns-snapshot.json'), log: opts.log,
+        snapshotPath: join(dataDir, 'dns-snapshot.json'), log: opts.log ?? (opts.logger ? lineLog(opts.logger) : undefined),
+        logLevel: opts.logger && isLogLevel(opts.logger.level) ? opts.logger.level : undefined, serverLines: opts.dnsLines,
       });
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { CLOUD_IDS, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
+import { lineLog, type LineLog, type Logger } from '../common';
+import { CLOUD_IDS, listRegions, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
 import { createProviderContainer, providerFor } from '../providers/drivers';
 import { place, withReportedRegions } from './placement';
 import { buildApi, type SchedulerControl } from './api';
@@ -19,10 +20,13 @@ export interface SchedulerServiceOptions {
   readonly providers: ProvidersConfig;
   /** Overrides the drivers (tests); by default they come from the provider container. */
   readonly provider?: (cloud: CloudId) => CloudProvider;
-  /** Where the loop reports failures (defaults to stderr). */
-  readonly log?: (message: string) => void;
-  /** Logs HTTP requests. */
-  readonly httpLog?: boolean;
+  /**
+   * The JSON logger: one line per API request and per cloud call, and the operational messages.
+   * Without it requests and cloud calls are not logged.
+   */
+  readonly logger?: Logger;
+  /** Where operational messages go instead of `logger` (default: `logger`, else stderr as text). */
+  readonly log?: LineLog;
   /** GeoDNS admin APIs known only once running (the sandbox's own server), shown after `ui.geoDnsAdminUrls`. */
   readonly geoDnsAdminUrls?: () => readonly string[];
   /**
@@ -53,7 +57,7 @@ export interface SchedulerService {
 
 /** The configured account plus the opt-in regions each cloud reports as enabled (asked once, in parallel). */
 async function reportedAccount(
-  settings: RegionAccount, provider: (cloud: CloudId) => CloudProvider, log: ((message: string) => void) | undefined,
+  settings: RegionAccount, provider: (cloud: CloudId) => CloudProvider, log: LineLog,
 ): Promise<RegionAccount> {
   const answers = await Promise.all(CLOUD_IDS.map(async (cloud) => {
     const driver = provider(cloud);
@@ -62,7 +66,7 @@ async function reportedAccount(
       return { cloud, regions: await driver.enabledRegions() };
     } catch (err) {
       // Placement still has the configured regions; a cloud that cannot answer adds none.
-      (log ?? ((m: string) => process.stderr.write(`${m}\n`)))(`${cloud}: cannot list the account's enabled regions: ${err instanceof Error ? err.message : String(err)}`);
+      log(`${cloud}: cannot list the account's enabled regions: ${err instanceof Error ? err.message : String(err)}`, 'warn', { cloud });
       return { cloud, regions: [] as readonly string[] };
     }
   }));
@@ -92,9 +96,11 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     return d;
   });
   const metrics = new Metrics();
-  const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, options.log) : config.regions;
+  const log: LineLog = options.log ?? (options.logger ? lineLog(options.logger) : (m) => { process.stderr.write(`${m}\n`); });
+  const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, log) : config.regions;
   const reconciler = new Reconciler({
-    store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
+    store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log,
+    logCloudCalls: options.logger !== undefined,
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
@@ -117,18 +123,31 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   });
   // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
+  // Workloads with series: a purged one's label sets are removed at the next collection.
+  let exposed = new Set<string>();
   metrics.onCollect(() => {
-    metrics.resetGauge('meridian_instances');
+    const now = new Set<string>();
     for (const w of store.listWorkloads()) {
       const s = reconciler.status(w.name);
       if (!s) continue;
+      now.add(w.name);
       for (const [state, n] of Object.entries({ ready: s.ready, pending: s.pending, terminating: s.terminating })) {
         metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: w.name, state }, n);
       }
       metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: w.name }, s.desired);
     }
-    metrics.resetGauge('meridian_region_healthy');
-    for (const h of reconciler.health.unhealthy()) metrics.set('meridian_region_healthy', 'Regions known to be failing (0).', { cloud: h.cloud, region: h.region }, 0);
+    for (const name of exposed) {
+      if (now.has(name)) continue;
+      for (const state of ['ready', 'pending', 'terminating']) metrics.remove('meridian_instances', { workload: name, state });
+      metrics.remove('meridian_instances_desired', { workload: name });
+    }
+    exposed = now;
+    // Every catalog region has a series, so that an alert on 0 also sees regions no workload uses yet.
+    const unhealthy = new Set(reconciler.health.unhealthy().map((h) => `${h.cloud}/${h.region}`));
+    for (const r of listRegions()) {
+      metrics.set('meridian_region_healthy', 'Whether the region\'s API answers (1) or is failing (0), for every catalog region.',
+        { cloud: r.cloud, region: r.id }, unhealthy.has(`${r.cloud}/${r.id}`) ? 0 : 1);
+    }
     metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, store.currentRevision());
   });
   const control: SchedulerControl = {
@@ -142,7 +161,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   };
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
-    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog, account,
+    watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.logger, account,
   });
   await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
   return {
@@ -155,8 +174,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
       await api.close();
       const abandoned = await drained;
       if (abandoned > 0) {
-        (options.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(
-          `stopped waiting for ${abandoned} cloud calls after ${config.shutdownGraceSeconds} s; the next start replays them`);
+        log(`stopped waiting for ${abandoned} cloud calls after ${config.shutdownGraceSeconds} s; the next start replays them`, 'warn');
       }
       watch.close();
       store.close();

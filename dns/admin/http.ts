@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { errorAnswer, type ApiErrorCode, type Issue } from '../../common';
+import { errorAnswer, type ApiErrorCode, type Issue, type LineLog } from '../../common';
 import type { AddressInfo } from 'node:net';
 import type { GeoTable, GeoTableHolder } from '../geoip';
 import { formatIpv4, mappedV4, tryParseIp } from '../geoip';
@@ -39,6 +39,32 @@ export interface AdminContext {
   readonly guard: StateGuard;
   /** The channels' supervisor; absent when the table is geoip-lite's alone. */
   readonly channels?: GeoChannelsControl;
+  /** Where one line per request goes (method, route, status, latency, request id); none when absent. */
+  readonly requestLog?: LineLog;
+}
+
+/** The admin API's routes, as a request's log line names them. */
+const ADMIN_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/state', '/state/confirm', '/geo/channels', '/geo/lookup']);
+
+/** The route pattern of a path (`/geo/channels/:name/:action`), so that log lines group; `unmatched` for none. */
+function adminRoute(path: string): string {
+  if (ADMIN_ROUTES.has(path)) return path;
+  return /^\/geo\/channels\/[^/]+\/(pause|resume|fail)$/.test(path) ? '/geo/channels/:name/:action' : 'unmatched';
+}
+
+let requestCount = 0;
+
+/** Writes the request's line once its answer is sent. A caller's X-Request-Id names it, else `admin-N`. */
+function logRequest(log: LineLog, req: http.IncomingMessage, res: http.ServerResponse, path: string): void {
+  const t0 = performance.now();
+  const header = req.headers['x-request-id'];
+  const requestId = typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : `admin-${++requestCount}`;
+  res.once('finish', () => {
+    const status = res.statusCode;
+    log('request', status >= 500 ? 'error' : 'info', {
+      requestId, method: req.method ?? 'GET', route: adminRoute(path), url: path, status, latencyMs: Math.round((performance.now() - t0) * 1000) / 1000,
+    });
+  });
 }
 
 /** The channels status of a server without a supervisor: the one static table. */
@@ -182,6 +208,7 @@ export function notReady(ctx: AdminContext): string[] {
 export function createAdminServer(ctx: AdminContext): http.Server {
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (ctx.requestLog) logRequest(ctx.requestLog, req, res, url.pathname);
     if (handleStateRoute(ctx, req.method ?? 'GET', url.pathname, (status, body) => send(res, status, body))) return;
     if (req.method === 'POST') {
       // The body, if any, is not read: the action is all in the path.

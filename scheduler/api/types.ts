@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { RegionAccount } from '../../providers';
+import type { Logger } from '../../common';
 import type { Metrics } from '../metrics';
 import type { PlacementResult, Workload } from '../placement/types';
 import type { RegionHealth, WorkloadStatus } from '../reconciler';
@@ -43,8 +44,8 @@ export interface ApiDeps {
   readonly watchPingSeconds: number;
   /** Zones a workload's `dns.name` must lie in; empty leaves names unchecked. */
   readonly dnsZones: readonly string[];
-  /** Logs requests (off by default). */
-  readonly logger?: boolean;
+  /** Where the API writes one line per request (and fastify its own messages); none by default. */
+  readonly logger?: Logger;
   /** The cloud accounts placement uses (`regions` settings); public partitions, nothing enabled, by default. */
   readonly account?: RegionAccount;
 }

@@ -60,14 +60,14 @@ Prints a completion script for the shell: commands, resource kinds and each comm
  */
 export const COMPLETION_WORDS: Readonly<Record<string, readonly string[]>> = {
   up: ['--host', '--port', '--data-dir', '--token', '--pending-ms', '--dns-port', '--dns-admin-port', '--no-dns', '-f', '--filename',
-    '--aws-port', '--azure-port', '--alibaba-port'],
-  serve: ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--json'],
+    '--aws-port', '--azure-port', '--alibaba-port', '--log-level'],
+  serve: ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--log-level', '--json'],
   apply: ['-f', '--filename', '--no-wait', '--timeout', '-o', '--output', '--await-policy', '--cancel-deletion', '--server', '--token'],
   plan: ['-f', '--filename', '--all-reasons', '-o', '--output', '--server', '--token'],
   get: ['workloads', 'policies', 'regions', 'instances', '--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
   delete: ['workload', 'policy', '-f', '--filename', '--wait', '--timeout', '-o', '--output', '--server', '--token'],
   regions: ['--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
-  emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--json'],
+  emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--log-level', '--json'],
   geoip: ['package', 'build', '--from', '-o', '--output', '--serial', '--valid-days', '--url', '--name'],
   resolve: ['--type', '-t', '--from', '--server', '--timeout-ms'],
   mrt: ['dump'],

@@ -1,3 +1,4 @@
+import type { MessageLevel } from '../../common';
 import { CloudError, MERIDIAN_TAGS, type CloudId, type Instance } from '../../providers';
 import type { Exclusion, Placement, PlacementResult, RegionAssignment, Workload } from '../placement/types';
 import type { InstanceRecord, StoredWorkload } from '../store';
@@ -72,7 +73,7 @@ export class Reconciler<P> {
   /** Workloads changed since they were last reconciled, in arrival order. */
   private readonly queue = new Set<string>();
   /** The full pass in progress: every workload's name and how far it got. */
-  private sweep: { readonly names: readonly string[]; next: number } | undefined;
+  private sweep: { readonly names: readonly string[]; next: number; seconds: number } | undefined;
   private fullWanted = true;
   /** When the next full pass is due (`performance.now()` time: a test's frozen clock must not stop the loop). */
   private nextFullAt = 0;
@@ -164,8 +165,14 @@ export class Reconciler<P> {
     this.queue.clear();
     for (const w of this.deps.store.listWorkloads()) this.reconcileSafely(w.name, w);
     this.probeUnhealthy();
+    this.passDone((this.now() - t0) / 1000);
+  }
+
+  /** Counts a finished pass and its duration (the time its slices took, not the pauses between them). */
+  private passDone(seconds: number): void {
     this.deps.metrics?.inc('meridian_reconcile_passes_total', 'Reconcile passes run.');
-    this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, (this.now() - t0) / 1000);
+    this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, seconds);
+    this.deps.metrics?.observe('meridian_reconcile_pass_duration_seconds', 'Duration of full reconcile passes, seconds (the time their slices took).', {}, seconds);
   }
 
   /** Workloads waiting in the queue (for metrics and tests). */
@@ -179,7 +186,7 @@ export class Reconciler<P> {
     if (!this.sweep && (this.fullWanted || t0 >= this.nextFullAt)) {
       this.fullWanted = false;
       this.nextFullAt = t0 + this.deps.config.intervalMs;
-      this.sweep = { names: this.deps.store.listWorkloadNames(), next: 0 };
+      this.sweep = { names: this.deps.store.listWorkloadNames(), next: 0, seconds: 0 };
     }
     let n = 0;
     // Checking the clock costs little next to a workload, but not nothing: every few workloads.
@@ -196,10 +203,12 @@ export class Reconciler<P> {
       this.reconcileSafely(name);
     }
     const sweep = this.sweep;
+    if (sweep) sweep.seconds += (performance.now() - t0) / 1000;
     if (sweep && sweep.next >= sweep.names.length) {
       this.sweep = undefined;
       this.probeUnhealthy();
       this.deps.metrics?.inc('meridian_reconcile_passes_total', 'Reconcile passes run.');
+      this.deps.metrics?.observe('meridian_reconcile_pass_duration_seconds', 'Duration of full reconcile passes, seconds (the time their slices took).', {}, sweep.seconds);
     }
     this.deps.metrics?.inc('meridian_reconcile_seconds_total', 'Time spent in reconcile passes, seconds.', {}, (performance.now() - t0) / 1000);
     return this.queue.size > 0 || this.sweep !== undefined;
@@ -210,7 +219,7 @@ export class Reconciler<P> {
       const w = stored ?? this.deps.store.getWorkload(name);
       if (w) this.reconcileWorkload(w);
     } catch (err) {
-      this.log(`reconcile of workload '${name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      this.log(`reconcile of workload '${name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'error', { workload: name });
     }
   }
 
@@ -546,13 +555,13 @@ export class Reconciler<P> {
         workload: r.workload, cloud: r.cloud, region: r.region, size: r.size, image: r.image, idempotencyKey: r.key,
         // The driver writes the workload and key tags itself (MERIDIAN_TAGS) from these fields.
         tags: {},
-      }));
+      }), { key: r.key, workload: r.workload });
     } catch (err) {
       if (this.halted) return;
       const e = asCloudError(err, r.cloud, r.region);
       store.journalEnd(seq, e.kind);
       if (e.kind === 'capacity' || e.kind === 'quota' || e.kind === 'invalid') {
-        if (e.kind === 'invalid') this.log(`${r.cloud} ${r.region} refused to create ${r.key} as invalid: ${e.message}`);
+        if (e.kind === 'invalid') this.log(`${r.cloud} ${r.region} refused to create ${r.key} as invalid: ${e.message}`, 'warn', { cloud: r.cloud, region: r.region, idempotencyKey: r.key });
         // Non-retryable refusals created nothing: drop the record and place elsewhere.
         this.constrain(r.cloud, r.region, e.kind === 'quota' ? '' : r.size, `${e.kind}: ${e.code ?? e.message}`);
         store.updateRecord(r.key, { state: 'gone' });
@@ -578,7 +587,7 @@ export class Reconciler<P> {
     try {
       if (r.instanceId) {
         const id = r.instanceId;
-        await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, id));
+        await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, id), { key, workload: r.workload, instanceId: id });
       } else {
         // The create's outcome is unknown: find the instance by its key tag, if it exists at all.
         const found = await this.cloudCall(r.cloud, r.region, 'list', async () => {
@@ -587,8 +596,10 @@ export class Reconciler<P> {
             if (i.tags[MERIDIAN_TAGS.key] === key && i.state !== 'terminated') out.push(i);
           }
           return out;
-        });
-        for (const i of found) await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, i.id));
+        }, { key, workload: r.workload });
+        for (const i of found) {
+          await this.cloudCall(r.cloud, r.region, 'terminate', () => provider.terminateInstance(r.region, i.id), { key, workload: r.workload, instanceId: i.id });
+        }
       }
     } catch (err) {
       if (this.halted) return;
@@ -608,7 +619,7 @@ export class Reconciler<P> {
       const out: Instance[] = [];
       for await (const i of this.deps.provider(cloud).listInstances(region, { [MERIDIAN_TAGS.workload]: name })) out.push(i);
       return out;
-    });
+    }, { workload: name });
     if (this.halted) return;
     const records = store.listRecords(name, true).filter((r) => r.cloud === cloud && r.region === region);
     const byKey = new Map(records.map((r) => [r.key, r]));
@@ -669,22 +680,41 @@ export class Reconciler<P> {
     this.triggerFull();
   }
 
-  /** Makes one cloud call, feeding region health and metrics. */
-  private async cloudCall<T>(cloud: CloudId, region: string, operation: string, fn: () => Promise<T>): Promise<T> {
-    const t0 = this.now();
+  /**
+   * Makes one cloud call, feeding region health, metrics and the log: the one place every driver
+   * call of the reconciler goes through (the drivers' retries happen inside `fn`).
+   */
+  private async cloudCall<T>(cloud: CloudId, region: string, operation: string, fn: () => Promise<T>, call: CloudCallContext = {}): Promise<T> {
+    const t0 = performance.now();
     const labels = { cloud, region, operation };
+    let outcome = 'ok';
+    let error: CloudError | undefined;
     try {
       const out = await fn();
       this.health.record(cloud, region, 'ok');
-      this.deps.metrics?.inc('meridian_cloud_calls_total', 'Cloud calls made by the reconciler, by outcome.', { ...labels, outcome: 'ok' });
       return out;
     } catch (err) {
-      const e = asCloudError(err, cloud, region);
-      this.health.record(cloud, region, e.kind, e.code);
-      this.deps.metrics?.inc('meridian_cloud_calls_total', 'Cloud calls made by the reconciler, by outcome.', { ...labels, outcome: e.kind });
-      throw e;
+      error = asCloudError(err, cloud, region);
+      outcome = error.kind;
+      this.health.record(cloud, region, error.kind, error.code);
+      throw error;
     } finally {
-      this.deps.metrics?.inc('meridian_cloud_call_seconds_total', 'Time spent in cloud calls, seconds.', labels, (this.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      const m = this.deps.metrics;
+      m?.inc('meridian_cloud_calls_total', 'Cloud calls made by the reconciler, by outcome.', { ...labels, outcome });
+      m?.inc('meridian_cloud_call_seconds_total', 'Time spent in cloud calls, seconds.', labels, seconds);
+      m?.observe('meridian_cloud_call_duration_seconds', 'Latency of cloud calls (retries included), seconds, by cloud, operation and outcome.',
+        { cloud, operation, outcome }, seconds);
+      if (this.deps.logCloudCalls) {
+        // Listings repeat every refresh interval per region: their successes are debug lines.
+        const level = error ? 'warn' : operation === 'list' ? 'debug' : 'info';
+        this.log('cloud call', level, {
+          cloud, region, operation, outcome, latencyMs: Math.round(seconds * 1e6) / 1000,
+          ...(call.key ? { idempotencyKey: call.key } : {}), ...(call.workload ? { workload: call.workload } : {}),
+          ...(call.instanceId ? { instanceId: call.instanceId } : {}),
+          ...(error ? { requestId: error.requestId, code: error.code, error: error.message } : {}),
+        });
+      }
     }
   }
 
@@ -700,7 +730,7 @@ export class Reconciler<P> {
         // Exponential backoff between replays, capped by the refresh interval.
         const delay = Math.min(this.deps.config.refreshIntervalSeconds * 1000, this.deps.config.intervalMs * 2 ** Math.min(count, 10));
         this.failures.set(opKey, { count, retryAtMs: this.now() + delay });
-        if (!(err instanceof CloudError) && !this.halted) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        if (!(err instanceof CloudError) && !this.halted) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'error');
       },
     ).finally(() => {
       this.inflight.delete(opKey);
@@ -749,9 +779,17 @@ export class Reconciler<P> {
     for (const l of this.listeners) l(workload);
   }
 
-  private log(message: string): void {
-    (this.deps.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  private log(message: string, level?: MessageLevel, fields?: Readonly<Record<string, unknown>>): void {
+    if (this.deps.log) this.deps.log(message, level, fields);
+    else process.stderr.write(`${message}\n`);
   }
+}
+
+/** What a cloud call's log line names besides cloud, region and operation. */
+interface CloudCallContext {
+  readonly key?: string;
+  readonly workload?: string;
+  readonly instanceId?: string;
 }
 
 /** Orders records inside a group: serving first, then active, then the rest. */

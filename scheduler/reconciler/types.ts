@@ -1,3 +1,4 @@
+import type { LineLog } from '../../common';
 import type { CloudId, CloudProvider } from '../../providers';
 import type { SchedulerConfig } from '../config';
 import type { Metrics } from '../metrics';
@@ -37,7 +38,9 @@ export interface ReconcilerDeps<P> {
   readonly health?: RegionHealth;
   readonly metrics?: Metrics;
   /** Where to report failures of the loop itself (defaults to stderr). */
-  readonly log?: (message: string) => void;
+  readonly log?: LineLog;
+  /** Also write one `log` line per cloud call (cloud, region, operation, outcome, latency, keys). */
+  readonly logCloudCalls?: boolean;
   readonly now?: () => number;
 }
 

@@ -85,7 +85,7 @@ export async function benchConvergence(opts: ConvergenceBenchOptions = {}): Prom
     const { ratePerSecond, burst } = DEFAULT_RESILIENCE.rateLimits.write;
     const boundSeconds = Math.max(...[...perCloud.values()].map((n) => Math.max(0, n - burst) / ratePerSecond)) + pendingMs / 1000;
     const calls: Record<string, number> = {};
-    for (const line of svc.metrics.expose().split('\n')) {
+    for (const line of (await svc.metrics.expose()).split('\n')) {
       const m = /^meridian_cloud_calls_total\{cloud="([^"]+)",region="[^"]+",operation="([^"]+)",outcome="([^"]+)"\} (\d+)/.exec(line);
       if (m) calls[`${m[1]} ${m[2]} ${m[3]}`] = (calls[`${m[1]} ${m[2]} ${m[3]}`] ?? 0) + Number(m[4]);
     }

@@ -21,7 +21,7 @@ declare -A TOOLS=(
   [python3]=python3-minimal   # IPv6 text compared with the C library's inet_ntop
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router
-  [promtool]=prometheus       # checks the GeoDNS /metrics text
+  [promtool]=prometheus       # checks both servers' /metrics text
   [chromium]=chromium         # status page: the browser test drives it headless
   [initdb]=postgresql         # leader lease: a real PostgreSQL cluster per test file
 )

@@ -30,5 +30,5 @@ export const systemRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       summary: 'Prometheus metrics', operationId: 'getMetrics', tags: ['system'], security: [], produces: ['text/plain'],
       response: { 200: Type.String() },
     },
-  }, async (_req, reply) => reply.type('text/plain; version=0.0.4').send(deps.metrics.expose()));
+  }, async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.expose()));
 };

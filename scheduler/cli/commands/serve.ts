@@ -1,3 +1,4 @@
+import { createLogger, lineLog, logLevelFlag } from '../../../common';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ProvidersConfig } from '../../../providers';
@@ -9,17 +10,20 @@ import { runUntilSignal } from './signals';
 
 /** Usage of `meridian serve`. */
 export const SERVE_USAGE = `usage: meridian serve [--config FILE] [--data-dir DIR] [--host HOST] [--port PORT] [--token TOKEN]
-                     [--interval-ms N] [--refresh-seconds N] [--json]
+                     [--interval-ms N] [--refresh-seconds N] [--log-level LEVEL] [--json]
 
 Runs the scheduler service (state store, reconciler, HTTP API) until SIGINT or SIGTERM.
 --config FILE is JSON: { "scheduler": { ...settings... }, "providers": { aws, azure, alibaba, resilience } }.
 The token comes from --token, else $MERIDIAN_API_TOKEN, else the config, else a random one (printed).
---json prints one line { url, port, token } once listening.
+--json prints one line { url, port, token } once listening. Logs are JSON lines on stderr (one per
+API request and per cloud call) at --log-level trace|debug|info|warn|error|fatal|silent, else the
+settings' scheduler.logLevel (default info).
 A data directory serves one process: while another holds it, serve exits with 1 naming its pid.`;
 
 /** `meridian serve`. */
 export async function serveCommand(ctx: CommandContext): Promise<number> {
-  const args = parseArgs(ctx.argv, ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds'], ['--json']);
+  const args = parseArgs(ctx.argv, ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--log-level'], ['--json']);
+  const level = logLevelFlag(args);
   const file = flag(args, '--config');
   const raw = file ? JSON.parse(readFileSync(file, 'utf8')) as { scheduler?: Record<string, unknown>; providers?: ProvidersConfig } : {};
   const sched = (raw.scheduler ?? {}) as { dataDir?: string; api?: Record<string, unknown>; reconciler?: Record<string, unknown> };
@@ -28,6 +32,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
   if (flag(args, '--refresh-seconds')) reconciler.refreshIntervalSeconds = numberFlag(args, '--refresh-seconds', 0);
   const config = loadSchedulerConfig({
     ...sched,
+    ...(level ? { logLevel: level } : {}),
     dataDir: flag(args, '--data-dir') ?? sched.dataDir ?? '.meridian',
     api: {
       ...sched.api,
@@ -37,8 +42,9 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     },
     reconciler,
   });
-  const svc = await startScheduler({ config, providers: raw.providers ?? {} });
+  const logger = createLogger({ name: 'meridian', level: config.logLevel });
+  const svc = await startScheduler({ config, providers: raw.providers ?? {}, logger });
   if (args.flags.has('--json')) ctx.stdout.write(`${JSON.stringify({ url: svc.url, port: svc.port, token: svc.token })}\n`);
   else ctx.stdout.write(`meridian scheduler listening on ${svc.url} (data in ${config.dataDir})\ntoken: ${svc.token}\n`);
-  return runUntilSignal(() => svc.stop(), ctx.stderr);
+  return runUntilSignal(() => svc.stop(), lineLog(logger));
 }

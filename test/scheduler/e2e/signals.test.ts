@@ -93,7 +93,8 @@ describe('meridian serve under two signals', function () {
     assert.equal((await fetch(`${aws.admin}instances`)).status, 200);
     p.kill('SIGINT');
     assert.equal(await exited, 0, err);
-    assert.match(err, /^SIGINT: stopping/m);
+    const lines = err.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as { level: string; msg: string; signal?: string });
+    assert.ok(lines.some((l) => l.level === 'info' && /^SIGINT: stopping/.test(l.msg) && l.signal === 'SIGINT'), err);
     assert.doesNotMatch(err, /^\s+at \S/m);
   });
 });
