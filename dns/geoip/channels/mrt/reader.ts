@@ -24,11 +24,11 @@ export interface MrtReadOptions {
   /** Awaited after each decompressed chunk's records were visited: where a consumer applies backpressure. */
   readonly afterChunk?: () => Promise<void> | void;
   /**
-   * The bzip2 program bzip2 input is piped through (`<command> -dc`), instead of the first of
-   * `DEFAULT_BZIP2_COMMANDS` that starts; when it cannot be started, a JavaScript decoder (several
-   * times slower) reads the stream instead.
+   * The bzip2 program bzip2 input is piped through (`<command> -dc`), or programs tried in turn
+   * until one starts, instead of `DEFAULT_BZIP2_COMMANDS`; when none can be started, a JavaScript
+   * decoder (several times slower) reads the stream instead.
    */
-  readonly bzip2Command?: string;
+  readonly bzip2Command?: string | readonly string[];
   /**
    * Sees each well-framed record's body `[start, end)` of `buf` before it is decoded; returning
    * true means it handled the record, which is then counted but neither decoded nor visited.
@@ -190,7 +190,8 @@ export async function* decompressed(input: AsyncIterable<Uint8Array>, options: P
     out = gunzip;
     stop = () => gunzip.destroy();
   } else {
-    const child = await startFirstBunzip2(options.bzip2Command !== undefined ? [options.bzip2Command] : DEFAULT_BZIP2_COMMANDS);
+    const commands = options.bzip2Command ?? DEFAULT_BZIP2_COMMANDS;
+    const child = await startFirstBunzip2(typeof commands === 'string' ? [commands] : commands);
     if (child !== undefined) {
       out = bunzip2Output(child, src);
       stop = () => undefined;
