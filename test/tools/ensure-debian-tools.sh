@@ -18,6 +18,7 @@ declare -A TOOLS=(
   [unbound]=unbound           # GeoDNS behind a recursive resolver with an ECS cache
   [bgpdump]=bgpdump           # MRT channel: reference decoder
   [bzip2]=bzip2               # MRT channel: bzip2 archives, and the decompressor the reader runs
+  [lbzip2]=lbzip2             # MRT channel: the bzip2 decompressor the reader runs first
   [python3]=python3-minimal   # IPv6 text compared with the C library's inet_ntop
   [bird]=bird2                # BGP channel: peer router
   [gobgpd]=gobgpd             # BGP channel: peer router

@@ -151,16 +151,19 @@ function actionFor(type: number): Rfc7606Action {
   }
 }
 
-const WELL_KNOWN = new Set<number>([ATTR.ORIGIN, ATTR.AS_PATH, ATTR.NEXT_HOP, ATTR.LOCAL_PREF, ATTR.ATOMIC_AGGREGATE]);
-const OPTIONAL_TRANSITIVE = new Set<number>([ATTR.AGGREGATOR, ATTR.COMMUNITIES, ATTR.AS4_PATH, ATTR.AS4_AGGREGATOR, ATTR.LARGE_COMMUNITY]);
-const OPTIONAL_NON_TRANSITIVE = new Set<number>([ATTR.MULTI_EXIT_DISC, ATTR.MP_REACH_NLRI, ATTR.MP_UNREACH_NLRI]);
+/** Marks a type without a required optional/transitive pair in `EXPECTED_FLAGS`. */
+const ANY_FLAGS = 0xff;
 
-function expectedFlags(type: number): number | undefined {
-  if (WELL_KNOWN.has(type)) return ATTR_FLAG.TRANSITIVE;
-  if (OPTIONAL_TRANSITIVE.has(type)) return ATTR_FLAG.OPTIONAL | ATTR_FLAG.TRANSITIVE;
-  if (OPTIONAL_NON_TRANSITIVE.has(type)) return ATTR_FLAG.OPTIONAL;
-  return undefined;
-}
+/** The optional and transitive bits each attribute type must carry, indexed by type code. */
+const EXPECTED_FLAGS = ((): Uint8Array => {
+  const t = new Uint8Array(256).fill(ANY_FLAGS);
+  for (const type of [ATTR.ORIGIN, ATTR.AS_PATH, ATTR.NEXT_HOP, ATTR.LOCAL_PREF, ATTR.ATOMIC_AGGREGATE]) t[type] = ATTR_FLAG.TRANSITIVE;
+  for (const type of [ATTR.AGGREGATOR, ATTR.COMMUNITIES, ATTR.AS4_PATH, ATTR.AS4_AGGREGATOR, ATTR.LARGE_COMMUNITY]) {
+    t[type] = ATTR_FLAG.OPTIONAL | ATTR_FLAG.TRANSITIVE;
+  }
+  for (const type of [ATTR.MULTI_EXIT_DISC, ATTR.MP_REACH_NLRI, ATTR.MP_UNREACH_NLRI]) t[type] = ATTR_FLAG.OPTIONAL;
+  return t;
+})();
 
 function u32(buf: Uint8Array, o: number): number {
   return ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
@@ -241,7 +244,10 @@ export function decodeAttributes(buf: Uint8Array, offset: number, end: number, o
     throw new BgpDecodeError('BGP_ERR_TRUNCATED', Math.min(end, buf.length), `the path attributes span [${offset}, ${end}) but the buffer has ${buf.length} bytes`, undefined, 'treat-as-withdraw');
   }
   const out: Mutable = {};
-  const seen = new Set<number>();
+  // Types seen so far: a bit each below 64 (every type this codec reads), a set for the rest.
+  let seenLow = 0;
+  let seenHigh = 0;
+  let seenOther: Set<number> | undefined;
   const asBytes = options.as4 ? 4 : 2;
   let o = offset;
   while (o < end) {
@@ -261,11 +267,22 @@ export function decodeAttributes(buf: Uint8Array, offset: number, end: number, o
     if (v + length > end) fail('BGP_ERR_TRUNCATED', o, `attribute ${type} of ${length} bytes runs ${v + length - end} bytes past the attributes`, type);
     const next = v + length;
     o = next;
-    if (seen.has(type)) {
+    let repeated: boolean;
+    if (type < 32) {
+      repeated = (seenLow & (1 << type)) !== 0;
+      seenLow |= 1 << type;
+    } else if (type < 64) {
+      repeated = (seenHigh & (1 << (type - 32))) !== 0;
+      seenHigh |= 1 << (type - 32);
+    } else {
+      seenOther ??= new Set<number>();
+      repeated = seenOther.has(type);
+      seenOther.add(type);
+    }
+    if (repeated) {
       if (type === ATTR.MP_REACH_NLRI || type === ATTR.MP_UNREACH_NLRI) fail('BGP_ERR_ATTR_DUPLICATE', v - 3, `attribute ${type} appears twice`, type);
       continue;
     }
-    seen.add(type);
     try {
       decodeOne(buf, flags, type, v, length, asBytes, options, out);
     } catch (e) {
@@ -281,8 +298,8 @@ export function decodeAttributes(buf: Uint8Array, offset: number, end: number, o
 
 function decodeOne(buf: Uint8Array, flags: number, type: number, v: number, length: number, asBytes: 2 | 4,
   options: AttributeCodecOptions, out: Mutable): void {
-  const want = expectedFlags(type);
-  if (want !== undefined && !options.lenientFlags && (flags & (ATTR_FLAG.OPTIONAL | ATTR_FLAG.TRANSITIVE)) !== want) {
+  const want = EXPECTED_FLAGS[type];
+  if (want !== ANY_FLAGS && !options.lenientFlags && (flags & (ATTR_FLAG.OPTIONAL | ATTR_FLAG.TRANSITIVE)) !== want) {
     fail('BGP_ERR_ATTR_FLAGS', v, `attribute ${type} has flags 0x${flags.toString(16)}, its type needs optional=${want & ATTR_FLAG.OPTIONAL ? 1 : 0} transitive=${want & ATTR_FLAG.TRANSITIVE ? 1 : 0}`, type);
   }
   const end = v + length;
@@ -430,7 +447,7 @@ function encodeNextHops(hops: readonly string[]): Uint8Array {
 function bodies(a: PathAttributes, options: AttributeCodecOptions): { flags: number; type: number; value: Uint8Array }[] {
   const asBytes = options.as4 ? 4 : 2;
   const list: { flags: number; type: number; value: Uint8Array }[] = [];
-  const add = (type: number, value: Uint8Array, flags = expectedFlags(type) ?? ATTR_FLAG.OPTIONAL): void => { list.push({ flags, type, value }); };
+  const add = (type: number, value: Uint8Array, flags = EXPECTED_FLAGS[type] === ANY_FLAGS ? ATTR_FLAG.OPTIONAL : EXPECTED_FLAGS[type]): void => { list.push({ flags, type, value }); };
   if (a.origin !== undefined) add(ATTR.ORIGIN, Uint8Array.of(a.origin));
   if (a.asPath !== undefined) add(ATTR.AS_PATH, encodeAsPath(a.asPath, asBytes));
   if (a.nextHop !== undefined) add(ATTR.NEXT_HOP, ipv4Bytes(a.nextHop, 'NEXT_HOP'));

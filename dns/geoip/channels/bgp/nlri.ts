@@ -84,29 +84,39 @@ export function encodeAddress(text: string): { afi: Afi; bytes: Uint8Array } {
 
 const SCRATCH = new Uint8Array(16);
 
+/** Checks the prefix at `offset` (length byte, then its bytes) against `end`; returns its length in bits. */
+function prefixBits(buf: Uint8Array, offset: number, end: number, afi: Afi): number {
+  if (offset >= end) throw new BgpDecodeError('BGP_ERR_TRUNCATED', offset, 'a prefix length byte is missing');
+  const bits = buf[offset];
+  const max = afi === AFI_IPV4 ? 32 : 128;
+  if (bits > max) throw new BgpDecodeError('BGP_ERR_BAD_PREFIX', offset, `prefix length ${bits} exceeds ${max} bits`);
+  const n = (bits + 7) >> 3;
+  if (offset + 1 + n > end) throw new BgpDecodeError('BGP_ERR_TRUNCATED', offset, `a /${bits} prefix needs ${n} bytes, ${end - offset - 1} left`);
+  return bits;
+}
+
+/** Canonical text of the checked `/bits` prefix whose bytes start at `start`, host bits cleared. */
+function prefixText(buf: Uint8Array, start: number, bits: number, afi: Afi): string {
+  const n = (bits + 7) >> 3;
+  if (afi === AFI_IPV4) {
+    const v = ((n > 0 ? buf[start] << 24 : 0) | (n > 1 ? buf[start + 1] << 16 : 0) | (n > 2 ? buf[start + 2] << 8 : 0) | (n > 3 ? buf[start + 3] : 0)) &
+      (bits === 0 ? 0 : -1 << (32 - bits));
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${bits}`;
+  }
+  SCRATCH.fill(0);
+  for (let i = 0; i < n; i++) SCRATCH[i] = buf[start + i];
+  if ((bits & 7) !== 0) SCRATCH[n - 1] &= (0xff << (8 - (bits & 7))) & 0xff;
+  return `${formatIpv6At(SCRATCH, 0)}/${bits}`;
+}
+
 /**
  * Decodes one length-prefixed prefix (RFC 4271 4.3: length in bits, then the fewest whole bytes)
  * at `offset`. Host bits past the length are cleared, so the text is canonical. Returns the text
  * and the offset after it.
  */
 export function decodePrefix(buf: Uint8Array, offset: number, end: number, afi: Afi): { prefix: string; next: number } {
-  if (offset >= end) throw new BgpDecodeError('BGP_ERR_TRUNCATED', offset, 'a prefix length byte is missing');
-  const bits = buf[offset];
-  const max = afi === AFI_IPV4 ? 32 : 128;
-  if (bits > max) throw new BgpDecodeError('BGP_ERR_BAD_PREFIX', offset, `prefix length ${bits} exceeds ${max} bits`);
-  const n = (bits + 7) >> 3;
-  const start = offset + 1;
-  if (start + n > end) throw new BgpDecodeError('BGP_ERR_TRUNCATED', offset, `a /${bits} prefix needs ${n} bytes, ${end - start} left`);
-  if (afi === AFI_IPV4) {
-    let v = 0;
-    for (let i = 0; i < 4; i++) v = v * 256 + (i < n ? buf[start + i] : 0);
-    if (bits < 32) v = v - (v % 2 ** (32 - bits));
-    return { prefix: `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${bits}`, next: start + n };
-  }
-  SCRATCH.fill(0);
-  for (let i = 0; i < n; i++) SCRATCH[i] = buf[start + i];
-  if ((bits & 7) !== 0) SCRATCH[n - 1] &= (0xff << (8 - (bits & 7))) & 0xff;
-  return { prefix: `${formatIpv6At(SCRATCH, 0)}/${bits}`, next: start + n };
+  const bits = prefixBits(buf, offset, end, afi);
+  return { prefix: prefixText(buf, offset + 1, bits, afi), next: offset + 1 + ((bits + 7) >> 3) };
 }
 
 /**
@@ -122,13 +132,13 @@ export function decodePrefixes(buf: Uint8Array, offset: number, end: number, afi
     if (addPath) {
       if (o + 4 > end) throw new BgpDecodeError('BGP_ERR_TRUNCATED', o, `an ADD-PATH path identifier needs 4 bytes, ${end - o} left`);
       const pathId = ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
-      const p = decodePrefix(buf, o + 4, end, afi);
-      out.push({ prefix: p.prefix, pathId });
-      o = p.next;
+      const bits = prefixBits(buf, o + 4, end, afi);
+      out.push({ prefix: prefixText(buf, o + 5, bits, afi), pathId });
+      o += 5 + ((bits + 7) >> 3);
     } else {
-      const p = decodePrefix(buf, o, end, afi);
-      out.push({ prefix: p.prefix });
-      o = p.next;
+      const bits = prefixBits(buf, o, end, afi);
+      out.push({ prefix: prefixText(buf, o + 1, bits, afi) });
+      o += 1 + ((bits + 7) >> 3);
     }
   }
   return out;

@@ -10,7 +10,7 @@ export {
 } from './codec';
 export { elementsOf, formatAsPath, formatBgpdumpLine, visitElements, type ElementType, type MrtElement } from './elements';
 export {
-  DEFAULT_MAX_RECORD_BYTES, decompressed, detectCompression, openInput, readElements, readRecords,
+  DEFAULT_BZIP2_COMMANDS, DEFAULT_MAX_RECORD_BYTES, decompressed, detectCompression, openInput, readElements, readRecords,
   type MrtReadOptions, type MrtReadStats,
 } from './reader';
 export { dumpMrt, type DumpResult, type DumpSink } from './dump';

@@ -127,7 +127,7 @@ describe('meridian mrt dump', function () {
     assert.ok(withErrors > 0, 'some damage was reported');
   });
 
-  it('reads bzip2 with its JavaScript decoder when no bzip2 program runs, and reports a corrupt bzip2 stream after what it read', async () => {
+  it('reads bzip2 through lbzip2, bzip2 or, when no such program runs, its JavaScript decoder, and reports a corrupt bzip2 stream after what it read', async () => {
     const file = mrtSamples().find((f) => f.includes('20160811'));
     assert.ok(file);
     const raw = gunzipSync(readFileSync(file));
@@ -140,21 +140,30 @@ describe('meridian mrt dump', function () {
     const r = await dumpMrt([bz2], out, new Collect(), { bzip2Command: join(dir, 'no-such-bzip2') });
     assert.equal(r.errors, 0);
     assert.equal(out.text, want);
-    // Damage the last of its bzip2 blocks: bzip2 gives the blocks before it, then its complaint; the
-    // JavaScript decoder only complains.
+    // Both programs' output, in whatever pieces their pipes hand over (bzip2 writes 5,000 bytes at a time).
+    for (const bzip2Command of ['lbzip2', 'bzip2']) {
+      const viaProgram = new Collect();
+      const rp = await dumpMrt([bz2], viaProgram, new Collect(), { bzip2Command });
+      assert.equal(rp.errors, 0, bzip2Command);
+      assert.ok(viaProgram.text === want, `${bzip2Command}: ${firstDifference(want.split('\n'), viaProgram.text.split('\n'))}`);
+    }
+    // Damage the last of its bzip2 blocks: lbzip2 and bzip2 give the blocks before it, then their
+    // complaint; the JavaScript decoder only complains. Of a list, the first program that starts runs.
     const bytes = Buffer.from(readFileSync(bz2));
     for (let i = bytes.length - 2000; i < bytes.length - 1900; i++) bytes[i] ^= 0x55;
     const broken = join(dir, 'broken.bz2');
     writeFileSync(broken, bytes);
-    for (const bzip2Command of ['bzip2', join(dir, 'no-such-bzip2')]) {
+    const missing = join(dir, 'no-such-bzip2');
+    for (const bzip2Command of ['lbzip2', 'bzip2', [missing, 'bzip2'], missing]) {
       const partial = new Collect();
       const err = new Collect();
       const b = await dumpMrt([broken], partial, err, { bzip2Command });
-      assert.deepEqual(b.failedInputs, [broken], bzip2Command);
-      assert.match(err.text, /the bzip2 stream is corrupt/, bzip2Command);
-      if (bzip2Command === 'bzip2') {
+      const name = String(bzip2Command);
+      assert.deepEqual(b.failedInputs, [broken], name);
+      assert.match(err.text, /the bzip2 stream is corrupt/, name);
+      if (bzip2Command !== missing) {
         const lines = partial.text.split('\n');
-        assert.ok(lines.length > 1000, `${lines.length} lines before the damage`);
+        assert.ok(lines.length > 1000, `${name}: ${lines.length} lines before the damage`);
         assert.deepEqual(lines.slice(0, 1000), want.split('\n').slice(0, 1000));
       }
     }
