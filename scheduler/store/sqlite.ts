@@ -83,9 +83,19 @@ function deepFreeze<T>(value: T): T {
 
 /** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : v));
+  return JSON.stringify(sortedKeys(value));
+}
+
+/** A copy of a JSON value with every object's keys in sorted order (what `canonical` stores, byte for byte, since the first version). */
+function sortedKeys(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  // As JSON.stringify does before anything else.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortedKeys((value as { toJSON: () => unknown }).toJSON());
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  // No prototype: a `__proto__` key stays a key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(value).sort()) out[k] = sortedKeys((value as Record<string, unknown>)[k]);
+  return out;
 }
 
 /**
@@ -141,24 +151,28 @@ export class SqliteStateStore implements StateStore {
   }
 
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
+    const json = canonical(spec);
     const out = this.db.transaction(() => {
       const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
-      const json = canonical(spec);
       const at = new Date(this.now()).toISOString();
+      const changed = !row || row.spec !== json || row.deleted_at !== null;
       if (!row) {
         this.sql('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
-      } else if (row.spec !== json || row.deleted_at) {
+      } else if (changed) {
         this.sql('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
           .run(json, at, spec.name);
       }
-      const changed = !row || row.spec !== json || row.deleted_at !== null;
       if (changed) this.workloads.delete(spec.name);
-      return { created: !row || row.deleted_at !== null, changed };
+      // The row as the statement above left it.
+      const written: WorkloadRow | undefined = !changed ? undefined : row
+        ? { ...row, spec: json, generation: row.generation + 1, updated_at: at, deleted_at: null }
+        : { name: spec.name, spec: json, generation: 1, updated_at: at, deleted_at: null, preferred: null, applied: null, placement_error: null, next_ordinal: 0 };
+      return { written, created: !row || row.deleted_at !== null, changed };
     }).immediate();
-    // Read once committed, so that the entry cached is what the file holds.
-    const result = { workload: this.getWorkload(spec.name) as StoredWorkload, ...out };
+    // Cached once committed, so that the entry is what the file holds.
+    const workload = out.written ? this.remember(out.written) : this.getWorkload(spec.name) as StoredWorkload;
     if (out.changed) this.emit('workload', spec.name);
-    return result;
+    return { workload, created: out.created, changed: out.changed };
   }
 
   getWorkload(name: string): StoredWorkload | undefined {
@@ -166,11 +180,15 @@ export class SqliteStateStore implements StateStore {
     if (hit) return hit;
     const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
     if (!row) return undefined;
+    // A read inside a transaction may see what a rollback undoes.
+    return this.db.inTransaction ? deepFreeze(workloadFromRow(row)) : this.remember(row);
+  }
+
+  /** The workload of a committed row, frozen and cached. */
+  private remember(row: WorkloadRow): StoredWorkload {
     const workload = deepFreeze(workloadFromRow(row));
-    if (!this.db.inTransaction) {
-      if (this.workloads.size >= WORKLOAD_CACHE_SIZE) this.workloads.delete(this.workloads.keys().next().value as string);
-      this.workloads.set(name, workload);
-    }
+    if (this.workloads.size >= WORKLOAD_CACHE_SIZE) this.workloads.delete(this.workloads.keys().next().value as string);
+    this.workloads.set(row.name, workload);
     return workload;
   }
 
