@@ -104,8 +104,8 @@ export interface WatchStream {
 /** Size above which snapshot chunks are handed to the socket. */
 const SNAPSHOT_CHUNK_CHARS = 64 * 1024;
 
-/** In-process listeners get each event; watchers get each flush's frames as one string, shared by all. */
-type Listener = { readonly event: (e: WatchEvent) => void } | { readonly frames: (text: string) => void };
+/** In-process listeners get each event; watchers get each flush's frames as one UTF-8 buffer, the same for all. */
+type Listener = { readonly event: (e: WatchEvent) => void } | { readonly frames: (chunk: Buffer) => void };
 
 /**
  * Keeps the last published endpoints of every workload and turns invalidations into watch
@@ -197,10 +197,10 @@ export class WatchHub {
       frames.push(frame);
       events.push(e);
     }
-    // One write per watcher per flush, of one string all watchers share.
-    const text = frames.join('');
+    // One write per watcher per flush, of one buffer all watchers share: encoded once, not once per socket.
+    const chunk = Buffer.from(frames.join(''), 'utf8');
     for (const l of this.listeners) {
-      if ('frames' in l) l.frames(text);
+      if ('frames' in l) l.frames(chunk);
       else for (const e of events) l.event(e);
     }
   }
@@ -220,11 +220,11 @@ export class WatchHub {
 
   /**
    * Opens a watcher's stream: live frames go to `listener` from now on (those of one flush in one
-   * string), and `initial` yields what
+   * UTF-8 buffer, the same object for every watcher), and `initial` yields what
    * must be written before them: the events after `resume.since` when the log still holds all of
    * them and the watcher's state is this one, otherwise a full snapshot at the current revision.
    */
-  open(listener: (frames: string) => void, resume?: WatchResume): WatchStream {
+  open(listener: (frames: Buffer) => void, resume?: WatchResume): WatchStream {
     const l: Listener = { frames: listener };
     this.listeners.add(l);
     const unsubscribe = () => { this.listeners.delete(l); };

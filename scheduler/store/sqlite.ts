@@ -69,6 +69,9 @@ function journalFromRow(r: JournalRow): JournalEntry {
   };
 }
 
+/** Workloads kept parsed in memory (about 2 KiB each). */
+const WORKLOAD_CACHE_SIZE = 4096;
+
 /** Freezes a value and everything in it: a cached policy is shared by every reader. */
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -80,9 +83,19 @@ function deepFreeze<T>(value: T): T {
 
 /** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : v));
+  return JSON.stringify(sortedKeys(value));
+}
+
+/** A copy of a JSON value with every object's keys in sorted order (what `canonical` stores, byte for byte, since the first version). */
+function sortedKeys(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  // As JSON.stringify does before anything else.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortedKeys((value as { toJSON: () => unknown }).toJSON());
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  // No prototype: a `__proto__` key stays a key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(value).sort()) out[k] = sortedKeys((value as Record<string, unknown>)[k]);
+  return out;
 }
 
 /**
@@ -98,6 +111,14 @@ export class SqliteStateStore implements StateStore {
   private readonly statements = new Map<string, Database.Statement>();
   /** Policies as last read or written (this process is the only writer; there are a handful of them). */
   private readonly policies = new Map<string, StoredPolicy | undefined>();
+  /**
+   * Workloads as last read, frozen, oldest first, at most `WORKLOAD_CACHE_SIZE` (this process is
+   * the only writer): one API write reads its workload about six times (the request, its answer,
+   * the reconciler, the watch), and parsing the row is most of each read. Every write to a
+   * workload drops its entry; reads inside a transaction never fill it, since a rollback would
+   * undo what they saw.
+   */
+  private readonly workloads = new Map<string, StoredWorkload>();
 
   constructor(options: SqliteStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -130,26 +151,45 @@ export class SqliteStateStore implements StateStore {
   }
 
   putWorkload(spec: Workload): { workload: StoredWorkload; created: boolean; changed: boolean } {
+    const json = canonical(spec);
     const out = this.db.transaction(() => {
       const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(spec.name) as WorkloadRow | undefined;
-      const json = canonical(spec);
       const at = new Date(this.now()).toISOString();
+      const changed = !row || row.spec !== json || row.deleted_at !== null;
       if (!row) {
         this.sql('INSERT INTO workloads (name, spec, generation, updated_at) VALUES (?, ?, 1, ?)').run(spec.name, json, at);
-      } else if (row.spec !== json || row.deleted_at) {
+      } else if (changed) {
         this.sql('UPDATE workloads SET spec = ?, generation = generation + 1, updated_at = ?, deleted_at = NULL WHERE name = ?')
           .run(json, at, spec.name);
       }
-      const changed = !row || row.spec !== json || row.deleted_at !== null;
-      return { workload: this.getWorkload(spec.name) as StoredWorkload, created: !row || row.deleted_at !== null, changed };
+      if (changed) this.workloads.delete(spec.name);
+      // The row as the statement above left it.
+      const written: WorkloadRow | undefined = !changed ? undefined : row
+        ? { ...row, spec: json, generation: row.generation + 1, updated_at: at, deleted_at: null }
+        : { name: spec.name, spec: json, generation: 1, updated_at: at, deleted_at: null, preferred: null, applied: null, placement_error: null, next_ordinal: 0 };
+      return { written, created: !row || row.deleted_at !== null, changed };
     }).immediate();
+    // Cached once committed, so that the entry is what the file holds.
+    const workload = out.written ? this.remember(out.written) : this.getWorkload(spec.name) as StoredWorkload;
     if (out.changed) this.emit('workload', spec.name);
-    return out;
+    return { workload, created: out.created, changed: out.changed };
   }
 
   getWorkload(name: string): StoredWorkload | undefined {
+    const hit = this.workloads.get(name);
+    if (hit) return hit;
     const row = this.sql('SELECT * FROM workloads WHERE name = ?').get(name) as WorkloadRow | undefined;
-    return row ? workloadFromRow(row) : undefined;
+    if (!row) return undefined;
+    // A read inside a transaction may see what a rollback undoes.
+    return this.db.inTransaction ? deepFreeze(workloadFromRow(row)) : this.remember(row);
+  }
+
+  /** The workload of a committed row, frozen and cached. */
+  private remember(row: WorkloadRow): StoredWorkload {
+    const workload = deepFreeze(workloadFromRow(row));
+    if (this.workloads.size >= WORKLOAD_CACHE_SIZE) this.workloads.delete(this.workloads.keys().next().value as string);
+    this.workloads.set(row.name, workload);
+    return workload;
   }
 
   listWorkloads(): readonly StoredWorkload[] {
@@ -162,19 +202,22 @@ export class SqliteStateStore implements StateStore {
 
   listWorkloadsByDnsName(dnsName: string): readonly StoredWorkload[] {
     // Every API write asks this: the expression index `workloads_by_dns_name` answers it without reading every spec.
-    return (this.sql("SELECT * FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
-      .all(dnsName) as WorkloadRow[]).map(workloadFromRow);
+    const names = this.sql("SELECT name FROM workloads WHERE deleted_at IS NULL AND json_extract(spec, '$.dns.name') = ? ORDER BY name")
+      .pluck().all(dnsName) as string[];
+    return names.map((name) => this.getWorkload(name)).filter((w): w is StoredWorkload => w !== undefined);
   }
 
   markWorkloadDeleted(name: string): boolean {
     const at = new Date(this.now()).toISOString();
     const marked = this.sql('UPDATE workloads SET deleted_at = ?, updated_at = ? WHERE name = ? AND deleted_at IS NULL')
       .run(at, at, name).changes === 1;
+    this.workloads.delete(name);
     if (marked) this.emit('workload', name);
     return marked;
   }
 
   purgeWorkload(name: string): void {
+    this.workloads.delete(name);
     if (this.sql('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
   }
 
@@ -185,6 +228,7 @@ export class SqliteStateStore implements StateStore {
     if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
     sets.push('placement_error = ?');
     args.push(p.placementError ?? null);
+    this.workloads.delete(name);
     if (this.sql(`UPDATE workloads SET ${sets.join(', ')} WHERE name = ?`).run(...args, name).changes > 0) this.emit('placement', name);
   }
 
@@ -344,6 +388,7 @@ export class SqliteStateStore implements StateStore {
 
   close(): void {
     this.listeners.clear();
+    this.workloads.clear();
     if (this.db.open) this.db.close();
   }
 

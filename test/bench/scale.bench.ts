@@ -7,10 +7,14 @@
 // load than writes per second do.
 // The scheduler, the GeoDNS and the watchers each run in a process of their own, so each RSS is
 // its own and the clients' timings are not slowed by the watchers' parsing.
-// Standalone: `node dist/test/bench/scale.bench.js [--workloads 10000] [--clients 32] [--watchers 100] [--catch-up-seconds 600]`.
+// Where the machine's CPU went over the writes is reported per process (scheduler, GeoDNS, watchers,
+// this process's clients) and for everything else on the machine, in CPU-seconds per second.
+// `--profile DIR` writes a V8 CPU profile of the writes from the scheduler, the watchers and the clients.
+// Standalone: `node dist/test/bench/scale.bench.js [--workloads 10000] [--clients 32] [--watchers 100] [--catch-up-seconds 600] [--profile DIR]`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ProvidersConfig } from '../../providers';
@@ -31,7 +35,22 @@ export interface ScaleBenchOptions {
   readonly replicas?: number;
   /** How long to wait for the GeoDNS and the watchers to hold the last revision (default 600 s). */
   readonly catchUpSeconds?: number;
+  /** Directory to write CPU profiles of the writes to (scheduler, watchers, clients), when set. */
+  readonly profileDir?: string;
   readonly log?: (line: string) => void;
+}
+
+/** CPU-seconds per second of the writes, by who spent them. */
+export interface CpuShare {
+  readonly scheduler: number;
+  readonly geoDns: number;
+  readonly watchers: number;
+  /** This process: the clients (and the idle emulators). */
+  readonly clients: number;
+  /** Everything else on the machine. */
+  readonly others: number;
+  /** Cores of the machine. */
+  readonly cores: number;
 }
 
 /** Latency percentiles of a window of writes, milliseconds. */
@@ -50,6 +69,7 @@ export interface ScaleBenchResult {
   readonly writesPerSecond: number;
   /** The scheduler's CPU time (user + system) over the writes, divided by their number, milliseconds. */
   readonly schedulerCpuMsPerWrite: number;
+  readonly cpu: CpuShare;
   readonly latency: readonly LatencyWindow[];
   /** p99 at N divided by p99 at 1,000 (the goal: at most 2). */
   readonly p99Ratio: number;
@@ -74,6 +94,50 @@ function rssMB(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU time a process has used (user + system), seconds, from `/proc/<pid>/stat`; NaN when unknown. */
+function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU time of the whole machine (every core), seconds, and its core count, from `/proc/stat`. */
+function machineCpu(): { busy: number; cores: number } {
+  try {
+    const text = readFileSync('/proc/stat', 'utf8');
+    const all = /^cpu +(.*)$/m.exec(text)?.[1].split(/ +/).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+    const busy = all.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + v), 0);
+    return { busy: busy / CLOCK_TICKS, cores: (text.match(/^cpu\d+ /gm) ?? []).length };
+  } catch {
+    return { busy: NaN, cores: NaN };
+  }
+}
+
+/** USER_HZ: Linux reports `/proc` CPU times in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** Starts a V8 CPU profile of this process; the returned function stops it and writes it to `file`. */
+function startProfile(file: string): () => Promise<void> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => {
+    session.post(method, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  const started = post('Profiler.enable').then(() => post('Profiler.start'));
+  return async () => {
+    await started;
+    const { profile } = await post('Profiler.stop') as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -182,7 +246,21 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     log(`  scheduler ${url} (pid ${String(scheduler.pid)}), GeoDNS pid ${String(dns.pid())} admin ${dnsAdmin}, ${watcherCount} watchers attached`);
 
     const loadAverageAtStart = loadavg()[0];
+    let stopProfiles: Array<() => Promise<void>> = [];
+    if (opts.profileDir) {
+      const dir = opts.profileDir;
+      mkdirSync(dir, { recursive: true });
+      await Promise.all([scheduler, watchers].map((c) => ask<boolean>(c, `profile ${dir}`, 'profiling')));
+      stopProfiles = [
+        startProfile(join(dir, 'clients.cpuprofile')),
+        ...[scheduler, watchers].map((c) => async () => { await ask<boolean>(c, 'profile-stop', 'profiled'); }),
+      ];
+    }
     const cpuAtStart = await ask<number>(scheduler, 'cpu', 'cpuMs');
+    const pids = { scheduler: scheduler.pid, geoDns: dns.pid(), watchers: watchers.pid, clients: process.pid };
+    const cpuOf = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)])) as Record<keyof typeof pids, number>;
+    const procStart = cpuOf();
+    const machineStart = machineCpu();
     const latencies = new Array<number>(n);
     let next = 0;
     let done = 0;
@@ -201,7 +279,16 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     }));
     const seconds = (performance.now() - t0) / 1000;
     const tDone = performance.now();
+    const procEnd = cpuOf();
+    const machineEnd = machineCpu();
     const schedulerCpuMsPerWrite = (await ask<number>(scheduler, 'cpu', 'cpuMs') - cpuAtStart) / n;
+    await Promise.all(stopProfiles.map((stop) => stop()));
+    const share = (k: keyof typeof pids) => (procEnd[k] - procStart[k]) / seconds;
+    const ours = (['scheduler', 'geoDns', 'watchers', 'clients'] as const).reduce((a, k) => a + share(k), 0);
+    const cpu: CpuShare = {
+      scheduler: share('scheduler'), geoDns: share('geoDns'), watchers: share('watchers'), clients: share('clients'),
+      others: Math.max(0, (machineEnd.busy - machineStart.busy) / seconds - ours), cores: machineEnd.cores,
+    };
 
     // Caught up: the GeoDNS and every watcher hold the scheduler's revision, and it stopped moving.
     // A GeoDNS too busy to answer its admin API within 5 s counts as not caught up.
@@ -233,7 +320,7 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<ScaleBen
     const snap = await timeSnapshot(url);
     agent.destroy();
     return {
-      workloads: n, clients, watchers: watcherCount, writesPerSecond: n / seconds, schedulerCpuMsPerWrite, latency: windows,
+      workloads: n, clients, watchers: watcherCount, writesPerSecond: n / seconds, schedulerCpuMsPerWrite, cpu, latency: windows,
       p99Ratio: windows[1].p99 / windows[0].p99, catchUpSeconds, dnsBehind: behind.dns, watchersBehind: behind.watchers, schedulerRssMB, dnsRssMB,
       snapshotFirstByteMs: snap.firstByteMs, snapshotMs: snap.ms, snapshotMB: snap.bytes / 1024 / 1024, loadAverage: loadavg()[0], loadAverageAtStart,
     };
@@ -255,7 +342,9 @@ async function schedulerRole(): Promise<void> {
   const { dataDir, providers } = JSON.parse(process.env.MERIDIAN_SCALE_BENCH ?? '{}') as { dataDir: string; providers: ProvidersConfig };
   const config = loadSchedulerConfig({ dataDir, api: { token: TOKEN, port: 0 } });
   const svc = await startScheduler({ config, providers, log: (l) => process.stderr.write(`scheduler: ${l}\n`) });
+  const profiles = profiling('scheduler');
   process.on('message', (m) => {
+    profiles(m);
     if (m === 'revision') process.send?.({ revision: svc.store.currentRevision() });
     if (m === 'cpu') {
       const used = process.cpuUsage();
@@ -264,6 +353,18 @@ async function schedulerRole(): Promise<void> {
     if (m === 'stop') void svc.stop().then(() => process.exit(0));
   });
   process.send?.({ url: svc.url });
+}
+
+/** Answers `profile DIR` (starts a CPU profile of this process) and `profile-stop` (writes it to DIR/<name>.cpuprofile). */
+function profiling(name: string): (m: unknown) => void {
+  let stop: (() => Promise<void>) | undefined;
+  return (m) => {
+    if (typeof m === 'string' && m.startsWith('profile ')) {
+      stop = startProfile(join(m.slice('profile '.length), `${name}.cpuprofile`));
+      process.send?.({ profiling: true });
+    }
+    if (m === 'profile-stop') void (stop?.() ?? Promise.resolve()).then(() => process.send?.({ profiled: true }));
+  };
 }
 
 /** The watchers' process: `count` watch streams that track the last revision each saw. */
@@ -288,7 +389,9 @@ function watchersRole(url: string, count: number): void {
     req.on('error', (e) => process.stderr.write(`watcher ${k}: ${e.message}\n`));
     requests.push(req);
   }
+  const profiles = profiling('watchers');
   process.on('message', (m) => {
+    profiles(m);
     if (m === 'revision') process.send?.({ revision: Math.min(...revisions) });
     if (m === 'stop') {
       for (const r of requests) r.destroy();
@@ -302,6 +405,11 @@ function flag(name: string): number | undefined {
   return i > 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
+function stringFlag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 if (require.main === module) {
   const role = process.argv[2] === '--role' ? process.argv[3] : undefined;
   if (role === 'scheduler') {
@@ -310,11 +418,13 @@ if (require.main === module) {
     watchersRole(process.argv[4], Number(process.argv[5]));
   } else {
     benchScale({ workloads: flag('--workloads'), clients: flag('--clients'), watchers: flag('--watchers'), replicas: flag('--replicas'),
-      catchUpSeconds: flag('--catch-up-seconds'),
+      catchUpSeconds: flag('--catch-up-seconds'), profileDir: stringFlag('--profile'),
       log: (l) => process.stdout.write(`${l}\n`) }).then((r) => {
       const lat = r.latency.map((w) => `at ${w.at}: p50 ${w.p50.toFixed(1)} ms, p99 ${w.p99.toFixed(1)} ms`).join('; ');
       process.stdout.write(`${r.workloads} workloads by ${r.clients} clients with a GeoDNS and ${r.watchers} watchers: ${r.writesPerSecond.toFixed(0)} writes/s `
         + `(scheduler CPU ${r.schedulerCpuMsPerWrite.toFixed(2)} ms per write); `
+        + `CPU-seconds per second over the writes on ${r.cpu.cores} cores: scheduler ${r.cpu.scheduler.toFixed(2)}, GeoDNS ${r.cpu.geoDns.toFixed(2)}, `
+        + `watchers ${r.cpu.watchers.toFixed(2)}, clients ${r.cpu.clients.toFixed(2)}, everything else ${r.cpu.others.toFixed(2)}; `
         + `${lat} (p99 ratio ${r.p99Ratio.toFixed(2)}); `
         + (r.dnsBehind === 0 && r.watchersBehind === 0 ? `caught up ${r.catchUpSeconds.toFixed(1)} s after the last write; `
           : `after ${r.catchUpSeconds.toFixed(0)} s the GeoDNS was ${r.dnsBehind} and the watchers ${r.watchersBehind} revisions behind; `)

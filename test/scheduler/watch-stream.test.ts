@@ -174,8 +174,10 @@ describe('WatchHub snapshots', () => {
       current.set(name, { name, dns: { name: `${name}.meridian.test`, ttl: 30 }, residency: null, regions: [] });
     }
     const hub = new WatchHub(store, (n) => current.get(n), { debounceMs: 10_000 });
-    const live: string[] = [];
+    const live: Buffer[] = [];
     const stream = hub.open((frame) => live.push(frame));
+    const other: Buffer[] = [];
+    const otherStream = hub.open((frame) => other.push(frame));
     // A change after the stream opened is not in its snapshot: it comes live, after it.
     current.set('w0001', { ...current.get('w0001')!, dns: { name: 'w0001.meridian.test', ttl: 5 } });
     hub.invalidate('w0001');
@@ -186,7 +188,11 @@ describe('WatchHub snapshots', () => {
     const expected = { type: 'snapshot' as const, revision: 0, stateId: store.stateId(), workloads: [...current.values()].map((w) => (w.name === 'w0001' ? { ...w, dns: { name: 'w0001.meridian.test', ttl: 30 } } : w)) };
     assert.equal(chunks.join(''), encodeSse(expected));
     assert.equal(live.length, 1);
-    assert.match(live[0], /^event: upsert\nid: 1\ndata: \{"revision":1,"workload":\{"name":"w0001".*"ttl":5/);
+    assert.match(live[0].toString('utf8'), /^event: upsert\nid: 1\ndata: \{"revision":1,"workload":\{"name":"w0001".*"ttl":5/);
+    // Encoded once for every watcher: the very same bytes go to each socket.
+    assert.equal(other.length, 1);
+    assert.equal(other[0], live[0]);
+    otherStream.unsubscribe();
     stream.unsubscribe();
     hub.close();
     store.close();

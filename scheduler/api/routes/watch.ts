@@ -48,8 +48,8 @@ export const watchRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let closed = false;
     let live = false;
-    const queued: string[] = [];
-    const send = (frame: string) => {
+    const queued: Buffer[] = [];
+    const send = (frame: string | Buffer) => {
       if (closed) return;
       res.write(frame);
       if (res.writableLength > MAX_QUEUED_BYTES) res.destroy();

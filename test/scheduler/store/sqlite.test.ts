@@ -152,4 +152,36 @@ describe('SqliteStateStore', () => {
       s.close();
     }
   });
+
+  it('answers every read of a workload with its last committed write, and never with a write that was rolled back', () => {
+    dir = mkdtempSync(join(tmpdir(), 'meridian-store-'));
+    const s = new SqliteStateStore({ dataDir: dir });
+    const other = new Database(join(dir, 'meridian.db'));
+    const named = (replicas: number): Workload => ({ ...web(replicas), dns: { name: 'web.example', ttl: 30 } });
+    try {
+      s.putWorkload(named(1));
+      assert.equal(s.getWorkload('web')?.spec.replicas, 1);
+      s.setPlacement('web', { applied: { workload: 'web', assignments: [], usdPerHour: 0.5 } });
+      assert.equal(s.getWorkload('web')?.applied?.usdPerHour, 0.5);
+      assert.equal(s.putWorkload(named(2)).workload.spec.replicas, 2);
+      assert.equal(s.getWorkload('web')?.generation, 2);
+      // Another connection refuses the next update from inside its transaction: the store must go on answering replicas 2.
+      other.exec("CREATE TRIGGER refuse BEFORE UPDATE OF spec ON workloads WHEN json_extract(NEW.spec, '$.replicas') = 7 BEGIN SELECT RAISE(ABORT, 'refused'); END");
+      assert.throws(() => s.putWorkload(named(7)), /refused/);
+      assert.deepEqual([s.getWorkload('web')?.spec.replicas, s.getWorkload('web')?.generation], [2, 2]);
+      assert.deepEqual(s.listWorkloadsByDnsName('web.example').map((w) => w.generation), [2]);
+      assert.equal(s.markWorkloadDeleted('web'), true);
+      assert.ok(s.getWorkload('web')?.deletedAt);
+      assert.deepEqual(s.listWorkloadsByDnsName('web.example'), []);
+      s.purgeWorkload('web');
+      assert.equal(s.getWorkload('web'), undefined);
+      // What is read is shared between readers: it cannot be changed under another one.
+      s.putWorkload(named(3));
+      assert.throws(() => { (s.getWorkload('web')?.spec as { replicas: number }).replicas = 9; }, TypeError);
+      assert.equal(s.getWorkload('web')?.spec.replicas, 3);
+    } finally {
+      other.close();
+      s.close();
+    }
+  });
 });
