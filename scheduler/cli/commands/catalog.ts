@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { CLOUD_IDS, type CloudId, type ProvidersConfig } from '../../../providers';
-import { refreshCatalog } from '../../../providers/drivers';
 import { flag, parseArgs, UsageError } from '../args';
 import type { CommandContext } from './context';
 
@@ -47,6 +46,8 @@ export async function catalogCommand(ctx: CommandContext): Promise<number> {
     if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) throw new UsageError(`--config ${configFile}: /providers must be an object`);
     providers = (p ?? {}) as ProvidersConfig;
   }
+  // The SDKs load only when a refresh runs, so usage and argument errors come quickly.
+  const { refreshCatalog } = await import('../../../providers/drivers/index.js');
   const { file, notes } = await refreshCatalog(providers, { clouds, outFile: out });
   const summary = Object.fromEntries(CLOUD_IDS.map((c) => {
     const sec = file.clouds[c];
