@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import {
   CatalogFileError, bundledCatalogData, installCatalog, readCatalogFile, tryFindSize, type CloudCatalogData, type CloudId,
 } from '../../providers';
-import { startEmulators, type RunningEmulators } from '../../providers/emulator';
+import { readCloudCatalog } from '../../providers/drivers';
+import { AlibabaEmulator, AwsEmulator, TEST_CREDENTIALS, startEmulators, type RunningEmulators } from '../../providers/emulator';
 import { catalogCommand } from '../../scheduler/cli/commands/catalog';
 import { loadSchedulerConfig } from '../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../scheduler/service';
@@ -181,5 +182,26 @@ describe('catalog.file', () => {
 
   it('rejects a catalog key the schema does not know, with its key path', () => {
     assert.throws(() => loadSchedulerConfig({ api: { token: TOKEN }, catalog: { path: 'x.json' } }), /\/catalog/);
+  });
+});
+
+describe('catalog readers page through the clouds\' lists', () => {
+  it('reads every EC2 and ECS type of a region when each answer holds only a few', async function () {
+    this.timeout(120_000);
+    const aws = await new AwsEmulator({ maxPageSize: 7 }).start();
+    const ali = await new AlibabaEmulator({ maxPageSize: 7 }).start();
+    try {
+      const a = await readCloudCatalog('aws', { aws: { endpoint: aws.url, credentials: { ...TEST_CREDENTIALS.aws } } });
+      const offeredFra = bundledCatalogData('aws').sizes.filter((s) => tryFindSize('aws', 'eu-central-1', s.name)).map((s) => s.name).sort();
+      assert.ok(offeredFra.length > 7 * 3, 'more than three pages');
+      assert.deepEqual([...(a.offerings.get('eu-central-1') ?? [])].sort(), offeredFra);
+      const b = await readCloudCatalog('alibaba', { alibaba: { endpoint: ali.url, ...TEST_CREDENTIALS.alibaba } });
+      assert.equal(b.types.length, bundledCatalogData('alibaba').sizes.length);
+      assert.equal(b.offerings.get('cn-nanjing')?.has('ecs.g8i.large'), false);
+      assert.equal(b.offerings.get('cn-hangzhou')?.has('ecs.g8i.large'), true);
+    } finally {
+      await aws.stop();
+      await ali.stop();
+    }
   });
 });
