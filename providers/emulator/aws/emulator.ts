@@ -281,7 +281,7 @@ export class AwsEmulator extends CloudEmulator {
   private describeInstanceTypes(region: string, params: URLSearchParams, requestId: string): EmuResponse {
     const wanted = indexed(params, 'InstanceType');
     const unknown = wanted.filter((t) => !this.catalog.offers(region, t));
-    if (unknown.length) throw badValue(`The following supplied instance types do not exist: [${unknown.join(', ')}]`);
+    if (unknown.length) throw new Ec2Fault(400, 'InvalidInstanceType', `The following supplied instance types do not exist: [${unknown.join(', ')}]`);
     const archFilter = filters(params).find((f) => f.name === 'processor-info.supported-architecture')?.values;
     const rows = this.catalog.offeredIn(region)
       .filter((s) => (wanted.length === 0 || wanted.includes(s.name)) && (!archFilter || archFilter.includes(s.arch)));
