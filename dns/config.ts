@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { CatalogSettingsSchema } from '../providers';
 import { Value } from '@sinclair/typebox/value';
 import './formats';
 import { DnsConfigError, deepFreeze, type DnsConfigIssue } from './zone/load';
@@ -129,6 +130,8 @@ export const DnsConfigSchema = Type.Object({
   }, { additionalProperties: false, default: {} }),
   /** GeoIP data: channels, supervisor and hot-prefix cache (see `GeoipConfigSchema`). */
   geoip: GeoipConfigSchema,
+  /** The region catalog: `file` names a refreshed catalog (`meridian catalog refresh`) used instead of the bundled one. */
+  catalog: CatalogSettingsSchema,
 }, { additionalProperties: false });
 
 /** The server's validated, frozen settings. */

@@ -18,6 +18,7 @@ import { Overlay } from './geoip/channels/overlay';
 import { startGeoService, type GeoService, type GeoServiceParts } from './geoip/channels/service';
 import { dnsOptionsFromConfig, exampleZoneConfig, loadDnsConfig, startDnsCluster, startDnsServer, UDP_TRANSPORTS, type DnsConfig } from './index';
 import type { ClusterGeo } from './cluster';
+import { useCatalogSettings } from '../providers';
 import { bashCompletion, createLogger, flag, flagsOfUsage, lineLog, logLevelFlag, meridianVersion, parseArgs, UsageError, USAGE_EXIT_CODE, zshCompletion, type CompletionSpec } from '../common';
 
 /**
@@ -155,6 +156,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { config, workers, json } = dnsConfigFromArgs(argv, process.env);
+  // Region coordinates come from the catalog: the configured file replaces the bundled one before anything reads it.
+  useCatalogSettings(config.catalog);
   // A cluster's workers must share one cookie secret: the primary picks it and its forks inherit it.
   if (workers > 1 && cluster.isPrimary && !config.cookies.secret && !process.env.MERIDIAN_DNS_COOKIE_SECRET) {
     process.env.MERIDIAN_DNS_COOKIE_SECRET = randomBytes(16).toString('hex');

@@ -72,7 +72,10 @@ export interface InstanceTypeInfo {
 /** An instance type resolved in one region, with its on-demand list price. */
 export interface ResolvedSize extends InstanceTypeInfo {
   readonly region: string;
+  /** The on-demand list price; 0 when `priceKnown` is false. */
   readonly usdPerHour: number;
+  /** False for a type whose price the catalog does not know: placeable by name, never the cheapest fit. */
+  readonly priceKnown?: false;
 }
 
 /** Lifecycle states, normalized over the three clouds. */

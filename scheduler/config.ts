@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LOG_LEVEL_EXPECTED, LogLevelSchema } from '../common';
+import { CatalogSettingsSchema } from '../providers';
 import { RegionSettingsSchema, regionSettingsIssues } from './placement';
 
 /** The scheduler's `regions` settings: the accounts' partitions and enabled regions, and whether to ask the clouds too. */
@@ -42,6 +43,11 @@ export const SchedulerConfigSchema = Type.Object({
     watchLogEvents: Type.Integer({ minimum: 0, default: 10_000 }),
   }, { additionalProperties: false }),
   regions: SchedulerRegionsSchema,
+  /**
+   * The region and instance type catalog: `file` names a catalog written by `meridian catalog
+   * refresh`, used instead of the bundled one (installed when the scheduler starts).
+   */
+  catalog: CatalogSettingsSchema,
   reconciler: Type.Object({
     /** Time between two full reconcile passes (a change queues its workload for a pass sooner). */
     intervalMs: Type.Integer({ minimum: 10, default: 2_000 }),

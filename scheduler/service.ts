@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { lineLog, type LineLog, type Logger } from '../common';
-import { CLOUD_IDS, listRegions, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
+import { CLOUD_IDS, listRegions, useCatalogSettings, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
 import { createProviderContainer, providerFor } from '../providers/drivers';
 import { place, withReportedRegions } from './placement';
 import { buildApi, type SchedulerControl } from './api';
@@ -185,6 +185,8 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
 
 /** Starts store, reconciler and the HTTP API listening on `config.api.host:port`. */
 export async function startScheduler(options: SchedulerServiceOptions): Promise<SchedulerService> {
+  // Placement, the regions API and the watch stream read the catalog: the configured one goes in first.
+  useCatalogSettings(options.config.catalog);
   const parts = await createScheduler(options);
   try {
     await parts.api.listen({ host: options.config.api.host, port: options.config.api.port });

@@ -1,6 +1,7 @@
 /** Local, wire-compatible stand-ins for the EC2, Azure Resource Manager and Alibaba ECS APIs. */
 import { join } from 'node:path';
 import type { ProvidersConfig } from '../config';
+import type { CloudCatalogData } from '../catalog';
 import type { CloudId } from '../types';
 import type { ResilienceOptions } from '../resilience';
 import { AlibabaEmulator } from './alibaba';
@@ -12,7 +13,7 @@ export { AlibabaEmulator } from './alibaba';
 export { AwsEmulator } from './aws';
 export { AzureEmulator } from './azure';
 export {
-  CloudEmulator, EmulatorAdmin, DEFAULT_EMULATOR_PORTS, TEST_CREDENTIALS, NO_FAULTS,
+  CloudEmulator, EmulatorAdmin, EmulatorCatalog, DEFAULT_EMULATOR_PORTS, TEST_CREDENTIALS, NO_FAULTS,
   type EmulatorOptions, type FaultSettings, type InstanceStoreSnapshot,
 } from './core';
 
@@ -24,6 +25,8 @@ export interface StartEmulatorsOptions {
   readonly pendingMs?: number;
   /** A directory where each emulator keeps its instances between runs (`<cloud>.json`); none by default. */
   readonly stateDir?: string;
+  /** What each emulated cloud offers; the bundled catalog's data by default. */
+  readonly catalogs?: Partial<Record<CloudId, CloudCatalogData>>;
   /** Resilience overrides put into the returned `providersConfig`. */
   readonly resilience?: Partial<ResilienceOptions>;
 }
@@ -45,7 +48,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   const host = options.host ?? '127.0.0.1';
   const port = (c: CloudId) => options.ports?.[c] ?? DEFAULT_EMULATOR_PORTS[c];
   const common = (cloud: CloudId) => ({
-    host, pendingMs: options.pendingMs, port: port(cloud),
+    host, pendingMs: options.pendingMs, port: port(cloud), catalog: options.catalogs?.[cloud],
     ...(options.stateDir !== undefined ? { stateFile: join(options.stateDir, `${cloud}.json`) } : {}),
   });
   const started: Array<{ stop(): Promise<void> }> = [];

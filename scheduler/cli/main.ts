@@ -35,6 +35,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       const m = await import('./commands/get.js');
       return { run: (ctx) => m.getCommand({ ...ctx, argv: ['regions', ...ctx.argv] }), usage: m.GET_USAGE };
     } },
+  catalog: { summary: 'catalog refresh: read regions and instance types from the clouds into a catalog file',
+    load: async () => { const m = await import('./commands/catalog.js'); return { run: m.catalogCommand, usage: m.CATALOG_USAGE }; } },
   emulators: { summary: 'run the three cloud emulators',
     load: async () => { const m = await import('./commands/emulators.js'); return { run: (ctx) => m.emulatorsCommand(ctx.argv), usage: m.EMULATORS_USAGE }; } },
   geoip: { summary: 'build a signed-channel GeoIP package and print its TXT record',
@@ -73,6 +75,7 @@ export const COMPLETION_WORDS: Readonly<Record<string, readonly string[]>> = {
   get: ['workloads', 'policies', 'regions', 'instances', '--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
   delete: ['workload', 'policy', '-f', '--filename', '--wait', '--timeout', '-o', '--output', '--server', '--token'],
   regions: ['--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],
+  catalog: ['refresh', '--config', '-o', '--output', '--cloud', '--json'],
   emulators: ['--host', '--aws-port', '--azure-port', '--alibaba-port', '--pending-ms', '--log-level', '--json'],
   geoip: ['package', 'build', '--from', '-o', '--output', '--serial', '--valid-days', '--url', '--name'],
   resolve: ['--type', '-t', '--from', '--server', '--timeout-ms'],

@@ -1,4 +1,4 @@
-import { listRegions, listSizes, tryFindSize, type CloudId, type Region, type ResolvedSize, type SizeRequest } from '../../providers';
+import { catalogGeneration, listRegions, listSizes, tryFindSize, type CloudId, type Region, type ResolvedSize, type SizeRequest } from '../../providers';
 
 /** The regions and priced instance types placement chooses from. Tests inject a small one. */
 export interface PlacementCatalog {
@@ -26,10 +26,12 @@ export function staticCatalog(regions: readonly Region[], sizes: readonly Resolv
 }
 
 let defaultCatalog: PlacementCatalog | undefined;
+let defaultGeneration = -1;
 
-/** The catalog of `providers/catalog`: every public region and its priced size table (read once). */
+/** The catalog of `providers/catalog`: every public region and its priced size table (read once per installed catalog). */
 export function providerCatalog(): PlacementCatalog {
-  if (defaultCatalog) return defaultCatalog;
+  if (defaultCatalog && defaultGeneration === catalogGeneration()) return defaultCatalog;
+  defaultGeneration = catalogGeneration();
   const regions = listRegions();
   const sizes = new Map<string, readonly ResolvedSize[]>();
   defaultCatalog = {
@@ -59,7 +61,8 @@ export function fits(size: ResolvedSize, req: SizeRequest): boolean {
 export function cheapestFit(sizes: readonly ResolvedSize[], req: SizeRequest, excluded?: ReadonlySet<string>): ResolvedSize | undefined {
   let best: ResolvedSize | undefined;
   for (const s of sizes) {
-    if (!fits(s, req) || excluded?.has(s.name)) continue;
+    // A type without a known price cannot be compared on cost: only a workload naming it gets it.
+    if (s.priceKnown === false || !fits(s, req) || excluded?.has(s.name)) continue;
     if (!best || s.usdPerHour < best.usdPerHour ||
       (s.usdPerHour === best.usdPerHour && (s.vcpu < best.vcpu || (s.vcpu === best.vcpu && s.name < best.name)))) {
       best = s;

@@ -106,7 +106,7 @@ export function resolveIn(workload: Workload, region: Region, key: string, offer
     const req = workload.size;
     const size = cheapestFit(offered, req, excluded ? new Set(excluded.keys()) : undefined);
     if (size) return candidate(region, key, size);
-    const fitting = offered.filter((s) => fits(s, req));
+    const fitting = offered.filter((s) => s.priceKnown !== false && fits(s, req));
     if (fitting.length === 0) return reject('size', `no ${region.cloud} instance type in ${region.id} has ${describeRequest(req)}`);
     return reject('exclusion', `every ${region.cloud} type in ${region.id} with ${describeRequest(req)} is excluded: ` +
       fitting.map((s) => `${s.name} (${excluded?.get(s.name)?.reason ?? 'excluded'})`).join(', '));

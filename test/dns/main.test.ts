@@ -90,6 +90,21 @@ describe('meridian-dns settings from file and flags', () => {
     assert.throws(() => dnsConfigFromArgs(['--config', file], {}), (e: Error) => e instanceof DnsUsageError && e.message.includes(file));
   });
 
+  it('refuses to start on a catalog.file that is not a catalog, naming the file and the problem', async function () {
+    this.timeout(60_000);
+    const catalog = path.join(dir, 'catalog.json');
+    writeFileSync(catalog, JSON.stringify({ format: 'meridian-catalog', version: 9 }));
+    const config = path.join(dir, 'dns.json');
+    writeFileSync(config, JSON.stringify({ catalog: { file: catalog } }));
+    assert.equal(dnsConfigFromArgs(['--config', config], {}).config.catalog.file, catalog);
+    const child = spawn(process.execPath, [ENTRY, '--port', '0', '--admin-port', 'off', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    assert.match(err, new RegExp(`catalog file ${catalog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not usable: /version: version 9 is not supported`));
+  });
+
   it('serves the workloads of a snapshot file as a process, and stops cleanly on SIGTERM', async function () {
     this.timeout(60_000);
     const snapshot = path.join(dir, 'snapshot.json');

@@ -143,6 +143,36 @@ describe('providers/catalog', () => {
     });
   });
 
+  describe('the widened families', () => {
+    const families: ReadonlyArray<readonly [CloudId, readonly string[]]> = [
+      ['aws', ['t3', 't4g', 'm6i', 'm7i', 'c7i', 'r7i']],
+      ['azure', ['Standard_B2s', 'Standard_D2s_v5', 'Standard_D2as_v5', 'Standard_E2s_v5', 'Standard_F2s_v2']],
+      ['alibaba', ['ecs.g6', 'ecs.g7', 'ecs.g8i', 'ecs.c6', 'ecs.c7', 'ecs.r6', 'ecs.r7']],
+    ];
+    for (const [cloud, prefixes] of families) {
+      it(`holds ${prefixes.join(', ')} on ${cloud}, each priced and offered somewhere`, () => {
+        for (const p of prefixes) {
+          const rows = catalogData(cloud).sizes.filter((s) => s.name === p || s.name.startsWith(`${p}.`));
+          assert.ok(rows.length >= 1, `${cloud} has ${p}`);
+          for (const r of rows) {
+            assert.ok(r.usdPerHour > 0, `${r.name} has a price`);
+            assert.ok(listRegions(cloud).some((reg) => tryFindSize(cloud, reg.id, r.name)), `${r.name} is offered in some region`);
+          }
+        }
+      });
+    }
+
+    it('offers the newer families only where the cloud sells them', () => {
+      assert.ok(tryFindSize('alibaba', 'cn-hangzhou', 'ecs.g6.large'));
+      assert.ok(tryFindSize('alibaba', 'cn-hangzhou', 'ecs.g8i.xlarge'));
+      assert.equal(tryFindSize('alibaba', 'cn-nanjing', 'ecs.g8i.large'), undefined, 'not in a local region');
+      assert.ok(tryFindSize('aws', 'eu-central-1', 'm7i.large'));
+      assert.ok(tryFindSize('aws', 'eu-central-1', 'c7i.2xlarge'));
+      assert.equal(tryFindSize('aws', 'cn-north-1', 'r7i.large'), undefined);
+      assert.ok(tryFindSize('azure', 'westeurope', 'Standard_D2as_v5'));
+    });
+  });
+
   describe('resolveSize', () => {
     it('picks the cheapest fitting type, the same one a brute-force scan of the table picks', () => {
       const rand = lcg(7);
@@ -175,7 +205,9 @@ describe('providers/catalog', () => {
       assert.equal(resolveSize('aws', 'us-east-1', { vcpu: 64, memoryGiB: 128, arch: 'arm64' }).name, 'c7g.16xlarge');
       assert.equal(resolveSize('azure', 'eastus', { vcpu: 1, memoryGiB: 1 }).name, 'Standard_B1s');
       assert.equal(resolveSize('azure', 'eastus', { vcpu: 32, memoryGiB: 128, arch: 'arm64' }).name, 'Standard_D32ps_v5');
-      assert.equal(resolveSize('alibaba', 'us-west-1', { vcpu: 16, memoryGiB: 128 }).name, 'ecs.r7.4xlarge');
+      // The sixth generation lists cheaper where it is sold; the newest sites have only the seventh.
+      assert.equal(resolveSize('alibaba', 'us-west-1', { vcpu: 16, memoryGiB: 128 }).name, 'ecs.r6.4xlarge');
+      assert.equal(resolveSize('alibaba', 'na-south-1', { vcpu: 16, memoryGiB: 128 }).name, 'ecs.r7.4xlarge');
     });
 
     it('breaks price ties by the smaller machine, then by name, whatever the table order', () => {

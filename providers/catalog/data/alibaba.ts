@@ -1,4 +1,4 @@
-import type { CloudCatalogData } from './types';
+import type { CloudCatalogData, SizeRow } from './types';
 
 /**
  * Alibaba Cloud regions and ECS pay-as-you-go list prices.
@@ -19,6 +19,21 @@ import type { CloudCatalogData } from './types';
  *
  * Coordinates are those of the city Alibaba Cloud names.
  */
+/** Sites opened after the sixth generation was sold, and local regions: no g6, c6, r6 (est.). */
+const OLDER_GEN_ABSENT = ['cn-nanjing', 'cn-fuzhou', 'cn-wuhan-lr', 'cn-zhengzhou-jva', 'ap-southeast-7', 'ap-southeast-8', 'me-central-1', 'na-south-1', 'us-southeast-1'];
+/** g8i is sold in the main sites; not in the local regions and some smaller international sites (est.). */
+const G8I_ABSENT = ['cn-nanjing', 'cn-fuzhou', 'cn-wuhan-lr', 'cn-zhengzhou-jva', 'cn-zhongwei', 'ap-southeast-6', 'ap-southeast-7', 'na-south-1', 'us-southeast-1'];
+
+const VCPUS: Readonly<Record<string, number>> = { large: 2, xlarge: 4, '2xlarge': 8, '4xlarge': 16, '8xlarge': 32 };
+
+/** A family's large to 8xlarge sizes: memory per vCPU, the `large` price scaled linearly in vCPU. */
+function family(name: string, gibPerVcpu: number, largeUsd: number, unavailableIn: readonly string[]): SizeRow[] {
+  return Object.entries(VCPUS).map(([s, vcpu]) => ({
+    name: `ecs.${name}.${s}`, vcpu, memoryGiB: vcpu * gibPerVcpu, arch: 'x86_64' as const,
+    usdPerHour: Math.round(largeUsd * (vcpu / 2) * 100_000) / 100_000, unavailableIn,
+  }));
+}
+
 export const ALIBABA_CATALOG: CloudCatalogData = {
   cloud: 'alibaba',
   referenceRegion: 'us-west-1',
@@ -74,6 +89,14 @@ export const ALIBABA_CATALOG: CloudCatalogData = {
   { name: 'ecs.t6-c1m4.xlarge', vcpu: 4, memoryGiB: 16, arch: 'x86_64', usdPerHour: 0.1568 },
   { name: 'ecs.t6-c1m2.2xlarge', vcpu: 8, memoryGiB: 16, arch: 'x86_64', usdPerHour: 0.1792 },
   { name: 'ecs.t6-c1m4.2xlarge', vcpu: 8, memoryGiB: 32, arch: 'x86_64', usdPerHour: 0.3136 },
+  // g6: general purpose, Intel Cascade Lake, 4 GiB per vCPU (previous generation, not in the newest sites, est.).
+  ...family('g6', 4, 0.088, OLDER_GEN_ABSENT),
+  // c6: compute optimized, Cascade Lake, 2 GiB per vCPU.
+  ...family('c6', 2, 0.072, OLDER_GEN_ABSENT),
+  // r6: memory optimized, Cascade Lake, 8 GiB per vCPU.
+  ...family('r6', 8, 0.116, OLDER_GEN_ABSENT),
+  // g8i: general purpose, Intel Sapphire Rapids, 4 GiB per vCPU (the main sites only, est.).
+  ...family('g8i', 4, 0.105, G8I_ABSENT),
   // g7: general purpose, Intel Ice Lake, 4 GiB per vCPU.
   { name: 'ecs.g7.large', vcpu: 2, memoryGiB: 8, arch: 'x86_64', usdPerHour: 0.1 },
   { name: 'ecs.g7.xlarge', vcpu: 4, memoryGiB: 16, arch: 'x86_64', usdPerHour: 0.2 },

@@ -1,4 +1,4 @@
-import type { CloudCatalogData } from './types';
+import type { CloudCatalogData, SizeRow } from './types';
 
 /**
  * AWS regions and EC2 on-demand Linux list prices.
@@ -19,6 +19,19 @@ import type { CloudCatalogData } from './types';
  * March 2019 is `opt-in`: an account uses it only after enabling it (Account Management
  * `EnableRegion`, or the console), and it is absent from EC2 `DescribeRegions` until then.
  */
+/** Regions without the Intel seventh generation's c7i and r7i (est.: newest opt-in regions, China). */
+const SEVENTH_GEN_ABSENT = ['ap-southeast-6', 'ap-southeast-7', 'ap-east-2', 'mx-central-1', 'cn-north-1', 'cn-northwest-1'];
+
+const VCPUS: Readonly<Record<string, number>> = { large: 2, xlarge: 4, '2xlarge': 8, '4xlarge': 16, '8xlarge': 32 };
+
+/** A family's sizes: vCPU by size name, memory per vCPU, the `large` price scaled linearly in vCPU (as AWS lists it). */
+function family(name: string, arch: SizeRow['arch'], gibPerVcpu: number, largeUsd: number, sizes: readonly string[], unavailableIn?: readonly string[]): SizeRow[] {
+  return sizes.map((s) => ({
+    name: `${name}.${s}`, vcpu: VCPUS[s], memoryGiB: VCPUS[s] * gibPerVcpu, arch,
+    usdPerHour: Math.round(largeUsd * (VCPUS[s] / 2) * 100_000) / 100_000, ...(unavailableIn ? { unavailableIn } : {}),
+  }));
+}
+
 export const AWS_CATALOG: CloudCatalogData = {
   cloud: 'aws',
   referenceRegion: 'us-east-1',
@@ -143,6 +156,11 @@ export const AWS_CATALOG: CloudCatalogData = {
   { name: 'c7g.8xlarge', vcpu: 32, memoryGiB: 64, arch: 'arm64', usdPerHour: 1.16 },
   { name: 'c7g.12xlarge', vcpu: 48, memoryGiB: 96, arch: 'arm64', usdPerHour: 1.74 },
   { name: 'c7g.16xlarge', vcpu: 64, memoryGiB: 128, arch: 'arm64', usdPerHour: 2.32 },
+  // c7i: compute optimized, Intel Sapphire Rapids, 2 GiB per vCPU. Not offered (at pricesAsOf, est.) in the
+  // youngest opt-in regions nor in the China partition.
+  ...family('c7i', 'x86_64', 2, 0.08925, ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge'], SEVENTH_GEN_ABSENT),
+  // r7i: memory optimized, Intel Sapphire Rapids, 8 GiB per vCPU; offered where c7i is.
+  ...family('r7i', 'x86_64', 8, 0.1323, ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge'], SEVENTH_GEN_ABSENT),
   // r6i: memory optimized, Intel, 8 GiB per vCPU.
   { name: 'r6i.large', vcpu: 2, memoryGiB: 16, arch: 'x86_64', usdPerHour: 0.126 },
   { name: 'r6i.xlarge', vcpu: 4, memoryGiB: 32, arch: 'x86_64', usdPerHour: 0.252 },

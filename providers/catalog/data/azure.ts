@@ -121,6 +121,12 @@ export const AZURE_CATALOG: CloudCatalogData = {
   { name: 'Standard_D48s_v5', vcpu: 48, memoryGiB: 192, arch: 'x86_64', usdPerHour: 2.304 },
   { name: 'Standard_D64s_v5', vcpu: 64, memoryGiB: 256, arch: 'x86_64', usdPerHour: 3.072 },
   { name: 'Standard_D96s_v5', vcpu: 96, memoryGiB: 384, arch: 'x86_64', usdPerHour: 4.608 },
+  // Dasv5: general purpose, AMD EPYC Milan, 4 GiB per vCPU.
+  { name: 'Standard_D2as_v5', vcpu: 2, memoryGiB: 8, arch: 'x86_64', usdPerHour: 0.086 },
+  { name: 'Standard_D4as_v5', vcpu: 4, memoryGiB: 16, arch: 'x86_64', usdPerHour: 0.172 },
+  { name: 'Standard_D8as_v5', vcpu: 8, memoryGiB: 32, arch: 'x86_64', usdPerHour: 0.344 },
+  { name: 'Standard_D16as_v5', vcpu: 16, memoryGiB: 64, arch: 'x86_64', usdPerHour: 0.688 },
+  { name: 'Standard_D32as_v5', vcpu: 32, memoryGiB: 128, arch: 'x86_64', usdPerHour: 1.376 },
   // Dpsv5: general purpose, Ampere Altra (arm64).
   { name: 'Standard_D2ps_v5', vcpu: 2, memoryGiB: 8, arch: 'arm64', usdPerHour: 0.077 },
   { name: 'Standard_D4ps_v5', vcpu: 4, memoryGiB: 16, arch: 'arm64', usdPerHour: 0.154 },

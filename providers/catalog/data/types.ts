@@ -23,8 +23,12 @@ export interface SizeRow {
   readonly memoryGiB: number;
   readonly arch: Arch;
   readonly usdPerHour: number;
+  /** False when the cloud's list price is unknown (a type read from a cloud's API); `usdPerHour` is then 0. */
+  readonly priceKnown?: false;
   /** Regions that do not offer the type; absent means every region does. */
   readonly unavailableIn?: readonly string[];
+  /** The only regions that offer the type (a refreshed catalog says so per type); overrides `unavailableIn`. */
+  readonly offeredIn?: readonly string[];
 }
 
 /** One cloud's catalog data. */

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { tryFindRegion, tryFindSize } from '../../catalog';
 import {
   CloudEmulator, DROP, StoreError, TEST_CREDENTIALS, fingerprintOf,
   type EmuInstance, type EmuRequest, type EmuResponse, type EmulatorOptions,
@@ -34,8 +33,13 @@ const DEFAULT_PAGE_SIZE = 10;
 const MAX_PAGE_SIZE = 100;
 
 const SPOT_STRATEGIES = new Set(['NoSpot', 'SpotWithPriceLimit', 'SpotAsPriceGo']);
-const ACTIONS = new Set(['RunInstances', 'DescribeInstances', 'DeleteInstance']);
-const MUTATING_ACTIONS = new Set(['RunInstances', 'DeleteInstance']);
+const MUTATING_ACTIONS = new Set(['RunInstances', 'DeleteInstance', 'DeleteInstances', 'StartInstance', 'StopInstance', 'RebootInstance', 'TagResources']);
+const ACTIONS = new Set([...MUTATING_ACTIONS, 'DescribeInstances', 'DescribeInstanceStatus', 'DescribeRegions', 'DescribeInstanceTypes', 'DescribeAvailableResource']);
+// Calls that take the region from the instance when RegionId is absent, and calls that need no region.
+const BY_INSTANCE = new Set(['DeleteInstance', 'StartInstance', 'StopInstance', 'RebootInstance']);
+const REGIONLESS = new Set(['DescribeRegions', 'DescribeInstanceTypes']);
+// DeleteInstances, TagResources and DescribeInstanceStatus take at most 100 instances at once.
+const MAX_IDS = 100;
 
 type Params = ReadonlyMap<string, string>;
 
@@ -45,7 +49,10 @@ type Params = ReadonlyMap<string, string>;
  * JSON answers with `RequestId`, and errors as `{ RequestId, HostId, Code, Message, Recommend }`
  * with ECS's own codes and HTTP statuses.
  *
- * Actions: RunInstances, DescribeInstances (NextToken/MaxResults or PageNumber/PageSize), DeleteInstance.
+ * Actions: RunInstances, DescribeInstances (NextToken/MaxResults or PageNumber/PageSize), DeleteInstance,
+ * DeleteInstances, StartInstance, StopInstance, RebootInstance, TagResources, DescribeInstanceStatus,
+ * and the catalog reads DescribeRegions, DescribeInstanceTypes and DescribeAvailableResource
+ * (served from the emulator's catalog).
  */
 export class AlibabaEmulator extends CloudEmulator {
   private readonly secrets: ReadonlyMap<string, string>;
@@ -66,7 +73,7 @@ export class AlibabaEmulator extends CloudEmulator {
     const requestId = randomUUID().toUpperCase();
     const params = requestParams(req);
     const action = headerOf(req, 'x-acs-action') || params.get('Action') || 'Unknown';
-    const region = regionOf(req, params) ?? (action === 'DeleteInstance' ? this.store.get(params.get('InstanceId') ?? '')?.region : undefined);
+    const region = regionOf(req, params) ?? (BY_INSTANCE.has(action) ? this.store.get(params.get('InstanceId') ?? '')?.region : undefined);
     try {
       this.authenticate(req);
       const version = headerOf(req, 'x-acs-version') || params.get('Version');
@@ -74,10 +81,10 @@ export class AlibabaEmulator extends CloudEmulator {
       if (!ACTIONS.has(action)) {
         throw new EcsFault('InvalidApi.NotFound', `Specified api '${action}' is not found, please check your url and method.`);
       }
-      // DeleteInstance carries no RegionId: ECS takes the region from the endpoint or the instance itself.
-      if (!region && action === 'DeleteInstance') throw new EcsFault('InvalidInstanceId.NotFound', `The specified InstanceId '${params.get('InstanceId') ?? ''}' does not exist.`);
-      if (!region) throw new EcsFault('MissingParameter', 'The input parameter "RegionId" that is mandatory for processing this request is not supplied.');
-      if (!tryFindRegion('alibaba', region)) throw new EcsFault('InvalidRegionId.NotFound', `The specified RegionId '${region}' does not exist.`);
+      // The single-instance calls carry no RegionId: ECS takes the region from the endpoint or the instance itself.
+      if (!region && BY_INSTANCE.has(action)) throw new EcsFault('InvalidInstanceId.NotFound', `The specified InstanceId '${params.get('InstanceId') ?? ''}' does not exist.`);
+      if (!region && !REGIONLESS.has(action)) throw new EcsFault('MissingParameter', 'The input parameter "RegionId" that is mandatory for processing this request is not supplied.');
+      if (region && !this.catalog.region(region)) throw new EcsFault('InvalidRegionId.NotFound', `The specified RegionId '${region}' does not exist.`);
       const decision = await this.gate(region);
       if (decision.kind === 'outage') throw new EcsFault('ServiceUnavailable');
       if (decision.kind === 'server-error') throw new EcsFault('InternalError');
@@ -87,7 +94,7 @@ export class AlibabaEmulator extends CloudEmulator {
           'retry-after': String(decision.retryAfterSeconds), 'x-acs-retry-after': String(decision.retryAfterSeconds * 1000),
         });
       }
-      const body = this.dispatchAction(action, region, params);
+      const body = region ? this.dispatchAction(action, region, params) : this.dispatchGlobal(action, params);
       if (MUTATING_ACTIONS.has(action) && this.takeDropReply()) {
         this.count(action, 'dropped');
         return DROP;
@@ -129,14 +136,153 @@ export class AlibabaEmulator extends CloudEmulator {
     switch (action) {
       case 'RunInstances': return this.runInstances(region, params);
       case 'DescribeInstances': return this.describeInstances(region, params);
+      case 'DeleteInstances': return this.deleteInstances(region, params);
+      case 'StartInstance': case 'StopInstance': case 'RebootInstance': return this.power(action, region, params);
+      case 'TagResources': return this.tagResources(region, params);
+      case 'DescribeInstanceStatus': return this.describeInstanceStatus(region, params);
+      case 'DescribeAvailableResource': return this.describeAvailableResource(region, params);
+      case 'DescribeRegions': case 'DescribeInstanceTypes': return this.dispatchGlobal(action, params);
       default: return this.deleteInstance(region, params);
     }
+  }
+
+  private dispatchGlobal(action: string, params: Params): Record<string, unknown> {
+    return action === 'DescribeRegions' ? this.describeRegions(params) : this.describeInstanceTypes(params);
+  }
+
+  /** The regions this account can call (names in English; `AcceptLanguage` is accepted and ignored). */
+  private describeRegions(_params: Params): Record<string, unknown> {
+    return {
+      Regions: {
+        Region: this.catalog.publicRegions().map((r) => ({
+          RegionId: r.id, LocalName: r.name, RegionEndpoint: `ecs.${r.id}.aliyuncs.com`, Status: 'available',
+        })),
+      },
+    };
+  }
+
+  /** The instance types (all regions; `DescribeAvailableResource` says where each is sold), paged by NextToken. */
+  private describeInstanceTypes(params: Params): Record<string, unknown> {
+    const wanted = listParam(params, 'InstanceTypes');
+    const rows = this.catalog.sizes.filter((s) => wanted.length === 0 || wanted.includes(s.name));
+    const size = Math.min(integerParam(params, 'MaxResults', MAX_PAGE_SIZE, 1, 1600), this.maxPageSize);
+    const token = params.get('NextToken') || undefined;
+    const from = token === undefined ? 0 : Number(Buffer.from(token, 'base64url').toString());
+    if (!Number.isInteger(from) || from < 0) throw new EcsFault('InvalidParameter', 'The specified parameter NextToken is not valid.');
+    const page = rows.slice(from, from + size);
+    return {
+      InstanceTypes: {
+        InstanceType: page.map((s) => ({
+          InstanceTypeId: s.name, CpuCoreCount: s.vcpu, MemorySize: s.memoryGiB,
+          CpuArchitecture: s.arch === 'arm64' ? 'ARM' : 'X86', InstanceTypeFamily: s.name.split('.').slice(0, 2).join('.'),
+          InstanceCategory: 'General-purpose', InstanceFamilyLevel: 'EnterpriseLevel',
+        })),
+      },
+      NextToken: from + size < rows.length ? Buffer.from(String(from + size)).toString('base64url') : '',
+    };
+  }
+
+  /** Which instance types the region sells (`DestinationResource=InstanceType`), in its one zone `<region>-a`. */
+  private describeAvailableResource(region: string, params: Params): Record<string, unknown> {
+    const dest = required(params, 'DestinationResource');
+    if (dest !== 'InstanceType') throw new EcsFault('InvalidParameter', `The specified parameter DestinationResource '${dest}' is not supported by this emulator: use InstanceType.`);
+    const only = params.get('InstanceType');
+    const offered = this.catalog.offeredIn(region).filter((s) => only === undefined || s.name === only);
+    return {
+      AvailableZones: {
+        AvailableZone: [{
+          RegionId: region, ZoneId: `${region}-a`, Status: 'Available', StatusCategory: 'WithStock',
+          AvailableResources: {
+            AvailableResource: [{
+              Type: 'InstanceType',
+              SupportedResources: { SupportedResource: offered.map((s) => ({ Value: s.name, Status: 'Available', StatusCategory: 'WithStock' })) },
+            }],
+          },
+        }],
+      },
+    };
+  }
+
+  /** The region's live instance, or InvalidInstanceId.NotFound as ECS words it. */
+  private instanceIn(region: string, id: string): EmuInstance {
+    const inst = this.store.get(id);
+    if (!inst || inst.region !== region || inst.state === 'terminated') throw new EcsFault('InvalidInstanceId.NotFound', `The specified InstanceId '${id}' does not exist.`);
+    return inst;
+  }
+
+  /**
+   * StartInstance needs Stopped (then Starting, Running after the delay); StopInstance and
+   * RebootInstance need Running. Anything else is IncorrectInstanceStatus, as ECS answers.
+   */
+  private power(action: 'StartInstance' | 'StopInstance' | 'RebootInstance', region: string, params: Params): Record<string, unknown> {
+    const inst = this.instanceIn(region, required(params, 'InstanceId'));
+    const need = action === 'StartInstance' ? 'stopped' : 'running';
+    if (inst.state !== need) {
+      throw new EcsFault('IncorrectInstanceStatus', `The current status of the resource does not support this operation: instance ${inst.id} is ${ecsStatus(inst)}, ${action} needs ${need === 'stopped' ? 'Stopped' : 'Running'}.`);
+    }
+    if (params.get('DryRun') === 'true') throw new EcsFault('DryRunOperation');
+    if (action === 'StartInstance') this.store.setPower(inst.id, 'pending');
+    else if (action === 'StopInstance') this.store.setPower(inst.id, 'stopped');
+    else inst.extra.rebootedAt = new Date().toISOString();
+    return {};
+  }
+
+  /** Releases up to 100 instances at once; without Force every one must be Stopped, else nothing is released. */
+  private deleteInstances(region: string, params: Params): Record<string, unknown> {
+    const ids = listParam(params, 'InstanceId');
+    if (ids.length === 0) required(params, 'InstanceId');
+    if (ids.length > MAX_IDS) throw new EcsFault('InvalidParameter', `The specified parameter InstanceId has ${ids.length} members; at most ${MAX_IDS} are allowed.`);
+    const found = ids.map((id) => this.instanceIn(region, id));
+    const force = params.get('Force') === 'true';
+    const running = found.find((i) => i.state !== 'stopped');
+    if (running && !force) {
+      throw new EcsFault('IncorrectInstanceStatus', `The current status of the resource does not support this operation: instance ${running.id} is ${ecsStatus(running)}; stop it or set Force=true.`);
+    }
+    if (params.get('DryRun') === 'true') throw new EcsFault('DryRunOperation');
+    for (const i of found) this.store.terminate(i.id);
+    return {};
+  }
+
+  /** Adds or overwrites tags on instances (`ResourceType=instance`); the whole call fails on an unknown id. */
+  private tagResources(region: string, params: Params): Record<string, unknown> {
+    const type = required(params, 'ResourceType');
+    if (type.toLowerCase() !== 'instance') throw new EcsFault('InvalidResourceType.NotFound', `The specified ResourceType '${type}' is not supported by this emulator: use instance.`);
+    const ids = listParam(params, 'ResourceId');
+    if (ids.length === 0) required(params, 'ResourceId');
+    if (ids.length > 50) throw new EcsFault('InvalidParameter', 'The specified parameter ResourceId has more than 50 members.');
+    const tags = runTags(params);
+    if (Object.keys(tags).length === 0) required(params, 'Tag.1.Key');
+    const found = ids.map((id) => {
+      const i = this.store.get(id);
+      if (!i || i.region !== region || i.state === 'terminated') throw new EcsFault('InvalidResourceId.NotFound', `The specified ResourceIds '${id}' are not found in our records.`);
+      return i;
+    });
+    for (const i of found) {
+      const next = { ...i.tags, ...tags };
+      if (Object.keys(next).length > MAX_TAGS) throw new EcsFault('InvalidTagCount', `An instance can carry at most ${MAX_TAGS} tags.`);
+      this.store.setTags(i.id, next);
+    }
+    return {};
+  }
+
+  /** Status of the region's instances (or of `InstanceId.N`), paged by PageNumber/PageSize (at most 50). */
+  private describeInstanceStatus(region: string, params: Params): Record<string, unknown> {
+    const ids = listParam(params, 'InstanceId');
+    if (ids.length > MAX_IDS) throw new EcsFault('InvalidParameter', `The specified parameter InstanceId has ${ids.length} members; at most ${MAX_IDS} are allowed.`);
+    const all = this.store.list(region, (i) => i.state !== 'terminated' && (ids.length === 0 || ids.includes(i.id)), Number.MAX_SAFE_INTEGER).items;
+    const pageNumber = integerParam(params, 'PageNumber', 1, 1, Number.MAX_SAFE_INTEGER);
+    const pageSize = Math.min(integerParam(params, 'PageSize', DEFAULT_PAGE_SIZE, 1, 50), this.maxPageSize);
+    const items = all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    return {
+      InstanceStatuses: { InstanceStatus: items.map((i) => ({ InstanceId: i.id, Status: ecsStatus(i) })) },
+      PageNumber: pageNumber, PageSize: pageSize, TotalCount: all.length,
+    };
   }
 
   private runInstances(region: string, params: Params): Record<string, unknown> {
     const type = required(params, 'InstanceType');
     const image = required(params, 'ImageId');
-    const size = tryFindSize('alibaba', region, type);
+    const size = this.catalog.offers(region, type) ? this.catalog.size(type) : undefined;
     if (!size) throw new EcsFault('InvalidInstanceType.NotFound', `The specified InstanceType '${type}' does not exist or is not offered in ${region}.`);
     const amount = integerParam(params, 'Amount', 1, 1, MAX_AMOUNT);
     const spot = params.get('SpotStrategy') ?? 'NoSpot';
@@ -220,7 +366,8 @@ export class AlibabaEmulator extends CloudEmulator {
 /** The ECS `Status` of an emulated instance. */
 function ecsStatus(i: EmuInstance): string {
   switch (i.state) {
-    case 'pending': return 'Pending';
+    // A stopped instance being started again reports Starting until it runs.
+    case 'pending': return i.pendingSince === undefined ? 'Pending' : 'Starting';
     case 'running': return 'Running';
     case 'stopped': return 'Stopped';
     default: return 'Deleted';
@@ -348,3 +495,13 @@ function instanceIdsParam(params: Params): Set<string> | undefined {
   return new Set(parsed as string[]);
 }
 
+
+/** A repeat-list parameter `Name.1`, `Name.2`, ... in index order (how the SDK sends string arrays). */
+function listParam(params: Params, name: string): string[] {
+  const out: Array<[number, string]> = [];
+  for (const [k, v] of params) {
+    const m = new RegExp(`^${name}\\.(\\d+)$`).exec(k);
+    if (m) out.push([Number(m[1]), v]);
+  }
+  return out.sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+}

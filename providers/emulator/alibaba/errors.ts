@@ -23,6 +23,8 @@ export const ECS_ERRORS = Object.freeze({
   'InvalidRegionId.NotFound': { status: 404, message: 'The specified RegionId does not exist.' },
   'InvalidInstanceType.NotFound': { status: 404, message: 'The specified InstanceType does not exist.' },
   'InvalidInstanceId.NotFound': { status: 404, message: 'The specified InstanceId does not exist.' },
+  'InvalidResourceId.NotFound': { status: 404, message: 'The specified ResourceIds are not found in our records.' },
+  'InvalidResourceType.NotFound': { status: 404, message: 'The specified ResourceType is not found.' },
   'InvalidInstanceIds.Malformed': { status: 400, message: 'The specified parameter InstanceIds is not valid.' },
   'InvalidImageId.NotFound': { status: 404, message: 'The specified ImageId does not exist.' },
   'InvalidUserData.Base64FormatInvalid': { status: 400, message: 'The specified UserData is not valid base64.' },

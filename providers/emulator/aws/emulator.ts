@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { listRegions, tryFindRegion, tryFindSize } from '../../catalog';
 import {
   CloudEmulator, DROP, StoreError, TEST_CREDENTIALS, fingerprintOf,
   type EmuInstance, type EmuRequest, type EmuResponse, type EmulatorOptions,
 } from '../core';
-import { filters, indexed, tagSpecifications, wildcard, type QueryFilter } from './params';
+import { filters, indexed, indexes, tagSpecifications, wildcard, type QueryFilter } from './params';
 import { verifySigV4, type SigV4Result } from './sigv4';
-import { el, errorResponse, list, okResponse } from './xml';
+import { el, errorResponse, list, okResponse, xmlEscape } from './xml';
+
+/** A list member's text (`<item>x86_64</item>`). */
+const xmlText = (value: string): string => xmlEscape(value);
 
 /** An access key the emulator accepts. */
 export interface AwsEmulatorCredentials {
@@ -61,7 +63,10 @@ const hex = (digits: number) => randomBytes(Math.ceil(digits / 2)).toString('hex
  * A local stand-in for the EC2 Query API (`POST /`, form-encoded `Action=...&Version=2016-11-15`,
  * XML answers) that the unchanged `@aws-sdk/client-ec2` talks to. It checks SigV4 signatures
  * against its test key and takes the region from the credential scope, so one endpoint serves
- * every region. Speaks RunInstances, DescribeInstances, TerminateInstances and DescribeRegions.
+ * every region. Speaks RunInstances, DescribeInstances, TerminateInstances, StartInstances,
+ * StopInstances, RebootInstances, CreateTags, DeleteTags, DescribeInstanceStatus, and the catalog
+ * reads DescribeRegions, DescribeInstanceTypes and DescribeInstanceTypeOfferings (served from the
+ * emulator's catalog).
  */
 export class AwsEmulator extends CloudEmulator {
   private readonly credentials: AwsEmulatorCredentials;
@@ -117,11 +122,18 @@ export class AwsEmulator extends CloudEmulator {
         case 'DescribeInstances': out = this.describeInstances(region, params, requestId); break;
         case 'TerminateInstances': out = this.terminateInstances(region, params, requestId); break;
         case 'DescribeRegions': out = this.describeRegions(params, requestId); break;
+        case 'DescribeInstanceTypes': out = this.describeInstanceTypes(region, params, requestId); break;
+        case 'DescribeInstanceTypeOfferings': out = this.describeInstanceTypeOfferings(region, params, requestId); break;
+        case 'StartInstances': out = this.startInstances(region, params, requestId); break;
+        case 'StopInstances': out = this.stopInstances(region, params, requestId); break;
+        case 'RebootInstances': out = this.rebootInstances(region, params, requestId); break;
+        case 'CreateTags': case 'DeleteTags': out = this.changeTags(action, region, params, requestId); break;
+        case 'DescribeInstanceStatus': out = this.describeInstanceStatus(region, params, requestId); break;
         default: throw new Ec2Fault(400, 'InvalidAction', `The action ${action} is not valid for this web service.`);
       }
       this.count(operation, 'ok');
       // A lost reply: the call took effect, the client never hears of it.
-      if (action !== 'DescribeInstances' && action !== 'DescribeRegions' && this.takeDropReply()) return DROP;
+      if (!action.startsWith('Describe') && this.takeDropReply()) return DROP;
       return out;
     } catch (err) {
       if (err instanceof Ec2Fault) return fail(err);
@@ -142,8 +154,8 @@ export class AwsEmulator extends CloudEmulator {
       }
     }
     if (auth.scope.service !== 'ec2') return new Ec2Fault(403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'ec2', not '${auth.scope.service}'`);
-    if (!tryFindRegion('aws', auth.scope.region)) {
-      return new Ec2Fault(401, 'AuthFailure', `Credential should be scoped to a valid region, not '${auth.scope.region}'. Known regions: ${listRegions('aws').map((r) => r.id).join(', ')}`);
+    if (!this.catalog.region(auth.scope.region)) {
+      return new Ec2Fault(401, 'AuthFailure', `Credential should be scoped to a valid region, not '${auth.scope.region}'. Known regions: ${this.catalog.regions.map((r) => r.id).join(', ')}`);
     }
     return undefined;
   }
@@ -169,8 +181,8 @@ export class AwsEmulator extends CloudEmulator {
     if (!AMI_ID.test(image)) throw new Ec2Fault(400, 'InvalidAMIID.Malformed', `Invalid id: "${image}" (expecting "ami-...")`);
     const type = params.get('InstanceType');
     if (!type) throw missing('InstanceType');
-    if (!tryFindSize('aws', region, type)) {
-      if (listRegions('aws').some((r) => tryFindSize('aws', r.id, type))) {
+    if (!this.catalog.offers(region, type)) {
+      if (this.catalog.size(type)) {
         throw new Ec2Fault(400, 'Unsupported', `The requested configuration is currently not supported. Your requested instance type (${type}) is not supported in ${region}.`);
       }
       throw badValue(`Invalid value '${type}' for InstanceType.`);
@@ -235,12 +247,160 @@ export class AwsEmulator extends CloudEmulator {
    */
   private describeRegions(params: URLSearchParams, requestId: string): EmuResponse {
     const all = params.get('AllRegions') === 'true';
-    const items = listRegions('aws').filter((r) => r.partition === 'aws').flatMap((r) => {
-      const status = r.access === 'default' ? 'opt-in-not-required' : this.enabledRegions.has(r.id) ? 'opted-in' : 'not-opted-in';
+    const items = this.catalog.publicRegions().flatMap((r) => {
+      const status = (r.access ?? 'default') === 'default' ? 'opt-in-not-required' : this.enabledRegions.has(r.id) ? 'opted-in' : 'not-opted-in';
       if (status === 'not-opted-in' && !all) return [];
       return [`${el('regionName', r.id)}${el('regionEndpoint', `ec2.${r.id}.amazonaws.com`)}${el('optInStatus', status)}`];
     });
     return okResponse('DescribeRegions', requestId, list('regionInfo', items));
+  }
+
+  /** A page size from `MaxResults` within EC2's bounds for the call, and the offset `NextToken` carries. */
+  private pageOf(params: URLSearchParams, min: number, max: number, dflt: number): { size: number; from: number } {
+    const raw = params.get('MaxResults');
+    let size = dflt;
+    if (raw !== null) {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) throw badValue(`Value ( ${raw} ) for parameter maxResults is invalid. Expecting a value between ${min} and ${max}.`);
+      size = n;
+    }
+    const token = params.get('NextToken');
+    let from = 0;
+    if (token) {
+      from = Number(Buffer.from(token, 'base64url').toString());
+      if (!Number.isInteger(from) || from < 0) throw new Ec2Fault(400, 'InvalidNextToken', 'The specified token is not valid.');
+    }
+    return { size: Math.min(size, this.maxPageSize), from };
+  }
+
+  private static nextToken(from: number, size: number, total: number): string | undefined {
+    return from + size < total ? Buffer.from(String(from + size)).toString('base64url') : undefined;
+  }
+
+  /** The types offered in the region (EC2 answers only those), with vCPU, memory and architecture. */
+  private describeInstanceTypes(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const wanted = indexed(params, 'InstanceType');
+    const unknown = wanted.filter((t) => !this.catalog.offers(region, t));
+    if (unknown.length) throw new Ec2Fault(400, 'InvalidInstanceType', `The following supplied instance types do not exist: [${unknown.join(', ')}]`);
+    const archFilter = filters(params).find((f) => f.name === 'processor-info.supported-architecture')?.values;
+    const rows = this.catalog.offeredIn(region)
+      .filter((s) => (wanted.length === 0 || wanted.includes(s.name)) && (!archFilter || archFilter.includes(s.arch)));
+    const { size, from } = this.pageOf(params, 5, 100, 100);
+    const items = rows.slice(from, from + size).map((s) => [
+      el('instanceType', s.name), el('currentGeneration', true), el('bareMetal', false), el('hypervisor', 'nitro'),
+      `<processorInfo>${list('supportedArchitectures', [xmlText(s.arch)])}</processorInfo>`,
+      `<vCpuInfo>${el('defaultVCpus', s.vcpu)}</vCpuInfo>`,
+      `<memoryInfo>${el('sizeInMiB', Math.round(s.memoryGiB * 1024))}</memoryInfo>`,
+      list('supportedUsageClasses', [xmlText('on-demand'), xmlText('spot')]),
+    ].join(''));
+    return okResponse('DescribeInstanceTypes', requestId, `${list('instanceTypeSet', items)}${el('nextToken', AwsEmulator.nextToken(from, size, rows.length))}`);
+  }
+
+  /** Which types the region offers (`LocationType=region`; zones are the region's one zone `<region>a`). */
+  private describeInstanceTypeOfferings(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const locationType = params.get('LocationType') ?? 'region';
+    if (locationType !== 'region' && locationType !== 'availability-zone') {
+      throw badValue(`Value (${locationType}) for parameter locationType is invalid. Valid values are: region, availability-zone.`);
+    }
+    const fs = filters(params);
+    const typeMatch = fs.find((f) => f.name === 'instance-type')?.values.map(wildcard);
+    for (const f of fs) if (f.name !== 'instance-type' && f.name !== 'location') throw badValue(`The filter '${f.name}' is invalid`);
+    const location = locationType === 'region' ? region : `${region}a`;
+    const locMatch = fs.find((f) => f.name === 'location')?.values.map(wildcard);
+    const rows = (locMatch && !locMatch.some((m) => m(location))) ? [] : this.catalog.offeredIn(region)
+      .filter((s) => !typeMatch || typeMatch.some((m) => m(s.name)));
+    const { size, from } = this.pageOf(params, 5, 1000, 1000);
+    const items = rows.slice(from, from + size).map((s) => `${el('instanceType', s.name)}${el('locationType', locationType)}${el('location', location)}`);
+    return okResponse('DescribeInstanceTypeOfferings', requestId,
+      `${list('instanceTypeOfferingSet', items)}${el('nextToken', AwsEmulator.nextToken(from, size, rows.length))}`);
+  }
+
+  /** Stopped instances start (pending, then running); running ones are left as they are; others refuse the whole call. */
+  private startInstances(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const found = this.lifecycleTargets(region, params);
+    const bad = found.find((i) => i.state !== 'stopped' && i.state !== 'running' && i.state !== 'pending');
+    if (bad) throw new Ec2Fault(400, 'IncorrectInstanceState', `The instance '${bad.id}' is not in a state from which it can be started.`);
+    const changes = found.map((i) => {
+      const previous = this.ec2State(i);
+      if (previous === 'stopped') this.store.setPower(i.id, 'pending');
+      return `${el('instanceId', i.id)}${this.stateXml('currentState', this.ec2State(i))}${this.stateXml('previousState', previous)}`;
+    });
+    return okResponse('StartInstances', requestId, list('instancesSet', changes));
+  }
+
+  /** Running instances stop; stopped ones stay stopped; pending or terminated ones refuse the whole call. */
+  private stopInstances(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const found = this.lifecycleTargets(region, params);
+    const bad = found.find((i) => i.state !== 'running' && i.state !== 'stopped');
+    if (bad) throw new Ec2Fault(400, 'IncorrectInstanceState', `The instance '${bad.id}' is not in a state from which it can be stopped.`);
+    const changes = found.map((i) => {
+      const previous = this.ec2State(i);
+      this.store.setPower(i.id, 'stopped');
+      // EC2 answers `stopping`; the instance shows `stopped` a little later (here at once).
+      const current: Ec2StateName = previous === 'stopped' ? 'stopped' : 'stopping';
+      return `${el('instanceId', i.id)}${this.stateXml('currentState', current)}${this.stateXml('previousState', previous)}`;
+    });
+    return okResponse('StopInstances', requestId, list('instancesSet', changes));
+  }
+
+  /** A reboot keeps the instance running; it needs every instance running. */
+  private rebootInstances(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const found = this.lifecycleTargets(region, params);
+    const bad = found.find((i) => i.state !== 'running');
+    if (bad) throw new Ec2Fault(400, 'IncorrectInstanceState', `The instance '${bad.id}' is not in a state from which it can be rebooted.`);
+    for (const i of found) i.extra.rebootedAt = new Date().toISOString();
+    return okResponse('RebootInstances', requestId, el('return', true));
+  }
+
+  private lifecycleTargets(region: string, params: URLSearchParams): EmuInstance[] {
+    const ids = indexed(params, 'InstanceId');
+    if (ids.length === 0) throw missing('InstanceId');
+    return this.findAll(region, ids);
+  }
+
+  /** CreateTags adds or overwrites; DeleteTags removes a key (only when its value matches, if a value is given). */
+  private changeTags(action: 'CreateTags' | 'DeleteTags', region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const ids = indexed(params, 'ResourceId');
+    if (ids.length === 0) throw missing('ResourceId');
+    const found = this.findAll(region, ids);
+    const pairs = indexes(params, 'Tag').map((n) => ({ key: params.get(`Tag.${n}.Key`) ?? '', value: params.get(`Tag.${n}.Value`) }));
+    if (action === 'CreateTags' && pairs.length === 0) throw missing('Tag');
+    for (const { key, value } of pairs) {
+      if (!key || key.length > MAX_TAG_KEY) throw badValue(`Tag key '${key}' must be 1 to ${MAX_TAG_KEY} characters long.`);
+      if (action === 'CreateTags') {
+        if ((value ?? '').length > MAX_TAG_VALUE) throw badValue(`Tag value for key '${key}' exceeds the maximum length of ${MAX_TAG_VALUE} characters.`);
+        if (key.toLowerCase().startsWith('aws:')) throw badValue(`Tag keys starting with 'aws:' are reserved for internal use: '${key}'.`);
+      }
+    }
+    for (const i of found) {
+      const next = { ...i.tags };
+      for (const { key, value } of pairs) {
+        if (action === 'CreateTags') next[key] = value ?? '';
+        else if (value === null || next[key] === value) delete next[key];
+      }
+      if (Object.keys(next).length > MAX_TAGS) throw new Ec2Fault(400, 'TagLimitExceeded', `The maximum number of tags per resource is ${MAX_TAGS}.`);
+      this.store.setTags(i.id, next);
+    }
+    return okResponse(action, requestId, el('return', true));
+  }
+
+  /** Status checks: running instances only unless `IncludeAllInstances=true`; checks pass once running. */
+  private describeInstanceStatus(region: string, params: URLSearchParams, requestId: string): EmuResponse {
+    const ids = indexed(params, 'InstanceId');
+    const all = params.get('IncludeAllInstances') === 'true';
+    const rows = (ids.length ? this.findAll(region, ids) : this.store.list(region, () => true, Number.MAX_SAFE_INTEGER).items)
+      .filter((i) => all || i.state === 'running');
+    const { size, from } = this.pageOf(params, 5, 1000, 1000);
+    const check = (i: EmuInstance) => {
+      const status = i.state === 'running' ? 'ok' : i.state === 'pending' ? 'initializing' : 'not-applicable';
+      const detail = status === 'ok' ? 'passed' : status === 'initializing' ? 'initializing' : 'not-applicable';
+      return `${el('status', status)}${list('details', [`${el('name', 'reachability')}${el('status', detail)}`])}`;
+    };
+    const items = rows.slice(from, from + size).map((i) =>
+      `${el('instanceId', i.id)}${el('availabilityZone', String(i.extra.zone ?? `${region}a`))}${this.stateXml('instanceState', this.ec2State(i))}` +
+      `<systemStatus>${check(i)}</systemStatus><instanceStatus>${check(i)}</instanceStatus>`);
+    return okResponse('DescribeInstanceStatus', requestId,
+      `${list('instanceStatusSet', items)}${el('nextToken', AwsEmulator.nextToken(from, size, rows.length))}`);
   }
 
   private describeInstances(region: string, params: URLSearchParams, requestId: string): EmuResponse {
@@ -342,7 +502,7 @@ export class AwsEmulator extends CloudEmulator {
     const privateDns = `ip-${i.privateIp.replace(/\./g, '-')}.${i.region === 'us-east-1' ? 'ec2.internal' : `${i.region}.compute.internal`}`;
     const publicDns = i.publicIp ? `ec2-${i.publicIp.replace(/\./g, '-')}.${i.region === 'us-east-1' ? 'compute-1' : `${i.region}.compute`}.amazonaws.com` : '';
     const tags = Object.entries(i.tags).map(([k, v]) => `${el('key', k)}${el('value', v)}`);
-    const size = tryFindSize('aws', i.region, i.type);
+    const size = this.catalog.size(i.type);
     return [
       el('instanceId', i.id), el('imageId', i.image), this.stateXml('instanceState', state),
       el('privateDnsName', state === 'terminated' ? '' : privateDns), el('dnsName', publicDns), el('amiLaunchIndex', 0),

@@ -5,6 +5,9 @@ import type { EmuResponse } from '../core';
 export type ArmRoute =
   | { readonly kind: 'vm'; readonly sub: string; readonly rg: string; readonly name: string }
   | { readonly kind: 'vmInstanceView'; readonly sub: string; readonly rg: string; readonly name: string }
+  | { readonly kind: 'vmAction'; readonly sub: string; readonly rg: string; readonly name: string; readonly action: string }
+  | { readonly kind: 'skus'; readonly sub: string }
+  | { readonly kind: 'locations'; readonly sub: string }
   | { readonly kind: 'vmList'; readonly sub: string; readonly rg: string }
   | { readonly kind: 'vmLocationList'; readonly sub: string; readonly location: string }
   | { readonly kind: 'operation'; readonly sub: string; readonly location: string; readonly id: string }
@@ -16,6 +19,10 @@ export type ArmRoute =
 const SEG = '([^/]+)';
 const RG = `^/subscriptions/${SEG}/resourcegroups/${SEG}/providers/`;
 const ROUTES: ReadonlyArray<readonly [RegExp, (m: string[]) => ArmRoute]> = [
+  [new RegExp(`${RG}microsoft\\.compute/virtualmachines/${SEG}/(start|poweroff|deallocate|restart)/?$`, 'i'),
+    (m) => ({ kind: 'vmAction', sub: m[1], rg: m[2], name: m[3], action: m[4].toLowerCase() })],
+  [new RegExp(`^/subscriptions/${SEG}/providers/microsoft\\.compute/skus/?$`, 'i'), (m) => ({ kind: 'skus', sub: m[1] })],
+  [new RegExp(`^/subscriptions/${SEG}/locations/?$`, 'i'), (m) => ({ kind: 'locations', sub: m[1] })],
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/${SEG}/instanceview/?$`, 'i'), (m) => ({ kind: 'vmInstanceView', sub: m[1], rg: m[2], name: m[3] })],
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/${SEG}/?$`, 'i'), (m) => ({ kind: 'vm', sub: m[1], rg: m[2], name: m[3] })],
   [new RegExp(`${RG}microsoft\\.compute/virtualmachines/?$`, 'i'), (m) => ({ kind: 'vmList', sub: m[1], rg: m[2] })],

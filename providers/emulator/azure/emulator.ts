@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { tryFindRegion, tryFindSize } from '../../catalog';
 import {
   CloudEmulator, DROP, StoreError, TEST_CREDENTIALS, type EmuInstance, type EmuRequest, type EmuResponse, type EmulatorOptions, type GateDecision,
 } from '../core';
@@ -15,6 +14,9 @@ export interface AzureEmulatorOptions extends EmulatorOptions {
   readonly deleteMs?: number;
 }
 
+/** The VM power actions (`POST .../virtualMachines/{name}/{action}`) and their operation names. */
+const ARM_ACTIONS: Readonly<Record<string, string>> = { start: 'Start', poweroff: 'PowerOff', deallocate: 'Deallocate', restart: 'Restart' };
+
 /** Long-running operation records kept for polling; the oldest are dropped past this. */
 const MAX_OPERATIONS = 10_000;
 
@@ -22,7 +24,7 @@ const MAX_OPERATIONS = 10_000;
 interface AsyncOperation {
   readonly id: string;
   readonly location: string;
-  readonly kind: 'create' | 'delete' | 'failed';
+  readonly kind: 'create' | 'delete' | 'failed' | 'action';
   readonly startedAt: number;
   /** The VM a create is bringing up (its status follows the VM's lifecycle). */
   readonly instanceKey?: string;
@@ -39,7 +41,10 @@ interface AsyncOperation {
  * Served: `PUT|GET|DELETE .../Microsoft.Compute/virtualMachines/{name}`, `GET .../virtualMachines`
  * (paged with `nextLink`), `GET .../virtualMachines/{name}/instanceView`, the long-running
  * operation status at `.../Microsoft.Compute/locations/{loc}/operations/{id}`, and `GET` of the
- * NICs and public IPs that VMs' network interface configurations create. Any subscription and
+ * NICs and public IPs that VMs' network interface configurations create; `PATCH` of a VM's tags; the
+ * power actions `POST .../virtualMachines/{name}/start|powerOff|deallocate|restart`; and the catalog
+ * reads `GET /subscriptions/{sub}/providers/Microsoft.Compute/skus` (resource SKUs, one entry per
+ * size and location, `$filter=location eq '...'`) and `GET /subscriptions/{sub}/locations`. Any subscription and
  * resource group name is accepted; every call needs `Authorization: Bearer <token>`.
  */
 export class AzureEmulator extends CloudEmulator {
@@ -77,6 +82,10 @@ export class AzureEmulator extends CloudEmulator {
       case 'GET vm': return this.getVm(req, route as Extract<ArmRoute, { kind: 'vm' }>);
       case 'DELETE vm': return this.deleteVm(req, route as Extract<ArmRoute, { kind: 'vm' }>, origin);
       case 'GET vmInstanceView': return this.getInstanceView(route as Extract<ArmRoute, { kind: 'vmInstanceView' }>);
+      case 'PATCH vm': return this.patchVm(req, route as Extract<ArmRoute, { kind: 'vm' }>);
+      case 'POST vmAction': return this.vmAction(req, route as Extract<ArmRoute, { kind: 'vmAction' }>, origin);
+      case 'GET skus': return this.listSkus(req, origin);
+      case 'GET locations': return this.listLocations(route as Extract<ArmRoute, { kind: 'locations' }>);
       case 'GET vmList': return this.listVms(req, route as Extract<ArmRoute, { kind: 'vmList' }>, origin);
       case 'GET vmLocationList': return this.listVmsByLocation(req, route as Extract<ArmRoute, { kind: 'vmLocationList' }>, origin);
       case 'GET operation': return this.getOperation(req, route as Extract<ArmRoute, { kind: 'operation' }>);
@@ -109,7 +118,11 @@ export class AzureEmulator extends CloudEmulator {
 
   private operationName(route: ArmRoute, method: string): string {
     switch (route.kind) {
-      case 'vm': return method === 'PUT' ? 'VirtualMachines_CreateOrUpdate' : method === 'DELETE' ? 'VirtualMachines_Delete' : 'VirtualMachines_Get';
+      case 'vm': return method === 'PUT' ? 'VirtualMachines_CreateOrUpdate' : method === 'DELETE' ? 'VirtualMachines_Delete'
+        : method === 'PATCH' ? 'VirtualMachines_Update' : 'VirtualMachines_Get';
+      case 'vmAction': return `VirtualMachines_${ARM_ACTIONS[route.action] ?? route.action}`;
+      case 'skus': return 'ResourceSkus_List';
+      case 'locations': return 'Subscriptions_ListLocations';
       case 'vmInstanceView': return 'VirtualMachines_InstanceView';
       case 'vmList': return 'VirtualMachines_List';
       case 'vmLocationList': return 'VirtualMachines_ListByLocation';
@@ -175,7 +188,7 @@ export class AzureEmulator extends CloudEmulator {
     const { location } = envelope;
     const faulted = this.refuse(await this.gate(location), op, location, true);
     if (faulted) return faulted;
-    if (!tryFindRegion('azure', location)) {
+    if (!this.catalog.region(location)) {
       return answer({ refusal: true, status: 400, code: 'LocationNotAvailableForResourceType',
         message: `The provided location '${location}' is not available for resource type 'Microsoft.Compute/virtualMachines'.` });
     }
@@ -205,7 +218,7 @@ export class AzureEmulator extends CloudEmulator {
       return armJson(200, vmJson(existing));
     }
 
-    if (!tryFindSize('azure', location, vmSize)) {
+    if (!this.catalog.offers(location, vmSize)) {
       return answer({ refusal: true, status: 409, code: 'SkuNotAvailable',
         message: `The requested VM size for resource 'Following SKUs have failed for Capacity Restrictions: ${vmSize}' is currently not available in location '${location}'. ` +
           'Please try another size or deploy to a different location or different zone. See https://aka.ms/azureskunotavailable for details.' });
@@ -225,7 +238,7 @@ export class AzureEmulator extends CloudEmulator {
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       if (err.refusal === 'quota') {
-        const cores = tryFindSize('azure', location, vmSize)?.vcpu ?? 1;
+        const cores = this.catalog.size(vmSize)?.vcpu ?? 1;
         const limit = (this.faults.quota[location] ?? this.faults.quota['*'] ?? 0) * cores;
         this.count(op, 'OperationNotAllowed');
         return armError(409, 'OperationNotAllowed',
@@ -272,6 +285,125 @@ export class AzureEmulator extends CloudEmulator {
     if (!vm) return this.notFound(op, 'Microsoft.Compute/virtualMachines', route.name, route.rg);
     this.count(op, 'ok');
     return armJson(200, instanceViewJson(vm));
+  }
+
+  /** `PATCH` of a VM: the emulator applies `tags` (replaced as a whole, as ARM does) and refuses other changes. */
+  private async patchVm(req: EmuRequest, route: Extract<ArmRoute, { kind: 'vm' }>): Promise<EmuResponse> {
+    const op = 'VirtualMachines_Update';
+    const vm = this.find(route.sub, route.rg, route.name);
+    const refused = this.refuse(await this.gate(vm?.region), op, vm?.region, true);
+    if (refused) return refused;
+    if (!vm) return this.notFound(op, 'Microsoft.Compute/virtualMachines', route.name, route.rg);
+    let body: unknown;
+    try { body = JSON.parse(req.body.toString('utf8') || '{}'); } catch {
+      this.count(op, 'InvalidRequestContent');
+      return armError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+    }
+    const tags = (body as { tags?: unknown }).tags;
+    if (tags !== undefined) {
+      if (typeof tags !== 'object' || tags === null || Array.isArray(tags) || Object.values(tags).some((v) => typeof v !== 'string')) {
+        this.count(op, 'InvalidRequestContent');
+        return armError(400, 'InvalidRequestContent', "The request content was invalid: 'tags' must map names to strings.", { target: 'tags' });
+      }
+      if (Object.keys(tags).length > 50) {
+        this.count(op, 'InvalidTagCount');
+        return armError(400, 'InvalidTagCount', 'The number of tags on resource exceeds the limit of 50.');
+      }
+      this.store.setTags(vm.id, tags as Record<string, string>);
+    }
+    this.count(op, 'ok');
+    return armJson(200, vmJson(vm));
+  }
+
+  /**
+   * Power actions as long-running operations. Start brings a stopped or deallocated VM up; powerOff
+   * stops a running one (still allocated); deallocate releases a running or stopped one; restart
+   * needs it running. A move Azure refuses answers 409 OperationNotAllowed; one to where the VM
+   * already is succeeds without change.
+   */
+  private async vmAction(req: EmuRequest, route: Extract<ArmRoute, { kind: 'vmAction' }>, origin: string): Promise<EmuResponse> {
+    const op = `VirtualMachines_${ARM_ACTIONS[route.action]}`;
+    const vm = this.find(route.sub, route.rg, route.name);
+    const refused = this.refuse(await this.gate(vm?.region), op, vm?.region, true);
+    if (refused) return refused;
+    if (!vm) return this.notFound(op, 'Microsoft.Compute/virtualMachines', route.name, route.rg);
+    const power = vm.state === 'stopped' ? (vm.extra.powerState === 'stopped' ? 'stopped' : 'deallocated') : vm.state === 'pending' ? 'starting' : 'running';
+    const notAllowed = () => {
+      this.count(op, 'OperationNotAllowed');
+      return armError(409, 'OperationNotAllowed', `Operation '${ARM_ACTIONS[route.action].replace(/^./, (c) => c.toLowerCase())}' is not allowed on VM '${route.name}' since the VM is ${power}.`);
+    };
+    switch (route.action) {
+      case 'start':
+        if (vm.state === 'stopped') this.store.setPower(vm.id, 'pending');
+        break;
+      case 'poweroff':
+        if (power === 'deallocated' || power === 'starting') return notAllowed();
+        if (power === 'running') { this.store.setPower(vm.id, 'stopped'); vm.extra.powerState = 'stopped'; }
+        break;
+      case 'deallocate':
+        if (power === 'starting') return notAllowed();
+        this.store.setPower(vm.id, 'stopped');
+        vm.extra.powerState = 'deallocated';
+        break;
+      case 'restart':
+        if (power !== 'running') return notAllowed();
+        vm.extra.restartedAt = new Date().toISOString();
+        break;
+    }
+    const operation = this.addOperation({ kind: 'action', location: vm.region });
+    this.count(op, 'ok');
+    return armEmpty(202, this.asyncHeaders(origin, route.sub, operation, req.url.searchParams.get('api-version') ?? ''));
+  }
+
+  /** Resource SKUs of virtual machines: one entry per (size, location that offers it), as ARM lists them. */
+  private async listSkus(req: EmuRequest, origin: string): Promise<EmuResponse> {
+    const op = 'ResourceSkus_List';
+    const refused = this.refuse(await this.gate(undefined), op, undefined, false);
+    if (refused) return refused;
+    const filter = req.url.searchParams.get('$filter');
+    const only = filter ? /^\s*location\s+eq\s+'([^']+)'\s*$/i.exec(filter)?.[1] : undefined;
+    if (filter && only === undefined) {
+      this.count(op, 'InvalidFilter');
+      return armError(400, 'InvalidFilter', `The filter '${filter}' is not supported: only location eq '<location>' is.`);
+    }
+    const rows: Array<{ key: string; json: JsonObject }> = [];
+    for (const r of this.catalog.publicRegions()) {
+      if (only !== undefined && normalizeLocation(only) !== r.id) continue;
+      for (const s of this.catalog.offeredIn(r.id)) {
+        const m = /^(Standard|Basic)_(.+)$/.exec(s.name);
+        rows.push({
+          key: `${s.name}\u0000${r.id}`,
+          json: {
+            resourceType: 'virtualMachines', name: s.name, tier: m?.[1] ?? 'Standard', size: m?.[2] ?? s.name,
+            family: skuFamily(s.name), locations: [r.id], locationInfo: [{ location: r.id, zones: [], zoneDetails: [] }],
+            capabilities: [
+              { name: 'vCPUs', value: String(s.vcpu) }, { name: 'MemoryGB', value: String(s.memoryGiB) },
+              { name: 'CpuArchitectureType', value: s.arch === 'arm64' ? 'Arm64' : 'x64' },
+            ],
+            restrictions: [],
+          },
+        });
+      }
+    }
+    this.count(op, 'ok');
+    return armJson(200, this.page(req, origin, rows));
+  }
+
+  /** The subscription's locations with their coordinates (Subscriptions API, `GET /subscriptions/{id}/locations`). */
+  private async listLocations(route: Extract<ArmRoute, { kind: 'locations' }>): Promise<EmuResponse> {
+    const op = 'Subscriptions_ListLocations';
+    const refused = this.refuse(await this.gate(undefined), op, undefined, false);
+    if (refused) return refused;
+    this.count(op, 'ok');
+    return armJson(200, {
+      value: this.catalog.publicRegions().map((r) => ({
+        id: `/subscriptions/${route.sub}/locations/${r.id}`, name: r.id, type: 'Region', displayName: r.name, regionalDisplayName: r.name,
+        metadata: {
+          regionType: 'Physical', regionCategory: r.access === 'restricted' ? 'Other' : 'Recommended',
+          latitude: String(r.lat), longitude: String(r.lon), physicalLocation: r.country, geographyGroup: r.continent,
+        },
+      })),
+    });
   }
 
   private async deleteVm(req: EmuRequest, route: Extract<ArmRoute, { kind: 'vm' }>, origin: string): Promise<EmuResponse> {
@@ -369,6 +501,7 @@ export class AzureEmulator extends CloudEmulator {
   private statusOf(operation: AsyncOperation): 'InProgress' | 'Succeeded' | 'Failed' {
     switch (operation.kind) {
       case 'failed': return 'Failed';
+      case 'action': return 'Succeeded';
       case 'delete': return Date.now() >= (operation.endsAt ?? 0) ? 'Succeeded' : 'InProgress';
       case 'create': {
         // A create runs while the VM is pending; a VM deleted meanwhile ends it too.
@@ -409,4 +542,11 @@ export class AzureEmulator extends CloudEmulator {
     }
     return armJson(200, this.page(req, origin, rows));
   }
+}
+
+/** ARM's family name of a VM size (`Standard_D2s_v5` is in `standardDSv5Family`), near enough for grouping. */
+function skuFamily(name: string): string {
+  const m = /^Standard_([A-Z]+)\d+([a-z]*)(?:_(v\d+))?$/.exec(name);
+  if (!m) return 'standardFamily';
+  return `standard${m[1]}${m[2].replace(/[^s]/g, '').toUpperCase()}${m[3] ?? ''}Family`;
 }

@@ -53,7 +53,8 @@ export function instanceViewJson(i: EmuInstance): Record<string, unknown> {
   const r = recordOf(i);
   const prov = provisioningState(i);
   const power = i.state === 'running' ? ['PowerState/running', 'VM running']
-    : i.state === 'stopped' ? ['PowerState/deallocated', 'VM deallocated'] : ['PowerState/starting', 'VM starting'];
+    : i.state === 'stopped' ? (i.extra.powerState === 'stopped' ? ['PowerState/stopped', 'VM stopped'] : ['PowerState/deallocated', 'VM deallocated'])
+      : ['PowerState/starting', 'VM starting'];
   return {
     computerName: (r.properties.osProfile as { computerName?: string } | undefined)?.computerName ?? r.name,
     statuses: [

@@ -3,3 +3,4 @@ export { InstanceStore, StoreError, fingerprintOf, type CreateRequest, type EmuI
 export { NO_FAULTS, validateFaultsPatch, type FaultSettings, type GateDecision } from './faults';
 export { EmulatorAdmin } from './admin-client';
 export { TEST_CREDENTIALS, DEFAULT_EMULATOR_PORTS } from './credentials';
+export { EmulatorCatalog } from './catalog';

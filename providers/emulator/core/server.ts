@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
+import type { CloudCatalogData } from '../../catalog';
 import type { CloudId } from '../../types';
+import { EmulatorCatalog } from './catalog';
 import { NO_FAULTS, validateFaultsPatch, type FaultSettings, type GateDecision } from './faults';
 import { InstanceStore, type InstanceStoreSnapshot, type StoreOptions } from './store';
 
@@ -36,6 +38,8 @@ export interface EmulatorOptions {
    * start when it exists, written at stop. None by default (every run starts empty).
    */
   readonly stateFile?: string;
+  /** What the cloud offers (regions, types, offerings); the bundled catalog's data by default. */
+  readonly catalog?: CloudCatalogData;
 }
 
 /** Counts of calls by operation and outcome, for the admin API and tests. */
@@ -51,6 +55,8 @@ export type CallStats = Record<string, Record<string, number>>;
 export abstract class CloudEmulator {
   readonly store: InstanceStore;
   readonly maxPageSize: number;
+  /** The regions and instance types this emulated cloud offers. */
+  readonly catalog: EmulatorCatalog;
   protected faults: FaultSettings = NO_FAULTS;
   private server?: Server;
   private tokens = 0;
@@ -62,6 +68,7 @@ export abstract class CloudEmulator {
   protected constructor(readonly cloud: CloudId, protected readonly options: EmulatorOptions, store: Omit<StoreOptions, 'cloud' | 'pendingMs'>) {
     this.store = new InstanceStore({ cloud, pendingMs: options.pendingMs ?? 2000, ...store });
     this.maxPageSize = options.maxPageSize ?? 100;
+    this.catalog = new EmulatorCatalog(cloud, options.catalog);
   }
 
   /** Handles one API request of the cloud's protocol (not the admin API). */

@@ -18,6 +18,8 @@ export interface EmuInstance {
   state: EmuState;
   publicIp?: string;
   terminatedAt?: Date;
+  /** When a started (previously stopped) instance turned pending again, in epoch milliseconds. */
+  pendingSince?: number;
 }
 
 /** Why the store refused a create; each wire layer maps it to its cloud's real error code. */
@@ -159,6 +161,19 @@ export class InstanceStore {
     return prev;
   }
 
+  /**
+   * Stops a running instance at once (it keeps its private address, loses its public one) or starts
+   * a stopped one (pending again, running after the configured delay). The wire layers check that
+   * the move is allowed and answer with their cloud's error otherwise.
+   */
+  setPower(id: string, to: 'stopped' | 'pending'): void {
+    const i = this.instances.get(id);
+    if (!i || this.refresh(i).state === 'terminated') return;
+    i.state = to;
+    i.publicIp = undefined;
+    if (to === 'pending') i.pendingSince = this.now();
+  }
+
   /** Replaces an instance's tags (the clouds' tag/update calls). */
   setTags(id: string, tags: Record<string, string>): void {
     const i = this.instances.get(id);
@@ -200,7 +215,7 @@ export class InstanceStore {
   }
 
   private refresh(i: EmuInstance): EmuInstance {
-    if (i.state === 'pending' && this.now() - i.launchedAt.getTime() >= this.options.pendingMs) {
+    if (i.state === 'pending' && this.now() - (i.pendingSince ?? i.launchedAt.getTime()) >= this.options.pendingMs) {
       i.state = 'running';
       i.publicIp = this.nextAddress('public', i.region);
     }

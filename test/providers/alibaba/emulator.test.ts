@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import EcsClient, {
-  DeleteInstanceRequest, DescribeInstancesRequest, DescribeInstancesRequestTag, RunInstancesRequest, RunInstancesRequestTag, StopInstanceRequest,
+  DeleteInstanceRequest, DescribeInstancesRequest, DescribeInstancesRequestTag, RunInstancesRequest, RunInstancesRequestTag, ModifyInstanceSpecRequest, StopInstanceRequest,
 } from '@alicloud/ecs20140526';
 import * as $OpenApi from '@alicloud/openapi-client';
 import OpenApiUtil from '@alicloud/openapi-util';
@@ -195,7 +195,9 @@ describe('providers/emulator/alibaba: the ECS emulator speaks the SDK wire proto
     assert.equal(ud.code, 'InvalidUserData.Base64FormatInvalid');
     const tag = await sdkError(c.runInstancesWithOptions(run('cn-hangzhou', { tag: [new RunInstancesRequestTag({ key: 'acs:x', value: 'y' })] }), runtime()));
     assert.equal(tag.code, 'InvalidTagKey.Malformed');
-    const action = await sdkError(c.stopInstanceWithOptions(new StopInstanceRequest({ instanceId: 'i-1' }), runtime()));
+    const stopUnknown = await sdkError(c.stopInstanceWithOptions(new StopInstanceRequest({ instanceId: 'i-1' }), runtime()));
+    assert.equal(stopUnknown.code, 'InvalidInstanceId.NotFound');
+    const action = await sdkError(c.modifyInstanceSpecWithOptions(new ModifyInstanceSpecRequest({ instanceId: 'i-1', instanceType: 'ecs.g7.xlarge' }), runtime()));
     assert.equal(action.code, 'InvalidApi.NotFound');
     assert.equal(emu.store.all().length, 0);
   });
