@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import { ResourceProviderClient } from '@pulumi/pulumi/proto/provider_grpc_pb';
+import { GetSchemaRequest } from '@pulumi/pulumi/proto/provider_pb';
 import { ComponentProvider } from '@pulumi/pulumi/provider/experimental';
 import { parse } from 'yaml';
 import { loadDocuments } from '../../policies';
@@ -104,5 +108,43 @@ describe('the component package (stacks/plugin) as the component provider host s
       return true;
     });
     assert.equal(registered.length, before);
+  });
+});
+
+describe('the component provider host serving the package over gRPC', function () {
+  this.timeout(120_000);
+  let host: ChildProcess;
+  let client: ResourceProviderClient;
+
+  before(async () => {
+    // stacks/plugin/index.ts's call, from the build output (Pulumi runs the entry through ts-node).
+    const script = `const { Workload } = require('./dist/stacks/index.js');
+      require('@pulumi/pulumi/provider/experimental').componentProviderHost({ components: [Workload], name: 'meridian', dirname: 'stacks/plugin' });`;
+    host = spawn(process.execPath, ['-e', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    // The host prints the port it listens on (127.0.0.1, chosen by the system), as the engine expects.
+    const [chunk] = await once(host.stdout!, 'data') as [Buffer];
+    const port = Number(chunk.toString().trim());
+    assert.ok(Number.isInteger(port) && port > 0, `a port, got '${chunk.toString()}'`);
+    // The SDK's own gRPC library, as its generated client uses it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const grpc = require(require.resolve('@grpc/grpc-js', { paths: [dirname(require.resolve('@pulumi/pulumi'))] })) as typeof import('@grpc/grpc-js');
+    client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+
+  after(async () => {
+    client?.close();
+    if (host && host.exitCode === null) {
+      host.kill('SIGTERM');
+      await once(host, 'exit');
+    }
+  });
+
+  it('answers GetSchema with meridian:index:Workload', async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      client.getSchema(new GetSchemaRequest(), (err, res) => (err ? reject(err) : resolve(res.getSchema())));
+    });
+    const served = JSON.parse(response) as Schema;
+    assert.equal(served.name, 'meridian');
+    assert.deepEqual(served.resources['meridian:index:Workload'].requiredInputs, ['policy', 'workload']);
   });
 });
