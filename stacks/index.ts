@@ -1,7 +1,7 @@
 /** Pulumi components, the `meridian:cloud:Instance` dynamic provider and the stack program. */
 export { Instance, type InstanceArgs } from './instance/resource';
 export {
-  defaultOperationsModule, instanceProvider, sharedInstanceProvider, type InstanceProvider, type InstanceProviderSettings,
+  OPERATIONS_MODULE, instanceProvider, sharedInstanceProvider, type InstanceProvider, type InstanceProviderSettings,
 } from './instance/provider';
 export {
   DEFAULT_READY_TIMEOUT_SECONDS, INSTANCE_TYPE, REPLACE_ON_CHANGE, UPDATE_IN_PLACE,
@@ -11,7 +11,8 @@ export { diffInputs, inputFailures, type InputDiff, type InputFailure } from './
 export { idempotencyKeyFor, MAX_KEY_GENERATIONS } from './instance/keys';
 export {
   Workload, WORKLOAD_TYPE, STACK_TAG, UNSATISFIABLE, instanceName, placementRows, placementsFromOutput, planWorkload,
-  type DnsRegionRecords, type InstanceSummary, type RegionPlacement, type WorkloadArgs, type WorkloadDns,
+  type AnyDocument, type DnsRegionRecords, type InstanceSummary, type RegionPlacement, type WorkloadArgs, type WorkloadDefinition,
+  type WorkloadDns, type WorkloadDnsName, type WorkloadImages, type WorkloadOptions, type WorkloadSize,
 } from './workload';
 export {
   CONFIG_KEYS, CONFIG_NAMESPACE, StackConfigError, parseConfigValue, resolveStackConfig,

@@ -38,9 +38,9 @@ export function deployStack(settings: StackSettings): StackOutputs {
     const policy = policies.get(workload.policy);
     if (!policy) throw new pulumi.RunError(`workload '${workload.name}' names policy '${workload.policy}', which the stack does not define`);
     const component = new Workload(workload.name, {
-      workload, policy, connection: settings.connection, tags: settings.tags,
-      readyTimeoutSeconds: settings.readyTimeoutSeconds, provider: settings.provider, current: settings.current?.[workload.name],
-      ...(settings.regions ? { account: settings.regions } : {}),
+      workload, policy, connection: settings.connection, tags: settings.tags, readyTimeoutSeconds: settings.readyTimeoutSeconds,
+    }, {}, {
+      provider: settings.provider, current: settings.current?.[workload.name], ...(settings.regions ? { account: settings.regions } : {}),
     });
     placements[workload.name] = component.placement;
     instances[workload.name] = component.inventory;

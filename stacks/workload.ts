@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import type { RegionPolicy } from '../policies';
+import { parsePolicy, parseWorkload, type RegionPolicy } from '../policies';
 import { CLOUD_IDS, type CloudId, type ProvidersConfig, type RegionAccount } from '../providers';
 import { place, type Exclusion, type Placement, type Workload as WorkloadSpec } from '../scheduler/placement';
 import { Instance } from './instance/resource';
@@ -11,18 +11,80 @@ export const WORKLOAD_TYPE = 'meridian:index:Workload';
 /** Tag on every instance naming the Pulumi stack that owns it. */
 export const STACK_TAG = 'meridian:stack';
 
-/** Arguments of a `Workload` component. */
+/**
+ * A value the component schema types as `pulumi.json#/Any`: its schema analyzer maps only `any`
+ * there. Every such input is validated on construction (policy, workload) or by the Instance
+ * provider's `check` (connection), each error naming its key path.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDocument = any;
+
+/** A workload's size: `vcpu` and `memoryGiB` (and optionally `arch`), or an instance type per cloud. */
+export interface WorkloadSize {
+  /** vCPUs; resolved per region to the cheapest fitting instance type. */
+  readonly vcpu?: number;
+  /** GiB of memory. */
+  readonly memoryGiB?: number;
+  /** `x86_64` (default) or `arm64`. */
+  readonly arch?: string;
+  /** An EC2 instance type, instead of vcpu and memoryGiB. */
+  readonly aws?: string;
+  /** An Azure VM size, instead of vcpu and memoryGiB. */
+  readonly azure?: string;
+  /** An Alibaba ECS instance type, instead of vcpu and memoryGiB. */
+  readonly alibaba?: string;
+}
+
+/** Image per cloud; a cloud without one is not used. */
+export interface WorkloadImages {
+  /** An AMI id. */
+  readonly aws?: string;
+  /** An Azure image URN (`publisher:offer:sku:version`). */
+  readonly azure?: string;
+  /** An Alibaba image id. */
+  readonly alibaba?: string;
+}
+
+/** The workload's DNS name and record TTL. */
+export interface WorkloadDnsName {
+  /** A lowercase domain name without trailing dot. */
+  readonly name: string;
+  /** Seconds, 0 to 86400. */
+  readonly ttl: number;
+}
+
+/** A workload as the scheduler reads it (the `Workload` document's `spec` with its name). */
+export interface WorkloadDefinition {
+  /** A DNS label: the workload's name and the prefix of its instances' names. */
+  readonly name: string;
+  /** Number of instances, 0 to 10000. */
+  readonly replicas: number;
+  readonly size: WorkloadSize;
+  readonly image: WorkloadImages;
+  /** Name of the RegionPolicy that governs placement (`metadata.name` of `policy`). */
+  readonly policy: string;
+  readonly dns?: WorkloadDnsName;
+}
+
+/**
+ * Arguments of a `Workload` component: what other languages set through the component package
+ * (schema `meridian:index:Workload`).
+ */
 export interface WorkloadArgs {
   /** The workload: replicas, size, image per cloud, policy name and DNS name. */
-  readonly workload: WorkloadSpec;
-  /** The RegionPolicy named by `workload.policy`. */
-  readonly policy: RegionPolicy;
-  /** Driver settings passed to every Instance (a secret in the state). */
-  readonly connection?: pulumi.Input<ProvidersConfig>;
+  readonly workload: WorkloadDefinition;
+  /** The RegionPolicy document named by `workload.policy`: `{ apiVersion, kind, metadata, spec }`, as YAML parses it. */
+  readonly policy: AnyDocument;
+  /** Driver settings per cloud (endpoints, credentials), as the stack's `meridian:clouds`; a secret in the state. */
+  readonly connection?: pulumi.Input<AnyDocument>;
   /** Extra tags on every instance. */
-  readonly tags?: Readonly<Record<string, string>>;
-  /** Seconds each instance may take to start. */
+  readonly tags?: Record<string, string>;
+  /** Seconds each instance may take to start (default 600; 0 does not wait). */
   readonly readyTimeoutSeconds?: number;
+}
+
+/** What a TypeScript program may add to `WorkloadArgs`; not part of the component schema. */
+export interface WorkloadOptions {
   /** Regions or sizes to avoid (capacity shortages, outages). */
   readonly exclusions?: readonly Exclusion[];
   /** The placement of the last deployment: kept wherever still valid, so few instances move. */
@@ -35,7 +97,8 @@ export interface WorkloadArgs {
 
 /** Where the replicas of one region went and what they cost. */
 export interface RegionPlacement {
-  readonly cloud: CloudId;
+  /** `aws`, `azure` or `alibaba`. */
+  readonly cloud: string;
   readonly region: string;
   /** The cloud's instance type. */
   readonly size: string;
@@ -48,9 +111,10 @@ export interface RegionPlacement {
 
 /** Addresses of one region behind the workload's DNS name. */
 export interface DnsRegionRecords {
-  readonly cloud: CloudId;
+  /** `aws`, `azure` or `alibaba`. */
+  readonly cloud: string;
   readonly region: string;
-  readonly addresses: readonly string[];
+  readonly addresses: string[];
 }
 
 /** The workload's DNS name and the addresses it answers with. */
@@ -58,14 +122,15 @@ export interface WorkloadDns {
   readonly name: string;
   readonly ttl: number;
   /** Every public address, sorted. */
-  readonly addresses: readonly string[];
-  readonly regions: readonly DnsRegionRecords[];
+  readonly addresses: string[];
+  readonly regions: DnsRegionRecords[];
 }
 
 /** One instance of the workload as the stack outputs list it. */
 export interface InstanceSummary {
   readonly name: string;
-  readonly cloud: CloudId;
+  /** `aws`, `azure` or `alibaba`. */
+  readonly cloud: string;
   readonly region: string;
   readonly size: string;
   readonly instanceId: string;
@@ -89,7 +154,7 @@ export function planWorkload(
     throw new pulumi.RunError(`workload '${workload.name}' names policy '${workload.policy}' but was given '${policy.metadata.name}'`);
   }
   for (const cloud of Object.keys(workload.image)) {
-    if (!(CLOUD_IDS as readonly string[]).includes(cloud)) throw new pulumi.RunError(`workload '${workload.name}': image.${cloud}: unknown cloud`);
+    if (!isCloudId(cloud)) throw new pulumi.RunError(`workload '${workload.name}': image.${cloud}: unknown cloud`);
   }
   const result = place(workload, policy, { exclusions, current }, { ...(account ? { account } : {}) });
   if (!result.ok) {
@@ -98,6 +163,8 @@ export function planWorkload(
   }
   return result.placement;
 }
+
+const isCloudId = (value: unknown): value is CloudId => (CLOUD_IDS as readonly unknown[]).includes(value);
 
 /** The placement as stack outputs show it: one row per region. */
 export function placementRows(placement: Placement): RegionPlacement[] {
@@ -115,8 +182,8 @@ export function placementsFromOutput(value: unknown): Record<string, Placement> 
   if (typeof value !== 'object' || value === null) return out;
   for (const [workload, rows] of Object.entries(value)) {
     if (!Array.isArray(rows)) continue;
-    const assignments = rows.filter((r): r is RegionPlacement => typeof r === 'object' && r !== null
-      && (CLOUD_IDS as readonly string[]).includes((r as RegionPlacement).cloud) && typeof (r as RegionPlacement).region === 'string'
+    const assignments = rows.filter((r): r is RegionPlacement & { cloud: CloudId } => typeof r === 'object' && r !== null
+      && isCloudId((r as RegionPlacement).cloud) && typeof (r as RegionPlacement).region === 'string'
       && typeof (r as RegionPlacement).size === 'string' && Number.isInteger((r as RegionPlacement).count) && (r as RegionPlacement).count > 0
       && typeof (r as RegionPlacement).usdPerHourEach === 'number')
       .map((r) => ({ cloud: r.cloud, region: r.region, size: r.size, replicas: r.count, usdPerHour: r.usdPerHourEach }));
@@ -129,6 +196,36 @@ export function placementsFromOutput(value: unknown): Record<string, Placement> 
 export function instanceName(workload: string, cloud: CloudId, region: string, slot: number): string {
   return `${workload}-${cloud}-${region}-${slot}`;
 }
+
+/** The component's plain inputs, validated as the stack config is; every problem named by its key path. */
+function validateArgs(name: string, args: WorkloadArgs): { workload: WorkloadSpec; policy: RegionPolicy } {
+  const problems: string[] = [];
+  if (typeof args !== 'object' || args === null) {
+    throw new pulumi.RunError(`Workload '${name}': expected arguments { workload, policy }, got ${args === null ? 'null' : typeof args}`);
+  }
+  // Placement runs in the program, so it needs the values themselves, not outputs still to come.
+  for (const k of ['workload', 'policy'] as const) {
+    if (pulumi.Output.isInstance(args[k])) {
+      throw new pulumi.RunError(`invalid arguments of Workload '${name}':\n  - ${k}: must be a plain value, not an output of another resource or a secret`);
+    }
+  }
+  const workload = parseWorkload(args.workload);
+  if (!workload.ok) for (const e of workload.errors) problems.push(`workload${e.path}: ${e.message}`);
+  const policy = parsePolicy(args.policy);
+  if (!policy.ok) for (const e of policy.errors) problems.push(`policy${e.path}: ${e.message}`);
+  if (args.tags !== undefined) {
+    if (typeof args.tags !== 'object' || args.tags === null || Array.isArray(args.tags)) problems.push('tags: expected an object of strings');
+    else for (const [k, v] of Object.entries(args.tags)) if (typeof v !== 'string') problems.push(`tags/${k}: expected a string`);
+  }
+  if (!workload.ok || !policy.ok || problems.length > 0) {
+    throw new pulumi.RunError(`invalid arguments of Workload '${name}':\n  - ${problems.join('\n  - ')}`);
+  }
+  return { workload: workload.value, policy: policy.value };
+}
+
+// The children of each component, kept off the class's own properties: the component schema lists
+// every property as an output, and a list of dynamic resources is not one a schema can describe.
+const childrenOf = new WeakMap<Workload, readonly Instance[]>();
 
 /**
  * A workload deployed by region policy (`meridian:index:Workload`): runs the placement engine,
@@ -143,18 +240,21 @@ export class Workload extends pulumi.ComponentResource {
   readonly usdPerHour: pulumi.Output<number>;
   /** The DNS name and its addresses, when the workload has one. */
   readonly dns: pulumi.Output<WorkloadDns | undefined>;
-  /** The instances, in placement order. */
-  readonly instances: readonly Instance[];
   /** Name, place, id and address of every instance, in placement order. */
   readonly inventory: pulumi.Output<InstanceSummary[]>;
 
-  constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
+  /**
+   * `args` are what the component schema describes (and what other languages pass); `options` are
+   * for TypeScript programs only. Throws a `pulumi.RunError` listing every invalid argument.
+   */
+  constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}, options: WorkloadOptions = {}) {
+    const { workload, policy } = validateArgs(name, args);
     // Placement runs first so that an unsatisfiable policy declares nothing at all.
-    const placement = planWorkload(args.workload, args.policy, args.exclusions, args.current, args.account);
+    const placement = planWorkload(workload, policy, options.exclusions, options.current, options.account);
     super(WORKLOAD_TYPE, name, {}, opts);
-    const { workload } = args;
     const rows = placementRows(placement);
     const tags = { ...args.tags, [STACK_TAG]: pulumi.getStack() };
+    const connection = args.connection as pulumi.Input<ProvidersConfig> | undefined;
     const byRegion: Array<{ cloud: CloudId; region: string; instances: Instance[] }> = [];
     const summaries: pulumi.Output<InstanceSummary>[] = [];
     for (const a of placement.assignments) {
@@ -165,8 +265,8 @@ export class Workload extends pulumi.ComponentResource {
         const instanceNameOf = instanceName(name, a.cloud, a.region, slot);
         const instance = new Instance(instanceNameOf, {
           cloud: a.cloud, region: a.region, size: a.size, image, workload: workload.name, tags,
-          readyTimeoutSeconds: args.readyTimeoutSeconds, connection: args.connection,
-        }, { parent: this }, args.provider);
+          readyTimeoutSeconds: args.readyTimeoutSeconds, connection,
+        }, { parent: this }, options.provider);
         group.instances.push(instance);
         summaries.push(pulumi.all([instance.instanceId, instance.publicIp]).apply(([instanceId, publicIp]): InstanceSummary => ({
           name: instanceNameOf, cloud: a.cloud, region: a.region, size: a.size, instanceId, ...(publicIp ? { publicIp } : {}),
@@ -174,7 +274,7 @@ export class Workload extends pulumi.ComponentResource {
       }
       byRegion.push(group);
     }
-    this.instances = byRegion.flatMap((g) => g.instances);
+    childrenOf.set(this, byRegion.flatMap((g) => g.instances));
     this.inventory = pulumi.all(summaries);
     this.placement = pulumi.output(rows);
     this.usdPerHour = pulumi.output(usd(placement.usdPerHour));
@@ -189,5 +289,10 @@ export class Workload extends pulumi.ComponentResource {
         return { name: dnsSpec.name, ttl: dnsSpec.ttl, addresses: regions.flatMap((r) => r.addresses).sort(), regions };
       });
     this.registerOutputs({ placement: this.placement, usdPerHour: this.usdPerHour, dns: this.dns, inventory: this.inventory });
+  }
+
+  /** The instances, in placement order. */
+  get instances(): readonly Instance[] {
+    return childrenOf.get(this) ?? [];
   }
 }

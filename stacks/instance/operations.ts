@@ -1,7 +1,8 @@
 /**
  * The CRUD operations behind `meridian:cloud:Instance`, run inside Pulumi's dynamic-provider
- * process. The serialized provider loads this module by absolute path at call time, so the
- * serialized closure holds nothing but that path; drivers and SDK clients are made here.
+ * process. The serialized provider loads this module by its package name
+ * (`meridian/stacks/instance-operations`) at call time, so the serialized closure holds nothing
+ * but that name; drivers and SDK clients are made here.
  */
 import type * as dynamic from '@pulumi/pulumi/dynamic';
 import { CloudError, MERIDIAN_TAGS, isCloudError, type CloudId, type CloudProvider, type Instance, type ProvidersConfig } from '../../providers';

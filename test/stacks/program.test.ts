@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { loadDocuments, type RegionPolicy, type WorkloadInput } from '../../policies';
-import { tryFindRegion } from '../../providers';
+import { tryFindRegion, type CloudId } from '../../providers';
 import { place, type RegionAssignment } from '../../scheduler/placement';
 import type * as Stacks from '../../stacks';
 
@@ -117,7 +117,7 @@ describe('Pulumi program with mocks', function () {
     const allowed = new Set(policy.spec.residency?.countries ?? []);
     const rows = await valueOf(out.placements.shop);
     assert.ok(rows.length >= 3);
-    for (const r of rows) assert.ok(allowed.has(tryFindRegion(r.cloud, r.region)?.country ?? ''), `${r.cloud}:${r.region} is in the EU/EEA`);
+    for (const r of rows) assert.ok(allowed.has(tryFindRegion(r.cloud as CloudId, r.region)?.country ?? ''), `${r.cloud}:${r.region} is in the EU/EEA`);
     assert.ok(new Set(rows.map((r) => r.cloud)).size >= 2);
   });
 
