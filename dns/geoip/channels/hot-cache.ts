@@ -349,7 +349,7 @@ export class HotPrefixCache {
   private entry(id: number): { lat: number; lon: number; country: number; seenAt: number } | undefined {
     if (id < 0) return undefined;
     const l = this.lru;
-    return { lat: l.latE7[id] / COORDINATE_UNITS_PER_DEGREE, lon: l.lonE7[id] / COORDINATE_UNITS_PER_DEGREE, country: l.country[id], seenAt: l.seen[id] * 1000 };
+    return { lat: l.latE7(id) / COORDINATE_UNITS_PER_DEGREE, lon: l.lonE7(id) / COORDINATE_UNITS_PER_DEGREE, country: l.country(id), seenAt: l.seen(id) * 1000 };
   }
 
   // Seconds since the epoch for this drain; never earlier than the last one, so the recency
@@ -463,8 +463,8 @@ export class HotPrefixCache {
       let id = order.tail;
       for (let step = 0; step < order.count && id >= 0; step++) {
         if (l.isLive(id)) {
-          const b = l.keyB[id];
-          used += encodeRecordFields(chunk, used, b === V4_KEY_TAG ? 4 : 6, l.keyA[id], b === V4_KEY_TAG ? 0 : b, l.latE7[id], l.lonE7[id], l.country[id], l.seen[id]);
+          const b = l.keyB(id);
+          used += encodeRecordFields(chunk, used, b === V4_KEY_TAG ? 4 : 6, l.keyA(id), b === V4_KEY_TAG ? 0 : b, l.latE7(id), l.lonE7(id), l.country(id), l.seen(id));
           records++;
         }
         id = order.prev[id];
@@ -698,7 +698,7 @@ function buildTable(l: PrefixLru): GeoTable {
   let n6 = 0;
   for (let id = 0; id < l.idLimit; id++) {
     if (!l.isLive(id)) continue;
-    if (l.keyB[id] === V4_KEY_TAG) n4++;
+    if (l.keyB(id) === V4_KEY_TAG) n4++;
     else n6++;
   }
   const locations = new LocationIds(Math.max(1, n4 + n6));
@@ -709,13 +709,13 @@ function buildTable(l: PrefixLru): GeoTable {
   const loc6 = new Uint32Array(n6);
   for (let id = 0, i4 = 0, i6 = 0; id < l.idLimit; id++) {
     if (!l.isLive(id)) continue;
-    const b = l.keyB[id];
-    const loc = locations.idOf(l.latE7[id], l.lonE7[id], l.country[id]);
+    const b = l.keyB(id);
+    const loc = locations.idOf(l.latE7(id), l.lonE7(id), l.country(id));
     if (b === V4_KEY_TAG) {
-      k4[i4] = l.keyA[id] >>> 8;
+      k4[i4] = l.keyA(id) >>> 8;
       loc4[i4++] = loc;
     } else {
-      k6hi[i6] = l.keyA[id];
+      k6hi[i6] = l.keyA(id);
       k6lo[i6] = b >>> 16;
       loc6[i6++] = loc;
     }
