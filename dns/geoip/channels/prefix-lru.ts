@@ -34,6 +34,8 @@ const NEXT = 7;
 // Marks a free entry's second key word (0xffffffff as int32): never a real one (IPv4's is 1,
 // IPv6's has its low 16 bits clear).
 const FREE = -1;
+// Keys per group of `upsertMany`: about as many reads as a core keeps in flight at once.
+const READ_AHEAD = 16;
 
 /** 32-bit mix of a two-word key (murmur3's finalizer over the words combined). */
 export function mixKey(a: number, b: number): number {
@@ -57,6 +59,8 @@ export class PrefixLru {
   readonly capacity: number;
   /** Entries dropped to make room for new ones, since creation. */
   evictions = 0;
+  /** What `upsertMany`'s reads ahead loaded, folded: meaningless, kept so the compiler keeps those reads. */
+  readAheadSink = 0;
 
   private readonly entries: Int32Array;
   private readonly slots: Int32Array;
@@ -172,6 +176,36 @@ export class PrefixLru {
     e[o + COUNTRY] = country & 0xffff;
     this.linkHead(id);
     return id;
+  }
+
+  /**
+   * `upsert` of `n` keys from columns (`a[i]`, `b[i]`, `latE7[i]`, `lonE7[i]`, `country[i]`), all
+   * seen at `seenSeconds`, in order: the same result as `n` calls. Keys go in groups whose
+   * memory is read ahead first, independent reads the processor overlaps: each key's hash slot,
+   * and, when the index is full, the entries about to be evicted and their slots. Each of those
+   * reads otherwise misses the processor's caches one after another (the index spans ~100 MiB).
+   */
+  upsertMany(a: Uint32Array, b: Uint32Array, latE7: Int32Array, lonE7: Int32Array, country: Uint16Array, n: number, seenSeconds: number): void {
+    const e = this.entries;
+    const slots = this.slots;
+    const mask = this.mask;
+    let sink = 0;
+    for (let first = 0; first < n; first += READ_AHEAD) {
+      const end = Math.min(n, first + READ_AHEAD);
+      for (let i = first; i < end; i++) sink ^= slots[2 * (mixKey(a[i]!, b[i]!) & mask) + 1]!;
+      // The least recently seen entries, in eviction order: a chain of dependent reads, each
+      // overlapped with the previous one's slot read.
+      if (this.live + (end - first) > this.capacity) {
+        for (let k = first, t = this.tailId; k < end && t >= 0; k++) {
+          const o = t * STRIDE;
+          sink ^= slots[2 * (mixKey(e[o + KEY_A]!, e[o + KEY_B]!) & mask) + 1]!;
+          t = e[o + PREV]!;
+        }
+      }
+      for (let i = first; i < end; i++) this.upsert(a[i]!, b[i]!, latE7[i]!, lonE7[i]!, country[i]!, seenSeconds);
+    }
+    // Kept so that the compiler does not drop the reads ahead as unused.
+    this.readAheadSink = sink;
   }
 
   // The id of key (a, b) with hash h, or -1 - (the empty slot where it would go).
