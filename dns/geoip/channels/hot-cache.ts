@@ -349,7 +349,7 @@ export class HotPrefixCache {
   private entry(id: number): { lat: number; lon: number; country: number; seenAt: number } | undefined {
     if (id < 0) return undefined;
     const l = this.lru;
-    return { lat: l.latE7[id] / COORDINATE_UNITS_PER_DEGREE, lon: l.lonE7[id] / COORDINATE_UNITS_PER_DEGREE, country: l.country[id], seenAt: l.seen[id] * 1000 };
+    return { lat: l.latE7(id) / COORDINATE_UNITS_PER_DEGREE, lon: l.lonE7(id) / COORDINATE_UNITS_PER_DEGREE, country: l.country(id), seenAt: l.seen(id) * 1000 };
   }
 
   // Seconds since the epoch for this drain; never earlier than the last one, so the recency
@@ -366,17 +366,8 @@ export class HotPrefixCache {
     const nowSeconds = this.stamp();
     if (n > 0) {
       this.reservePending(n);
-      const l = this.lru;
-      let at = this.pendingRecords * HOT_CACHE_RECORD_BYTES;
-      for (let i = 0; i < n; i++) {
-        const a = this.ringA[i];
-        const b = this.ringB[i];
-        l.upsert(a, b, this.ringLat[i], this.ringLon[i], this.ringCountry[i], nowSeconds);
-        at += b === V4_KEY_TAG
-          ? encodeRecordFields(this.pending, at, 4, a, 0, this.ringLat[i], this.ringLon[i], this.ringCountry[i], nowSeconds)
-          : encodeRecordFields(this.pending, at, 6, a, b, this.ringLat[i], this.ringLon[i], this.ringCountry[i], nowSeconds);
-      }
-      this.pendingRecords += n;
+      this.lru.upsertMany(this.ringA, this.ringB, this.ringLat, this.ringLon, this.ringCountry, n, nowSeconds);
+      this.pendingRecords = encodeRing(this.pending, this.pendingRecords, this.ringA, this.ringB, this.ringLat, this.ringLon, this.ringCountry, n, nowSeconds);
       this.ringCount = 0;
     }
     this.expired += this.lru.expireBefore(nowSeconds - this.ttlSeconds);
@@ -463,8 +454,8 @@ export class HotPrefixCache {
       let id = order.tail;
       for (let step = 0; step < order.count && id >= 0; step++) {
         if (l.isLive(id)) {
-          const b = l.keyB[id];
-          used += encodeRecordFields(chunk, used, b === V4_KEY_TAG ? 4 : 6, l.keyA[id], b === V4_KEY_TAG ? 0 : b, l.latE7[id], l.lonE7[id], l.country[id], l.seen[id]);
+          const b = l.keyB(id);
+          used += encodeRecordFields(chunk, used, b === V4_KEY_TAG ? 4 : 6, l.keyA(id), b === V4_KEY_TAG ? 0 : b, l.latE7(id), l.lonE7(id), l.country(id), l.seen(id));
           records++;
         }
         id = order.prev[id];
@@ -588,6 +579,20 @@ export class HotPrefixCache {
   }
 }
 
+// Appends one file record per ring slot to `pending` after its first `records`; returns the count
+// after. A function of its own, so the optimizing compiler sees this loop alone.
+function encodeRing(pending: Buffer, records: number, a: Uint32Array, b: Uint32Array, lat: Int32Array, lon: Int32Array, country: Uint16Array,
+  n: number, seenSeconds: number): number {
+  let at = records * HOT_CACHE_RECORD_BYTES;
+  for (let i = 0; i < n; i++) {
+    const bi = b[i]!;
+    at += bi === V4_KEY_TAG
+      ? encodeRecordFields(pending, at, 4, a[i]!, 0, lat[i]!, lon[i]!, country[i]!, seenSeconds)
+      : encodeRecordFields(pending, at, 6, a[i]!, bi, lat[i]!, lon[i]!, country[i]!, seenSeconds);
+  }
+  return records + n;
+}
+
 function emptyReport(): HotCacheLoadReport {
   return { records: 0, loaded: 0, expired: 0, dropped: {}, tornBytes: 0, badHeader: undefined, rewritten: false, loadMs: 0, warnings: [] };
 }
@@ -698,7 +703,7 @@ function buildTable(l: PrefixLru): GeoTable {
   let n6 = 0;
   for (let id = 0; id < l.idLimit; id++) {
     if (!l.isLive(id)) continue;
-    if (l.keyB[id] === V4_KEY_TAG) n4++;
+    if (l.keyB(id) === V4_KEY_TAG) n4++;
     else n6++;
   }
   const locations = new LocationIds(Math.max(1, n4 + n6));
@@ -709,13 +714,13 @@ function buildTable(l: PrefixLru): GeoTable {
   const loc6 = new Uint32Array(n6);
   for (let id = 0, i4 = 0, i6 = 0; id < l.idLimit; id++) {
     if (!l.isLive(id)) continue;
-    const b = l.keyB[id];
-    const loc = locations.idOf(l.latE7[id], l.lonE7[id], l.country[id]);
+    const b = l.keyB(id);
+    const loc = locations.idOf(l.latE7(id), l.lonE7(id), l.country(id));
     if (b === V4_KEY_TAG) {
-      k4[i4] = l.keyA[id] >>> 8;
+      k4[i4] = l.keyA(id) >>> 8;
       loc4[i4++] = loc;
     } else {
-      k6hi[i6] = l.keyA[id];
+      k6hi[i6] = l.keyA(id);
       k6lo[i6] = b >>> 16;
       loc6[i6++] = loc;
     }

@@ -556,12 +556,12 @@ describe('The bounded least-recently-seen prefix index', function () {
           lru.expireBefore(cutoff);
         }
         const order: number[] = [];
-        lru.forEachOldestFirst((id) => order.push(lru.latE7[id]));
+        lru.forEachOldestFirst((id) => order.push(lru.latE7(id)));
         assert.deepEqual(order, model.map((e) => e.key));
         assert.equal(lru.count, model.length);
         for (let key = 0; key <= 40; key++) {
           const id = lru.find(...words(key));
-          assert.equal(id >= 0 ? lru.lonE7[id] : undefined, model.some((e) => e.key === key) ? 1000 - key : undefined, `key ${key}`);
+          assert.equal(id >= 0 ? lru.lonE7(id) : undefined, model.some((e) => e.key === key) ? 1000 - key : undefined, `key ${key}`);
         }
       }
     }), { numRuns: 300 });
