@@ -4,10 +4,11 @@ import { CLOUD_IDS, type CloudId, type CloudProvider, type ProvidersConfig, type
 import { createProviderContainer, providerFor } from '../providers/drivers';
 import { place, withReportedRegions } from './placement';
 import { buildApi, type SchedulerControl } from './api';
-import type { SchedulerConfig } from './config';
-import { Metrics } from './metrics';
+import { redactStoreUrl, type SchedulerConfig } from './config';
+import type { LeaderLease } from './lease';
+import { Metrics, setLeaseGauges, type LeaseView } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
-import { lockDataDir, SqliteStateStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
+import { lockDataDir, openSqliteStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
 import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
@@ -31,6 +32,8 @@ export interface SchedulerServiceOptions {
    * gives it back on `stop()`.
    */
   readonly dataDirLock?: DataDirLock;
+  /** The password of `config.store.url`'s user (the entry point reads it from the environment or `store.passwordFile`). */
+  readonly storePassword?: string;
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -44,6 +47,10 @@ export interface SchedulerService {
   readonly api: FastifyInstance;
   readonly watch: WatchHub;
   readonly metrics: Metrics;
+  /** The leader lease, when the state is shared (`config.store.url`); undefined with SQLite. */
+  readonly lease?: LeaderLease;
+  /** This scheduler's role: `leader` (it reconciles), `follower` (it serves only), or `single` (SQLite). */
+  role(): 'leader' | 'follower' | 'single';
   /**
    * Stops the reconciler's new work and the API, waits (at most `shutdownGraceSeconds`) for the
    * cloud calls in flight and their journal writes, then closes the watch hub and the store.
@@ -75,14 +82,21 @@ async function reportedAccount(
  */
 export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
   const { config } = options;
-  // A second scheduler on the same state would run a second reconciler on the same clouds.
-  const ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
-  let store: SqliteStateStore;
-  try {
-    store = new SqliteStateStore({ dataDir: config.dataDir });
-  } catch (err) {
-    ownLock?.release();
-    throw err;
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  let store: StateStore;
+  let lease: LeaderLease | undefined;
+  let ownLock: DataDirLock | undefined;
+  if (config.store.url) {
+    ({ store, lease } = await sharedStore(config, options.storePassword, log));
+  } else {
+    // A second scheduler on the same state would run a second reconciler on the same clouds.
+    ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
+    try {
+      store = openSqliteStore({ dataDir: config.dataDir });
+    } catch (err) {
+      ownLock?.release();
+      throw err;
+    }
   }
   const container = options.provider ? undefined : createProviderContainer(options.providers);
   const drivers = new Map<CloudId, CloudProvider>();
@@ -95,6 +109,7 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
   const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, options.log) : config.regions;
   const reconciler = new Reconciler({
     store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log: options.log,
+    ...(lease ? { fence: () => lease.currentToken() } : {}),
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
@@ -110,26 +125,48 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     logEvents: config.api.watchLogEvents,
     onOpen: (start) => metrics.inc('meridian_watch_streams_total', 'Watch streams opened, by how they started: a full snapshot, or only the events the watcher missed.', { start }),
   });
-  // The store says what each write changed: only those workloads' endpoints are recomputed.
+  try {
+    await watch.load();
+  } catch (err) {
+    await store.close();
+    ownLock?.release();
+    throw err;
+  }
+  // The store says what each write changed (here or, on a shared store, in another scheduler):
+  // only those workloads' endpoints are recomputed.
   store.onChange((c) => {
-    if (c.kind === 'policy') for (const name of store.workloadsUsingPolicy(c.name)) watch.invalidate(name);
-    else watch.invalidate(c.name);
+    if (c.kind === 'resync') void watch.invalidateAll().catch((err: unknown) => { log(`watch resync failed: ${String(err)}`); });
+    else if (c.kind === 'policy') {
+      store.workloadsUsingPolicy(c.name).then((names) => { for (const name of names) watch.invalidate(name); },
+        (err: unknown) => { log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); });
+    } else watch.invalidate(c.name);
   });
   // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
+  // Gauges read from the store are gathered before each scrape (the store answers asynchronously).
+  let gauges: { instances: Array<{ name: string; desired: number; ready: number; pending: number; terminating: number }>; revision: number } = { instances: [], revision: 0 };
+  let leaseView: LeaseView | undefined;
+  const gather = async (): Promise<void> => {
+    const instances: typeof gauges.instances = [];
+    for (const w of await store.listWorkloads()) {
+      const s = await reconciler.status(w.name);
+      if (s) instances.push({ name: w.name, desired: s.desired, ready: s.ready, pending: s.pending, terminating: s.terminating });
+    }
+    gauges = { instances, revision: await store.currentRevision() };
+    leaseView = await describeLease(lease);
+  };
   metrics.onCollect(() => {
     metrics.resetGauge('meridian_instances');
-    for (const w of store.listWorkloads()) {
-      const s = reconciler.status(w.name);
-      if (!s) continue;
+    for (const s of gauges.instances) {
       for (const [state, n] of Object.entries({ ready: s.ready, pending: s.pending, terminating: s.terminating })) {
-        metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: w.name, state }, n);
+        metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: s.name, state }, n);
       }
-      metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: w.name }, s.desired);
+      metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: s.name }, s.desired);
     }
     metrics.resetGauge('meridian_region_healthy');
     for (const h of reconciler.health.unhealthy()) metrics.set('meridian_region_healthy', 'Regions known to be failing (0).', { cloud: h.cloud, region: h.region }, 0);
-    metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, store.currentRevision());
+    metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, gauges.revision);
+    if (leaseView) setLeaseGauges(metrics, leaseView);
   });
   const control: SchedulerControl = {
     health: reconciler.health,
@@ -138,19 +175,27 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     plan: (w, p) => reconciler.plan(w, p),
     // The store's change feed has queued what the write changed, for the reconciler and the watch.
     trigger: () => { reconciler.trigger(); },
-    notReady: () => (reconciler.isRunning ? [] : ['the reconciler is not running (starting or stopping)']),
+    // A follower serves the API and the watch stream: it is ready without a reconciler.
+    notReady: () => (reconciler.isRunning || (lease && !stopping) ? [] : ['the reconciler is not running (starting or stopping)']),
+    lease: async () => describeLease(lease),
   };
+  let stopping = false;
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
     watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.httpLog, account,
   });
   await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
+  api.addHook('onRequest', async (req) => {
+    if (req.url === '/metrics') await gather();
+  });
   return {
-    token: config.api.token, store, reconciler, api, watch, metrics,
+    token: config.api.token, store, reconciler, api, watch, metrics, ...(lease ? { lease } : {}),
+    role: () => (!lease ? 'single' : lease.isLeader() ? 'leader' : 'follower'),
     stop: async () => {
+      stopping = true;
       // In order: no new cloud call starts; no new request or watch stream is taken (open streams
       // end); the calls in flight finish and journal their outcome, for at most the grace period;
-      // then nothing is left that could write, and the store closes.
+      // then nothing is left that could write, the lease is given back and the store closes.
       const drained = reconciler.stop(config.shutdownGraceSeconds * 1000);
       await api.close();
       const abandoned = await drained;
@@ -159,10 +204,39 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
           `stopped waiting for ${abandoned} cloud calls after ${config.shutdownGraceSeconds} s; the next start replays them`);
       }
       watch.close();
-      store.close();
+      await lease?.stop();
+      await store.close();
       ownLock?.release();
     },
   };
+}
+
+/** What `/healthz`, `/readyz` and the metrics say of the lease; undefined without one. */
+async function describeLease(lease: LeaderLease | undefined): Promise<LeaseView | undefined> {
+  if (!lease) return undefined;
+  const role = lease.isLeader() ? 'leader' : 'follower';
+  try {
+    const row = await lease.describe();
+    return { role, self: lease.holder, ...(row && !row.expired ? { holder: row.holder, token: row.token, renewedSecondsAgo: row.renewedSecondsAgo } : {}) };
+  } catch {
+    // The database does not answer: what this scheduler knows by itself.
+    return { role, self: lease.holder, ...(lease.currentToken() !== undefined ? { holder: lease.holder, token: lease.currentToken() } : {}) };
+  }
+}
+
+/** The PostgreSQL store and the leader lease on the same database (both load `pg`, so only when asked for). */
+async function sharedStore(config: SchedulerConfig, password: string | undefined, log: (message: string) => void): Promise<{ store: StateStore; lease: LeaderLease }> {
+  const url = config.store.url as string;
+  const where = redactStoreUrl(url);
+  const [{ PostgresStateStore }, { LeaderLease }] = await Promise.all([import('./store/postgres/index.js'), import('./lease/index.js')]);
+  const connection = { connectionString: url, ...(password !== undefined ? { password } : {}), connectionTimeoutMillis: 10_000 };
+  const { lease: l } = config.store;
+  const store = await PostgresStateStore.open({ connection, where, poolSize: config.store.poolSize, fence: { name: l.name }, log });
+  const lease = new LeaderLease({
+    connection, name: l.name, leaseDurationMs: l.durationSeconds * 1000, renewDeadlineMs: l.renewDeadlineSeconds * 1000,
+    renewIntervalMs: l.renewIntervalSeconds * 1000, log,
+  });
+  return { store, lease };
 }
 
 /** Starts store, reconciler and the HTTP API listening on `config.api.host:port`. */
@@ -174,7 +248,28 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
     await parts.stop();
     throw err;
   }
-  parts.reconciler.start();
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const { lease } = parts;
+  if (!lease) {
+    await parts.reconciler.start();
+  } else {
+    // Only the lease holder reconciles; it stops as soon as its own reckoning of the lease ends,
+    // which is before the database lets another take it.
+    lease.onAcquired((token) => {
+      log(`leader lease '${lease.name}' acquired with fencing token ${token}: reconciling`);
+      parts.reconciler.start().catch((err: unknown) => { log(`the reconciler could not start: ${String(err)}`); });
+    });
+    lease.onLost((reason) => {
+      log(`leader lease '${lease.name}' lost (${reason}): reconciling stops`);
+      void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000);
+    });
+    try {
+      await lease.start();
+    } catch (err) {
+      await parts.stop();
+      throw err;
+    }
+  }
   const addr = parts.api.server.address() as AddressInfo;
   return { ...parts, url: `http://${options.config.api.host}:${addr.port}`, port: addr.port };
 }

@@ -39,6 +39,12 @@ export interface ReconcilerDeps<P> {
   /** Where to report failures of the loop itself (defaults to stderr). */
   readonly log?: (message: string) => void;
   readonly now?: () => number;
+  /**
+   * With several schedulers on one store: the fencing token of the leader lease while this one
+   * holds it, else undefined. The reconciler makes no cloud call without one, and journals each
+   * call under it, so a store that checks tokens refuses a deposed leader's intents.
+   */
+  readonly fence?: () => number | undefined;
 }
 
 /** Counts of one workload's instances, for the API and CLI progress. */

@@ -256,7 +256,7 @@ async function schedulerRole(): Promise<void> {
   const config = loadSchedulerConfig({ dataDir, api: { token: TOKEN, port: 0 } });
   const svc = await startScheduler({ config, providers, log: (l) => process.stderr.write(`scheduler: ${l}\n`) });
   process.on('message', (m) => {
-    if (m === 'revision') process.send?.({ revision: svc.store.currentRevision() });
+    if (m === 'revision') void svc.store.currentRevision().then((revision) => process.send?.({ revision }));
     if (m === 'cpu') {
       const used = process.cpuUsage();
       process.send?.({ cpuMs: (used.user + used.system) / 1000 });
