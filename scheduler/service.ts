@@ -1,3 +1,5 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { CLOUD_IDS, type CloudId, type CloudProvider, type ProvidersConfig, type RegionAccount } from '../providers';
@@ -263,6 +265,17 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
       log(`leader lease '${lease.name}' lost (${reason}): reconciling stops`);
       void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000);
     });
+    // The last check before a request leaves: a cloud call that had passed the reconciler's check
+    // when the process was paused (SIGSTOP, a frozen VM) finds out here, as its HTTP request is made.
+    const fence = ({ request }: { request: ClientRequest }): void => {
+      if (!lease.isLeader()) request.destroy(new Error('this scheduler no longer holds the leader lease: request not sent'));
+    };
+    diagnosticsChannel.subscribe('http.client.request.start', fence as (message: unknown) => void);
+    const stop = parts.stop;
+    parts.stop = async () => {
+      await stop();
+      diagnosticsChannel.unsubscribe('http.client.request.start', fence as (message: unknown) => void);
+    };
     try {
       await lease.start();
     } catch (err) {

@@ -59,6 +59,8 @@ interface Replica {
   proc?: ChildProcess;
   url?: string;
   exited?: Promise<void>;
+  /** Its start in progress, if any. */
+  starting?: Promise<void>;
   err: string;
 }
 
@@ -67,7 +69,7 @@ interface LeaseBody { role: 'leader' | 'follower'; holder?: string; token?: numb
 describe('several schedulers on one PostgreSQL', function () {
   // Bounded by its own waits: each takeover within the lease + 5 s, each restart within 60 s (starts take tens of
   // seconds on a loaded machine), convergence within 60 s; the hook starts PostgreSQL, three emulators, three schedulers.
-  this.timeout(360_000);
+  this.timeout(420_000);
   let db: TestPostgres | undefined;
   let emus: RunningEmulators | undefined;
   let dir: string | undefined;
@@ -90,7 +92,14 @@ describe('several schedulers on one PostgreSQL', function () {
     return file;
   };
 
-  const start = async (r: Replica): Promise<void> => {
+  const start = (r: Replica): Promise<void> => {
+    const p = r.starting = launch(r);
+    return p.finally(() => { if (r.starting === p) r.starting = undefined; });
+  };
+  /** Every replica started (none in the middle of a start). */
+  const allUp = async (): Promise<void> => { await Promise.all(replicas.map((r) => r.starting)); };
+
+  const launch = async (r: Replica): Promise<void> => {
     const proc = spawn(process.execPath, [MAIN, 'serve', '--config', configOf(r), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     r.proc = proc;
     r.err = '';
@@ -194,7 +203,7 @@ describe('several schedulers on one PostgreSQL', function () {
     const first = await leader();
     // Every replica serves the API: the documents go in through a follower.
     const follower = replicas.find((r) => r !== first) as Replica;
-    await api(follower, 'PUT', '/v1/policies/ha', threeCloudPolicy('ha', 4));
+    await api(follower, 'PUT', '/v1/policies/ha', threeCloudPolicy('ha', 6));
     let image = 'v1';
     await api(follower, 'PUT', '/v1/workloads/ha', smallWorkload('ha', 12, 'ha', image));
     const takeovers: number[] = [];
@@ -230,7 +239,9 @@ describe('several schedulers on one PostgreSQL', function () {
   });
 
   it('lets a leader stopped for longer than its lease make no cloud call once it continues, and it steps down', async () => {
+    await allUp();
     const lead = await leader();
+    await api(lead, 'PUT', '/v1/policies/ha', threeCloudPolicy('ha', 6));
     await api(lead, 'PUT', '/v1/workloads/paused', smallWorkload('paused', 6, 'ha'));
     // Busy when stopped: creates under way and a listing of each region every half second.
     await new Promise((r) => setTimeout(r, 800));
@@ -257,8 +268,12 @@ describe('several schedulers on one PostgreSQL', function () {
   });
 
   it('rides out a PostgreSQL restart: one leader again, reconciling resumes and no state is lost', async () => {
-    const before = await api(await leader(), 'GET', '/v1/workloads') as { items: Array<{ name: string; spec: { replicas: number; image: { aws: string } } }> };
-    assert.ok(before.items.length >= 1);
+    await allUp();
+    const first = await leader();
+    await api(first, 'PUT', '/v1/policies/ha', threeCloudPolicy('ha', 6));
+    await api(first, 'PUT', '/v1/workloads/restart', smallWorkload('restart', 3, 'ha'));
+    await exactly('restart', 3, 60_000);
+    const before = await api(first, 'GET', '/v1/workloads') as { items: Array<{ name: string; spec: { replicas: number; image: { aws: string } } }> };
     await (db as TestPostgres).shutdown();
     await new Promise((r) => setTimeout(r, 1_500));
     await (db as TestPostgres).restart();
@@ -266,8 +281,8 @@ describe('several schedulers on one PostgreSQL', function () {
     const after = await api(lead, 'GET', '/v1/workloads') as typeof before;
     assert.deepEqual(after.items.map((w) => [w.name, w.spec]), before.items.map((w) => [w.name, w.spec]));
     // Reconciling resumes: a change applied now reaches the clouds.
-    await api(lead, 'PUT', '/v1/workloads/paused', smallWorkload('paused', 4, 'ha'));
-    await exactly('paused', 4, 60_000);
+    await api(lead, 'PUT', '/v1/workloads/restart', smallWorkload('restart', 5, 'ha'));
+    await exactly('restart', 5, 60_000);
     // Every replica serves again, and the watch revision went on from where it was.
     for (const r of replicas) assert.ok(await leaseOf(r), `${r.name} answers /healthz`);
   });
