@@ -182,7 +182,8 @@ export class WatchHub {
     clearTimeout(this.timer);
     this.timer = undefined;
     const run = this.flushing.then(() => this.flushNow()).catch((err: unknown) => {
-      // Kept for the next flush: a store that failed to answer is asked again.
+      // A flush that outlived `close()` found the store closed: nothing to publish any more.
+      if (this.closed) return;
       process.emitWarning(`watch flush failed: ${err instanceof Error ? err.message : String(err)}`);
     });
     this.flushing = run;
@@ -194,19 +195,26 @@ export class WatchHub {
     const names = [...this.dirty].sort();
     this.dirty.clear();
     const changes: Array<{ name: string; next?: { json: string; value: WorkloadEndpoints } }> = [];
-    for (const name of names) {
-      const value = await this.compute(name);
-      const prev = this.published.get(name);
-      if (!value) {
-        if (prev) changes.push({ name });
-        continue;
+    let revision: number;
+    try {
+      for (const name of names) {
+        const value = await this.compute(name);
+        const prev = this.published.get(name);
+        if (!value) {
+          if (prev) changes.push({ name });
+          continue;
+        }
+        const json = JSON.stringify(value);
+        if (prev?.json !== json) changes.push({ name, next: { json, value } });
       }
-      const json = JSON.stringify(value);
-      if (prev?.json !== json) changes.push({ name, next: { json, value } });
+      if (changes.length === 0) return;
+      // One write hands out the revisions of the whole batch.
+      revision = await this.store.nextRevision(changes.length) - changes.length;
+    } catch (err) {
+      // The store did not answer (a networked one may be restarting): these are tried again.
+      for (const name of names) this.invalidate(name);
+      throw err;
     }
-    if (changes.length === 0) return;
-    // One write hands out the revisions of the whole batch.
-    let revision = await this.store.nextRevision(changes.length) - changes.length;
     if (this.closed) return;
     const frames: string[] = [];
     const events: WatchEvent[] = [];
