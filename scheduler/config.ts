@@ -15,6 +15,34 @@ const SchedulerRegionsSchema = Type.Object({
   fromClouds: Type.Boolean({ default: false }),
 }, { additionalProperties: false, default: {} });
 
+/** Where the state lives when it is not the embedded SQLite, and the leader lease of schedulers sharing it. */
+const StoreSchema = Type.Object({
+  /**
+   * `postgres://USER@HOST:PORT/DATABASE`: the state in PostgreSQL, shared by every scheduler given
+   * the same URL (one holds the leader lease and reconciles; all serve the API and watch stream).
+   * Unset (the default): SQLite in `dataDir`, one scheduler. The password does not belong here:
+   * it comes from $MERIDIAN_STORE_PASSWORD, $PGPASSWORD or `passwordFile`.
+   */
+  url: Type.Optional(Type.String({ pattern: '^postgres(ql)?://[^\\s]+$', description: 'postgres://USER@HOST:PORT/DATABASE' })),
+  /** A file holding the database password (its first line), read once at start. */
+  passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+  /** Connections each scheduler keeps to the database for its reads and writes. */
+  poolSize: Type.Integer({ minimum: 1, maximum: 100, default: 8 }),
+  lease: Type.Object({
+    /** Schedulers sharing a database contend for the lease of this name. */
+    name: Type.String({ minLength: 1, default: 'meridian-scheduler' }),
+    /** How long the lease lasts after each renewal: a dead leader's successor takes over within this. */
+    durationSeconds: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+    /**
+     * How long after sending its last successful renewal the leader still counts itself leader;
+     * shorter than `durationSeconds`, so it stops reconciling before the lease can pass on.
+     */
+    renewDeadlineSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    /** Time between renewals (and between attempts to take the lease). */
+    renewIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+  }, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false, default: {} });
+
 /** Schema of the scheduler's settings: one source for types, defaults, validation and docs. */
 export const SchedulerConfigSchema = Type.Object({
   /** Least severe level of the JSON log lines on stderr (`--log-level` overrides it). */
@@ -62,6 +90,7 @@ export const SchedulerConfigSchema = Type.Object({
     /** Cloud calls in flight at once per (cloud, region). */
     concurrencyPerRegion: Type.Integer({ minimum: 1, default: 64 }),
   }, { additionalProperties: false, default: {} }),
+  store: StoreSchema,
   /** The status page at `/ui/`. */
   ui: Type.Object({
     /**
@@ -99,6 +128,36 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Problems of the store settings that the schema cannot express. */
+function storeIssues(store: Static<typeof StoreSchema>): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  if (store.url !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(store.url);
+    } catch {
+      out.push({ path: '/store/url', message: 'is not a URL (postgres://USER@HOST:PORT/DATABASE)' });
+    }
+    if (url && url.password) out.push({ path: '/store/url', message: 'must not hold the password: use $MERIDIAN_STORE_PASSWORD, $PGPASSWORD or store.passwordFile' });
+    if (url && (!url.hostname || !url.username || url.pathname.length < 2)) out.push({ path: '/store/url', message: 'must name a user, a host and a database: postgres://USER@HOST:PORT/DATABASE' });
+  }
+  const { durationSeconds, renewDeadlineSeconds, renewIntervalSeconds } = store.lease;
+  if (!(renewDeadlineSeconds < durationSeconds)) out.push({ path: '/store/lease/renewDeadlineSeconds', message: `must be shorter than store.lease.durationSeconds (${durationSeconds})` });
+  if (!(renewIntervalSeconds < renewDeadlineSeconds)) out.push({ path: '/store/lease/renewIntervalSeconds', message: `must be shorter than store.lease.renewDeadlineSeconds (${renewDeadlineSeconds})` });
+  return out;
+}
+
+/** A store URL as it may be printed: without a password, should one be in it. */
+export function redactStoreUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /** Applies defaults, validates (every error with its key path) and freezes the settings. */
 export function loadSchedulerConfig(input: unknown): SchedulerConfig {
   const withDefaults: unknown = Value.Default(SchedulerConfigSchema, Value.Clone(input ?? {}));
@@ -106,6 +165,8 @@ export function loadSchedulerConfig(input: unknown): SchedulerConfig {
     .map((e) => ({ path: e.path, message: e.path === '/logLevel' ? LOG_LEVEL_EXPECTED : e.message }));
   const regions = (withDefaults as { regions?: unknown }).regions;
   if (Value.Check(SchedulerRegionsSchema, regions)) issues.push(...regionSettingsIssues(regions, '/regions'));
+  const store = (withDefaults as { store?: unknown }).store;
+  if (Value.Check(StoreSchema, store)) issues.push(...storeIssues(store));
   if (issues.length) throw new SchedulerConfigError(issues);
   return deepFreeze(withDefaults as SchedulerConfig);
 }

@@ -84,3 +84,24 @@ export class Metrics {
     return f as M;
   }
 }
+
+/** The leader lease as one scheduler sees it. */
+export interface LeaseView {
+  /** `leader` while this scheduler holds the lease by its own reckoning, else `follower`. */
+  readonly role: 'leader' | 'follower';
+  /** This scheduler's identity among the contenders. */
+  readonly self: string;
+  /** The current holder and its fencing token, when someone holds an unexpired lease. */
+  readonly holder?: string;
+  readonly token?: number;
+  /** Seconds since the holder last renewed the lease. */
+  readonly renewedSecondsAgo?: number;
+}
+
+/** Sets the lease gauges: role, the holder's fencing token and the time since its last renewal. */
+export function setLeaseGauges(metrics: Metrics, lease: LeaseView): void {
+  metrics.resetGauge('meridian_lease_leader');
+  metrics.set('meridian_lease_leader', 'Whether this scheduler holds the leader lease (1) or follows (0).', { self: lease.self, holder: lease.holder ?? '' }, lease.role === 'leader' ? 1 : 0);
+  metrics.set('meridian_lease_token', 'Fencing token of the current leader lease (0: nobody holds it).', {}, lease.token ?? 0);
+  metrics.set('meridian_lease_renewed_seconds_ago', 'Seconds since the lease holder last renewed the lease.', {}, lease.renewedSecondsAgo ?? 0);
+}

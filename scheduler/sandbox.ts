@@ -122,13 +122,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
   try {
     for (const p of docs.policies) {
-      const { changed } = scheduler.store.putPolicy(p.metadata.name, p);
+      const { changed } = await scheduler.store.putPolicy(p.metadata.name, p);
       if (changed) scheduler.reconciler.trigger();
     }
     for (const w of docs.workloads) {
       // A deletion left under way by the last run goes on: a document never revives it.
-      if (scheduler.store.getWorkload(w.name)?.deletedAt) (opts.log ?? (opts.logger ? lineLog(opts.logger) : undefined))?.(`workload '${w.name}' is still being deleted; not applied again`);
-      else scheduler.store.putWorkload(w);
+      if ((await scheduler.store.getWorkload(w.name))?.deletedAt) (opts.log ?? (opts.logger ? lineLog(opts.logger) : undefined))?.(`workload '${w.name}' is still being deleted; not applied again`);
+      else await scheduler.store.putWorkload(w);
     }
     scheduler.reconciler.trigger();
     if (opts.dns !== false) {

@@ -1,3 +1,5 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { lineLog, type LineLog, type Logger } from '../common';
@@ -5,10 +7,11 @@ import { CLOUD_IDS, listRegions, useCatalogSettings, type CloudId, type CloudPro
 import { createProviderContainer, providerFor } from '../providers/drivers';
 import { place, withReportedRegions } from './placement';
 import { buildApi, type SchedulerControl } from './api';
-import type { SchedulerConfig } from './config';
-import { Metrics } from './metrics';
+import { redactStoreUrl, type SchedulerConfig } from './config';
+import type { LeaderLease } from './lease';
+import { Metrics, setLeaseGauges, type LeaseView } from './metrics';
 import { Reconciler, type Residency } from './reconciler';
-import { lockDataDir, SqliteStateStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
+import { lockDataDir, openSqliteStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
 import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
 import { documentValidation, regionPolicyAdapter } from './wiring';
@@ -35,6 +38,8 @@ export interface SchedulerServiceOptions {
    * gives it back on `stop()`.
    */
   readonly dataDirLock?: DataDirLock;
+  /** The password of `config.store.url`'s user (the entry point reads it from the environment or `store.passwordFile`). */
+  readonly storePassword?: string;
 }
 
 /** A running scheduler: store, reconciler and HTTP API. */
@@ -48,6 +53,10 @@ export interface SchedulerService {
   readonly api: FastifyInstance;
   readonly watch: WatchHub;
   readonly metrics: Metrics;
+  /** The leader lease, when the state is shared (`config.store.url`); undefined with SQLite. */
+  readonly lease?: LeaderLease;
+  /** This scheduler's role: `leader` (it reconciles), `follower` (it serves only), or `single` (SQLite). */
+  role(): 'leader' | 'follower' | 'single';
   /**
    * Stops the reconciler's new work and the API, waits (at most `shutdownGraceSeconds`) for the
    * cloud calls in flight and their journal writes, then closes the watch hub and the store.
@@ -79,14 +88,21 @@ async function reportedAccount(
  */
 export async function createScheduler(options: SchedulerServiceOptions): Promise<Omit<SchedulerService, 'url' | 'port'>> {
   const { config } = options;
-  // A second scheduler on the same state would run a second reconciler on the same clouds.
-  const ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
-  let store: SqliteStateStore;
-  try {
-    store = new SqliteStateStore({ dataDir: config.dataDir });
-  } catch (err) {
-    ownLock?.release();
-    throw err;
+  const log: LineLog = options.log ?? (options.logger ? lineLog(options.logger) : (m) => { process.stderr.write(`${m}\n`); });
+  let store: StateStore;
+  let lease: LeaderLease | undefined;
+  let ownLock: DataDirLock | undefined;
+  if (config.store.url) {
+    ({ store, lease } = await sharedStore(config, options.storePassword, log));
+  } else {
+    // A second scheduler on the same state would run a second reconciler on the same clouds.
+    ownLock = options.dataDirLock || config.dataDir === ':memory:' ? undefined : lockDataDir(config.dataDir);
+    try {
+      store = openSqliteStore({ dataDir: config.dataDir });
+    } catch (err) {
+      ownLock?.release();
+      throw err;
+    }
   }
   const container = options.provider ? undefined : createProviderContainer(options.providers);
   const drivers = new Map<CloudId, CloudProvider>();
@@ -96,11 +112,11 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     return d;
   });
   const metrics = new Metrics();
-  const log: LineLog = options.log ?? (options.logger ? lineLog(options.logger) : (m) => { process.stderr.write(`${m}\n`); });
   const account = config.regions.fromClouds ? await reportedAccount(config.regions, provider, log) : config.regions;
   const reconciler = new Reconciler({
     store, provider, place: (w, p, ctx) => place(w, p, ctx, { account }), policies: regionPolicyAdapter, config: config.reconciler, metrics, log,
     logCloudCalls: options.logger !== undefined,
+    ...(lease ? { fence: () => lease.currentToken() } : {}),
   }) as unknown as Reconciler<unknown>;
   // Residency of each policy, worked out once per generation of its document.
   const residencies = new Map<string, { generation: number; residency: Residency | null }>();
@@ -116,25 +132,46 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     logEvents: config.api.watchLogEvents,
     onOpen: (start) => metrics.inc('meridian_watch_streams_total', 'Watch streams opened, by how they started: a full snapshot, or only the events the watcher missed.', { start }),
   });
-  // The store says what each write changed: only those workloads' endpoints are recomputed.
+  try {
+    await watch.load();
+  } catch (err) {
+    await store.close();
+    ownLock?.release();
+    throw err;
+  }
+  // The store says what each write changed (here or, on a shared store, in another scheduler):
+  // only those workloads' endpoints are recomputed.
   store.onChange((c) => {
-    if (c.kind === 'policy') for (const name of store.workloadsUsingPolicy(c.name)) watch.invalidate(name);
-    else watch.invalidate(c.name);
+    if (c.kind === 'resync') void watch.invalidateAll().catch((err: unknown) => { log(`watch resync failed: ${String(err)}`); });
+    else if (c.kind === 'policy') {
+      store.workloadsUsingPolicy(c.name).then((names) => { for (const name of names) watch.invalidate(name); },
+        (err: unknown) => { log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); });
+    } else watch.invalidate(c.name);
   });
   // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
+  // Gauges read from the store are gathered before each scrape (the store answers asynchronously).
+  let gauges: { instances: Array<{ name: string; desired: number; ready: number; pending: number; terminating: number }>; revision: number } = { instances: [], revision: 0 };
+  let leaseView: LeaseView | undefined;
+  const gather = async (): Promise<void> => {
+    const instances: typeof gauges.instances = [];
+    for (const w of await store.listWorkloads()) {
+      const s = await reconciler.status(w.name);
+      if (s) instances.push({ name: w.name, desired: s.desired, ready: s.ready, pending: s.pending, terminating: s.terminating });
+    }
+    gauges = { instances, revision: await store.currentRevision() };
+    leaseView = await describeLease(lease);
+  };
   // Workloads with series: a purged one's label sets are removed at the next collection.
   let exposed = new Set<string>();
   metrics.onCollect(() => {
     const now = new Set<string>();
-    for (const w of store.listWorkloads()) {
-      const s = reconciler.status(w.name);
-      if (!s) continue;
-      now.add(w.name);
+    for (const s of gauges.instances) {
+      now.add(s.name);
       for (const [state, n] of Object.entries({ ready: s.ready, pending: s.pending, terminating: s.terminating })) {
-        metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: w.name, state }, n);
+        metrics.set('meridian_instances', 'Instances of each workload by state.', { workload: s.name, state }, n);
       }
-      metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: w.name }, s.desired);
+      metrics.set('meridian_instances_desired', 'Desired replicas of each workload.', { workload: s.name }, s.desired);
     }
     for (const name of exposed) {
       if (now.has(name)) continue;
@@ -148,7 +185,8 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
       metrics.set('meridian_region_healthy', 'Whether the region\'s API answers (1) or is failing (0), for every catalog region.',
         { cloud: r.cloud, region: r.id }, unhealthy.has(`${r.cloud}/${r.id}`) ? 0 : 1);
     }
-    metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, store.currentRevision());
+    metrics.set('meridian_watch_revision', 'Current revision of the watch stream.', {}, gauges.revision);
+    if (leaseView) setLeaseGauges(metrics, leaseView);
   });
   const control: SchedulerControl = {
     health: reconciler.health,
@@ -157,19 +195,27 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     plan: (w, p) => reconciler.plan(w, p),
     // The store's change feed has queued what the write changed, for the reconciler and the watch.
     trigger: () => { reconciler.trigger(); },
-    notReady: () => (reconciler.isRunning ? [] : ['the reconciler is not running (starting or stopping)']),
+    // A follower serves the API and the watch stream: it is ready without a reconciler.
+    notReady: () => (reconciler.isRunning || (lease && !stopping) ? [] : ['the reconciler is not running (starting or stopping)']),
+    lease: async () => describeLease(lease),
   };
+  let stopping = false;
   const api = await buildApi({
     store, scheduler: control, watch, metrics, validation: documentValidation, token: config.api.token,
     watchPingSeconds: config.api.watchPingSeconds, dnsZones: config.dnsZones, logger: options.logger, account,
   });
   await api.register(statusPage, { geoDnsAdminUrls: () => [...config.ui.geoDnsAdminUrls, ...(options.geoDnsAdminUrls?.() ?? [])] });
+  api.addHook('onRequest', async (req) => {
+    if (req.url === '/metrics') await gather();
+  });
   return {
-    token: config.api.token, store, reconciler, api, watch, metrics,
+    token: config.api.token, store, reconciler, api, watch, metrics, ...(lease ? { lease } : {}),
+    role: () => (!lease ? 'single' : lease.isLeader() ? 'leader' : 'follower'),
     stop: async () => {
+      stopping = true;
       // In order: no new cloud call starts; no new request or watch stream is taken (open streams
       // end); the calls in flight finish and journal their outcome, for at most the grace period;
-      // then nothing is left that could write, and the store closes.
+      // then nothing is left that could write, the lease is given back and the store closes.
       const drained = reconciler.stop(config.shutdownGraceSeconds * 1000);
       await api.close();
       const abandoned = await drained;
@@ -177,10 +223,39 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
         log(`stopped waiting for ${abandoned} cloud calls after ${config.shutdownGraceSeconds} s; the next start replays them`, 'warn');
       }
       watch.close();
-      store.close();
+      await lease?.stop();
+      await store.close();
       ownLock?.release();
     },
   };
+}
+
+/** What `/healthz`, `/readyz` and the metrics say of the lease; undefined without one. */
+async function describeLease(lease: LeaderLease | undefined): Promise<LeaseView | undefined> {
+  if (!lease) return undefined;
+  const role = lease.isLeader() ? 'leader' : 'follower';
+  try {
+    const row = await lease.describe();
+    return { role, self: lease.holder, ...(row && !row.expired ? { holder: row.holder, token: row.token, renewedSecondsAgo: row.renewedSecondsAgo } : {}) };
+  } catch {
+    // The database does not answer: what this scheduler knows by itself.
+    return { role, self: lease.holder, ...(lease.currentToken() !== undefined ? { holder: lease.holder, token: lease.currentToken() } : {}) };
+  }
+}
+
+/** The PostgreSQL store and the leader lease on the same database (both load `pg`, so only when asked for). */
+async function sharedStore(config: SchedulerConfig, password: string | undefined, log: (message: string) => void): Promise<{ store: StateStore; lease: LeaderLease }> {
+  const url = config.store.url as string;
+  const where = redactStoreUrl(url);
+  const [{ PostgresStateStore }, { LeaderLease }] = await Promise.all([import('./store/postgres/index.js'), import('./lease/index.js')]);
+  const connection = { connectionString: url, ...(password !== undefined ? { password } : {}), connectionTimeoutMillis: 10_000 };
+  const { lease: l } = config.store;
+  const store = await PostgresStateStore.open({ connection, where, poolSize: config.store.poolSize, fence: { name: l.name }, log });
+  const lease = new LeaderLease({
+    connection, name: l.name, leaseDurationMs: l.durationSeconds * 1000, renewDeadlineMs: l.renewDeadlineSeconds * 1000,
+    renewIntervalMs: l.renewIntervalSeconds * 1000, log,
+  });
+  return { store, lease };
 }
 
 /** Starts store, reconciler and the HTTP API listening on `config.api.host:port`. */
@@ -194,7 +269,39 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
     await parts.stop();
     throw err;
   }
-  parts.reconciler.start();
+  const log: LineLog = options.log ?? (options.logger ? lineLog(options.logger) : (m) => { process.stderr.write(`${m}\n`); });
+  const { lease } = parts;
+  if (!lease) {
+    await parts.reconciler.start();
+  } else {
+    // Only the lease holder reconciles; it stops as soon as its own reckoning of the lease ends,
+    // which is before the database lets another take it.
+    lease.onAcquired((token) => {
+      log(`leader lease '${lease.name}' acquired with fencing token ${token}: reconciling`, 'info', { lease: lease.name, token });
+      parts.reconciler.start().catch((err: unknown) => { log(`the reconciler could not start: ${String(err)}`, 'error'); });
+    });
+    lease.onLost((reason) => {
+      log(`leader lease '${lease.name}' lost (${reason}): reconciling stops`, 'warn', { lease: lease.name });
+      void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000);
+    });
+    // The last check before a request leaves: a cloud call that had passed the reconciler's check
+    // when the process was paused (SIGSTOP, a frozen VM) finds out here, as its HTTP request is made.
+    const fence = ({ request }: { request: ClientRequest }): void => {
+      if (!lease.isLeader()) request.destroy(new Error('this scheduler no longer holds the leader lease: request not sent'));
+    };
+    diagnosticsChannel.subscribe('http.client.request.start', fence as (message: unknown) => void);
+    const stop = parts.stop;
+    parts.stop = async () => {
+      await stop();
+      diagnosticsChannel.unsubscribe('http.client.request.start', fence as (message: unknown) => void);
+    };
+    try {
+      await lease.start();
+    } catch (err) {
+      await parts.stop();
+      throw err;
+    }
+  }
   const addr = parts.api.server.address() as AddressInfo;
   return { ...parts, url: `http://${options.config.api.host}:${addr.port}`, port: addr.port };
 }

@@ -42,8 +42,8 @@ export type WatchEvent =
  * Computes the endpoints of a workload from the store, or undefined when it does not exist (or is
  * being deleted). `residencyOf` gets the stored policy (with its generation, to cache the parse on).
  */
-export function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>, residencyOf: (policy: StoredPolicy) => Residency | null, name: string): WorkloadEndpoints | undefined {
-  const w = store.getWorkload(name);
+export async function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>, residencyOf: (policy: StoredPolicy) => Residency | null, name: string): Promise<WorkloadEndpoints | undefined> {
+  const w = await store.getWorkload(name);
   if (!w || w.deletedAt) return undefined;
   const regions = new Map<string, { cloud: CloudId; region: string; instances: EndpointInstance[] }>();
   const touch = (cloud: CloudId, region: string) => {
@@ -53,13 +53,13 @@ export function computeEndpoints<P>(store: StateStore, reconciler: Reconciler<P>
     return r;
   };
   for (const a of w.applied?.assignments ?? []) touch(a.cloud, a.region);
-  for (const r of store.listRecords(name)) {
+  for (const r of await store.listRecords(name)) {
     // Instances on their way out are no longer offered to clients.
     if (r.state !== 'active' || !r.instanceId) continue;
     const healthy = r.cloudState === 'running' && !!r.publicIp;
     touch(r.cloud, r.region).instances.push({ id: r.instanceId, ...(r.publicIp ? { ipv4: r.publicIp } : {}), healthy });
   }
-  const policy = store.getPolicy(w.spec.policy);
+  const policy = await store.getPolicy(w.spec.policy);
   const out: EndpointRegion[] = [];
   for (const r of [...regions.values()].sort((a, b) => `${a.cloud}/${a.region}`.localeCompare(`${b.cloud}/${b.region}`))) {
     const info = tryFindRegion(r.cloud, r.region);
@@ -119,33 +119,54 @@ export class WatchHub {
   private readonly published = new Map<string, { readonly json: string; readonly value: WorkloadEndpoints }>();
   private readonly dirty = new Set<string>();
   private readonly listeners = new Set<Listener>();
-  /** The last events published, oldest first, with their frames; revisions are consecutive. */
+  /**
+   * The last events published, oldest first, with their frames; revisions increase (consecutive
+   * unless other schedulers on a shared store took revisions in between).
+   */
   private log: Array<{ readonly revision: number; readonly frame: string }> = [];
   private logStart = 0;
+  /** The revision this hub published just before the log's first (trimmed off), or -1. */
+  private beforeLog = -1;
   private readonly debounceMs: number;
   private readonly logEvents: number;
   /** The revision when this hub started: a watcher at or before it saw another process's state. */
-  private readonly floor: number;
-  private revision: number;
+  private floor = 0;
+  private revision = 0;
+  private stateIdValue = '';
+  /** The flush in progress: flushes run one at a time. */
+  private flushing: Promise<void> = Promise.resolve();
   private timer?: NodeJS.Timeout;
   private closed = false;
   private readonly opened = { snapshot: 0, resume: 0 };
   private readonly onOpen: (kind: WatchStream['kind']) => void;
 
+  /** Call `load()` before anything else. */
   constructor(
     private readonly store: StateStore,
-    private readonly compute: (name: string) => WorkloadEndpoints | undefined,
+    private readonly compute: (name: string) => WorkloadEndpoints | undefined | Promise<WorkloadEndpoints | undefined>,
     options: WatchHubOptions = {},
   ) {
     this.debounceMs = options.debounceMs ?? 250;
     this.logEvents = options.logEvents ?? 10_000;
     this.onOpen = options.onOpen ?? (() => undefined);
     if (!(Number.isInteger(this.logEvents) && this.logEvents >= 0)) throw new RangeError(`logEvents must be a non-negative integer, got ${this.logEvents}`);
-    this.floor = this.revision = store.currentRevision();
-    for (const name of store.listWorkloadNames()) {
-      const value = compute(name);
+  }
+
+  /** Reads the state's identity, revision and every workload's endpoints from the store. */
+  async load(): Promise<this> {
+    this.stateIdValue = await this.store.stateId();
+    this.floor = this.revision = await this.store.currentRevision();
+    for (const name of await this.store.listWorkloadNames()) {
+      const value = await this.compute(name);
       if (value) this.published.set(name, { json: JSON.stringify(value), value });
     }
+    return this;
+  }
+
+  /** Marks every workload, published or stored, for re-computation (changes may have been missed). */
+  async invalidateAll(): Promise<void> {
+    for (const name of this.published.keys()) this.invalidate(name);
+    for (const name of await this.store.listWorkloadNames()) this.invalidate(name);
   }
 
   /** Marks a workload for re-computation. */
@@ -153,30 +174,48 @@ export class WatchHub {
     // A reconcile pass that outlived the service's stop must not start a flush against a closed store.
     if (this.closed) return;
     this.dirty.add(name);
-    this.timer ??= setTimeout(() => this.flush(), this.debounceMs);
+    this.timer ??= setTimeout(() => { void this.flush(); }, this.debounceMs);
   }
 
   /** Publishes pending changes now: recomputes the invalidated workloads only. */
-  flush(): void {
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    const run = this.flushing.then(() => this.flushNow()).catch((err: unknown) => {
+      // A flush that outlived `close()` found the store closed: nothing to publish any more.
+      if (this.closed) return;
+      process.emitWarning(`watch flush failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.closed) return;
     const names = [...this.dirty].sort();
     this.dirty.clear();
     const changes: Array<{ name: string; next?: { json: string; value: WorkloadEndpoints } }> = [];
-    for (const name of names) {
-      const value = this.compute(name);
-      const prev = this.published.get(name);
-      if (!value) {
-        if (prev) changes.push({ name });
-        continue;
+    let revision: number;
+    try {
+      for (const name of names) {
+        const value = await this.compute(name);
+        const prev = this.published.get(name);
+        if (!value) {
+          if (prev) changes.push({ name });
+          continue;
+        }
+        const json = JSON.stringify(value);
+        if (prev?.json !== json) changes.push({ name, next: { json, value } });
       }
-      const json = JSON.stringify(value);
-      if (prev?.json !== json) changes.push({ name, next: { json, value } });
+      if (changes.length === 0) return;
+      // One write hands out the revisions of the whole batch.
+      revision = await this.store.nextRevision(changes.length) - changes.length;
+    } catch (err) {
+      // The store did not answer (a networked one may be restarting): these are tried again.
+      for (const name of names) this.invalidate(name);
+      throw err;
     }
-    if (changes.length === 0) return;
-    // One write hands out the revisions of the whole batch.
-    let revision = this.store.nextRevision(changes.length) - changes.length;
+    if (this.closed) return;
     const frames: string[] = [];
     const events: WatchEvent[] = [];
     for (const c of changes) {
@@ -207,7 +246,7 @@ export class WatchHub {
 
   /** The full state with its revision, as one value (in-process readers; watchers get `open`). */
   snapshot(): Extract<WatchEvent, { type: 'snapshot' }> {
-    return { type: 'snapshot', revision: this.revision, stateId: this.store.stateId(),
+    return { type: 'snapshot', revision: this.revision, stateId: this.stateIdValue,
       workloads: [...this.published.values()].map((p) => p.value) };
   }
 
@@ -229,15 +268,15 @@ export class WatchHub {
     this.listeners.add(l);
     const unsubscribe = () => { this.listeners.delete(l); };
     if (resume && this.canResume(resume)) {
-      const from = resume.since + 1 - this.logStart;
+      const from = this.log.findIndex((x) => x.revision > resume.since);
       this.counted('resume');
-      return { kind: 'resume', revision: resume.since, initial: this.log.slice(Math.max(0, from)).map((x) => x.frame), unsubscribe };
+      return { kind: 'resume', revision: resume.since, initial: from < 0 ? [] : this.log.slice(from).map((x) => x.frame), unsubscribe };
     }
     // References to the published JSON as of now: later changes replace entries, never edit them.
     const parts = [...this.published.values()].map((p) => p.json);
     const revision = this.revision;
     this.counted('snapshot');
-    return { kind: 'snapshot', revision, initial: snapshotFrames(revision, this.store.stateId(), parts), unsubscribe };
+    return { kind: 'snapshot', revision, initial: snapshotFrames(revision, this.stateIdValue, parts), unsubscribe };
   }
 
   /** Watchers' streams opened since the hub started, by how they started. */
@@ -264,10 +303,12 @@ export class WatchHub {
   }
 
   private canResume(r: WatchResume): boolean {
-    if (r.stateId !== this.store.stateId() || !Number.isInteger(r.since)) return false;
+    if (r.stateId !== this.stateIdValue || !Number.isInteger(r.since)) return false;
     // Revisions up to the floor were published by an earlier process, whose last changes may never have gone out.
     if (r.since <= this.floor || r.since > this.revision) return false;
-    return r.since === this.revision || (this.log.length > 0 && this.logStart <= r.since + 1);
+    // Only a revision this hub published says what the watcher has seen (another scheduler on a
+    // shared store numbers its own events from the same sequence).
+    return r.since === this.revision || r.since === this.beforeLog || (this.logStart <= r.since && this.log.some((x) => x.revision === r.since));
   }
 
   private remember(revision: number, frame: string): void {
@@ -276,6 +317,7 @@ export class WatchHub {
     this.log.push({ revision, frame });
     // Trim in batches so that appending stays O(1) amortised.
     if (this.log.length >= 2 * this.logEvents) {
+      this.beforeLog = this.log[this.log.length - this.logEvents - 1].revision;
       this.log = this.log.slice(this.log.length - this.logEvents);
       this.logStart = this.log[0].revision;
     }

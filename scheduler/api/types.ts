@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { RegionAccount } from '../../providers';
 import type { Logger } from '../../common';
-import type { Metrics } from '../metrics';
+import type { LeaseView, Metrics } from '../metrics';
 import type { PlacementResult, Workload } from '../placement/types';
 import type { RegionHealth, WorkloadStatus } from '../reconciler';
 import type { Exclusion } from '../placement/types';
@@ -24,12 +24,14 @@ export interface DocumentValidation {
 /** What the API drives: the reconciler, seen through the few calls it needs. */
 export interface SchedulerControl {
   readonly health: RegionHealth;
-  status(name: string): WorkloadStatus | undefined;
-  exclusions(): readonly Exclusion[];
-  plan(workload: Workload, policySpec: unknown): PlacementResult;
+  status(name: string): Promise<WorkloadStatus | undefined>;
+  exclusions(): Promise<readonly Exclusion[]>;
+  plan(workload: Workload, policySpec: unknown): Promise<PlacementResult>;
   trigger(): void;
   /** Why the scheduler cannot do its work yet (or any more), one line each; empty when it can. */
   notReady(): readonly string[];
+  /** The leader lease, when several schedulers share the state (undefined otherwise). */
+  lease?(): Promise<LeaseView | undefined>;
 }
 
 /** Everything `buildApi` needs. */

@@ -69,7 +69,7 @@ Prints a completion script for the shell: commands, resource kinds and each comm
 export const COMPLETION_WORDS: Readonly<Record<string, readonly string[]>> = {
   up: ['--host', '--port', '--data-dir', '--token', '--pending-ms', '--dns-port', '--dns-admin-port', '--no-dns', '-f', '--filename',
     '--aws-port', '--azure-port', '--alibaba-port', '--log-level'],
-  serve: ['--config', '--data-dir', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--log-level', '--json'],
+  serve: ['--config', '--data-dir', '--store', '--host', '--port', '--token', '--interval-ms', '--refresh-seconds', '--log-level', '--json'],
   apply: ['-f', '--filename', '--no-wait', '--timeout', '-o', '--output', '--await-policy', '--cancel-deletion', '--server', '--token'],
   plan: ['-f', '--filename', '--all-reasons', '-o', '--output', '--server', '--token'],
   get: ['workloads', 'policies', 'regions', 'instances', '--cloud', '-o', '--output', '-w', '--watch', '--server', '--token'],

@@ -183,6 +183,21 @@ export class LeaderLease {
   }
 
   /**
+   * The lease row as the database has it now: holder, token, and seconds since its last renewal
+   * (from its expiry); undefined when nobody ever took it. Rejects when the database cannot answer.
+   */
+  async describe(): Promise<{ readonly holder: string; readonly token: number; readonly renewedSecondsAgo: number; readonly expired: boolean } | undefined> {
+    const res = await this.pool.query<{ holder: string; token: string; left_ms: string }>({
+      text: `SELECT holder, token::text AS token, (extract(epoch FROM expires_at - now()) * 1000)::bigint::text AS left_ms FROM ${this.table} WHERE name = $1`,
+      values: [this.name],
+    });
+    const row = res.rows[0];
+    if (!row) return undefined;
+    const left = Number(row.left_ms);
+    return { holder: row.holder, token: Number(row.token), renewedSecondsAgo: Math.max(0, (this.leaseDurationMs - left) / 1000), expired: left <= 0 };
+  }
+
+  /**
    * Creates the table when missing, makes a first attempt and keeps trying on the timer. Rejects
    * when the table cannot be made (nothing keeps running then; `start()` may be called again).
    * A stopped lease cannot start again: make a new one.

@@ -52,7 +52,11 @@ export class Reconciler<P> {
   /** Region health learned from call outcomes. */
   readonly health: RegionHealth;
   private readonly now: () => number;
-  private readonly limiter: LaneLimiter;
+  private limiter: LaneLimiter;
+  private starting = false;
+  private stoppedOnce = false;
+  /** Journal entries of the calls in flight (a restart leaves them pending). */
+  private readonly inflightSeqs = new Set<number>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly failures = new Map<string, { count: number; retryAtMs: number }>();
   private readonly lastRefresh = new Map<string, number>();
@@ -85,11 +89,16 @@ export class Reconciler<P> {
     // Specs and policies change from outside (the API); the reconciler's own writes need no pass.
     deps.store.onChange((c) => {
       if (c.kind === 'workload') this.enqueue(c.name);
-      else if (c.kind === 'policy') for (const name of deps.store.workloadsUsingPolicy(c.name)) this.enqueue(name);
+      else if (c.kind === 'resync') this.triggerFull();
+      else if (c.kind === 'policy') {
+        deps.store.workloadsUsingPolicy(c.name).then((names) => { for (const name of names) this.enqueue(name); },
+          (err: unknown) => { this.log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); this.triggerFull(); });
+      }
     });
     this.health.onChange(() => {
       if (this.halted) return;
-      for (const name of this.deps.store.listWorkloadNames()) this.emit(name);
+      this.deps.store.listWorkloadNames().then((names) => { for (const name of names) this.emit(name); },
+        (err: unknown) => { this.log(`cannot list the workloads: ${String(err)}`); });
       this.triggerFull();
     });
   }
@@ -104,11 +113,23 @@ export class Reconciler<P> {
     return this.running;
   }
 
-  /** Recovers interrupted journal entries and starts the loop. */
-  start(): void {
-    if (this.running) return;
-    // Calls that were in flight when the previous process died: their records replay them.
-    for (const e of this.deps.store.listJournal()) if (e.outcome === 'pending') this.deps.store.journalEnd(e.seq, 'interrupted');
+  /**
+   * Recovers interrupted journal entries and starts the loop. After `stop()` it may start again
+   * (a scheduler that regains the leader lease): calls still in flight from before keep their
+   * keys busy until they end, so none is made twice.
+   */
+  async start(): Promise<void> {
+    if (this.running || this.starting) return;
+    this.starting = true;
+    try {
+      // Calls that were in flight when the previous process (or leader) died: their records replay them.
+      for (const e of await this.deps.store.listJournal()) if (e.outcome === 'pending' && !this.inflightSeqs.has(e.seq)) await this.deps.store.journalEnd(e.seq, 'interrupted');
+    } finally {
+      this.starting = false;
+    }
+    if (this.stoppedOnce) this.limiter = new LaneLimiter(this.deps.config.concurrencyPerRegion);
+    this.halted = false;
+    this.fullWanted = true;
     this.running = true;
     this.schedule(0);
   }
@@ -122,6 +143,7 @@ export class Reconciler<P> {
    */
   async stop(graceMs = 10_000): Promise<number> {
     this.running = false;
+    this.stoppedOnce = true;
     // Operations still queued for a lane never start.
     this.limiter.close();
     clearTimeout(this.timer);
@@ -131,7 +153,8 @@ export class Reconciler<P> {
     const done = await Promise.race([all, new Promise<boolean>((resolve) => { t = setTimeout(() => resolve(false), graceMs); })]);
     clearTimeout(t);
     const left = done ? 0 : this.inflight.size;
-    this.halted = true;
+    // Unless started again meanwhile (a leader lease regained).
+    if (!this.running) this.halted = true;
     return left;
   }
 
@@ -160,10 +183,10 @@ export class Reconciler<P> {
   }
 
   /** Runs one full pass now, in one go (tests use this; the loop runs passes in slices on its own). */
-  passOnce(): void {
+  async passOnce(): Promise<void> {
     const t0 = this.now();
     this.queue.clear();
-    for (const w of this.deps.store.listWorkloads()) this.reconcileSafely(w.name, w);
+    for (const w of await this.deps.store.listWorkloads()) await this.reconcileSafely(w.name, w);
     this.probeUnhealthy();
     this.passDone((this.now() - t0) / 1000);
   }
@@ -181,12 +204,14 @@ export class Reconciler<P> {
   }
 
   /** Reconciles what is queued, then the full pass in progress, until the slice's time is up; true when work is left. */
-  private passSlice(): boolean {
+  private async passSlice(): Promise<boolean> {
     const t0 = performance.now();
+    // A deposed leader (one that woke from a pause, say) writes nothing more.
+    if (this.deposed()) return false;
     if (!this.sweep && (this.fullWanted || t0 >= this.nextFullAt)) {
       this.fullWanted = false;
       this.nextFullAt = t0 + this.deps.config.intervalMs;
-      this.sweep = { names: this.deps.store.listWorkloadNames(), next: 0, seconds: 0 };
+      this.sweep = { names: await this.deps.store.listWorkloadNames(), next: 0, seconds: 0 };
     }
     let n = 0;
     // Checking the clock costs little next to a workload, but not nothing: every few workloads.
@@ -194,13 +219,13 @@ export class Reconciler<P> {
       const first = this.queue.values().next();
       if (!first.done) {
         this.queue.delete(first.value);
-        this.reconcileSafely(first.value);
+        await this.reconcileSafely(first.value);
         continue;
       }
       const sweep = this.sweep;
       if (!sweep || sweep.next >= sweep.names.length) break;
       const name = sweep.names[sweep.next++];
-      this.reconcileSafely(name);
+      await this.reconcileSafely(name);
     }
     const sweep = this.sweep;
     if (sweep) sweep.seconds += (performance.now() - t0) / 1000;
@@ -214,20 +239,20 @@ export class Reconciler<P> {
     return this.queue.size > 0 || this.sweep !== undefined;
   }
 
-  private reconcileSafely(name: string, stored?: StoredWorkload): void {
+  private async reconcileSafely(name: string, stored?: StoredWorkload): Promise<void> {
     try {
-      const w = stored ?? this.deps.store.getWorkload(name);
-      if (w) this.reconcileWorkload(w);
+      const w = stored ?? await this.deps.store.getWorkload(name);
+      if (w) await this.reconcileWorkload(w);
     } catch (err) {
       this.log(`reconcile of workload '${name}' failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'error', { workload: name });
     }
   }
 
   /** Counts of a workload's instances. */
-  status(name: string): WorkloadStatus | undefined {
-    const w = this.deps.store.getWorkload(name);
+  async status(name: string): Promise<WorkloadStatus | undefined> {
+    const w = await this.deps.store.getWorkload(name);
     if (!w) return undefined;
-    const records = this.deps.store.listRecords(name);
+    const records = await this.deps.store.listRecords(name);
     const desired = w.deletedAt ? 0 : w.spec.replicas;
     const ready = records.filter((r) => this.isServing(r)).length;
     const terminating = records.filter((r) => r.state === 'terminating').length;
@@ -244,12 +269,12 @@ export class Reconciler<P> {
       desired, ready, pending, terminating, converged, observedGeneration,
       // A placement error found for an older spec is not this one's.
       ...(w.placementError && current ? { placementError: w.placementError } : {}),
-      reasons: converged ? [] : this.reasons(w, records, current),
+      reasons: converged ? [] : await this.reasons(w, records, current),
     };
   }
 
   /** Why a workload is not converged, region by region (see `StatusReason`). */
-  private reasons(w: StoredWorkload, records: readonly InstanceRecord[], current: boolean): StatusReason[] {
+  private async reasons(w: StoredWorkload, records: readonly InstanceRecord[], current: boolean): Promise<StatusReason[]> {
     const out: StatusReason[] = [];
     if (w.deletedAt) {
       const left = records.length;
@@ -258,7 +283,7 @@ export class Reconciler<P> {
     }
     if (!current) return [{ code: 'pending-generation', message: `generation ${w.generation} not yet acted on` }];
     if (w.placementError) out.push({ code: 'unplaceable', message: w.placementError });
-    const constraints = this.deps.store.listConstraints(this.now());
+    const constraints = await this.deps.store.listConstraints(this.now());
     const inApplied = new Set((w.applied?.assignments ?? []).map((a) => regionKey(a.cloud, a.region)));
     const regions = new Map<string, { cloud: CloudId; region: string; want: number; sizes: Set<string> }>();
     const touch = (cloud: CloudId, region: string, size: string, want: number) => {
@@ -301,17 +326,17 @@ export class Reconciler<P> {
    * A dry run: the placement a workload would get under a policy document right now (exclusions
    * in force, today's placement kept where valid), with every left-out region and why.
    */
-  plan(workload: Workload, policySpec: unknown): PlacementResult {
+  async plan(workload: Workload, policySpec: unknown): Promise<PlacementResult> {
     const parsed = this.deps.policies.parse(policySpec);
     if (!parsed.ok) return { ok: false, constraint: 'policy', reason: parsed.error, rejected: [] };
-    const stored = this.deps.store.getWorkload(workload.name);
+    const stored = await this.deps.store.getWorkload(workload.name);
     const current = stored && !stored.deletedAt ? stored.applied : undefined;
-    return this.place(workload, parsed.policy, { ...(current ? { current } : {}), exclusions: this.exclusions() });
+    return this.place(workload, parsed.policy, { ...(current ? { current } : {}), exclusions: await this.exclusions() });
   }
 
   /** Exclusions in force: constrained (cloud, region, size) and unhealthy regions. */
-  exclusions(): readonly Exclusion[] {
-    const out: Exclusion[] = this.deps.store.listConstraints(this.now()).map((c) => ({
+  async exclusions(): Promise<readonly Exclusion[]> {
+    const out: Exclusion[] = (await this.deps.store.listConstraints(this.now())).map((c) => ({
       cloud: c.cloud, region: c.region, ...(c.size ? { size: c.size } : {}), reason: c.reason,
     }));
     for (const s of this.health.unhealthy()) out.push({ cloud: s.cloud, region: s.region, reason: `region API failing (${s.lastError ?? 'unavailable'})` });
@@ -325,28 +350,28 @@ export class Reconciler<P> {
 
   // ---- the pass ----------------------------------------------------------------------------
 
-  private reconcileWorkload(w: StoredWorkload): void {
-    const records = this.deps.store.listRecords(w.name);
+  private async reconcileWorkload(w: StoredWorkload): Promise<void> {
+    const records = await this.deps.store.listRecords(w.name);
     if (w.deletedAt) {
-      this.tearDown(w, records);
+      await this.tearDown(w, records);
       return;
     }
-    const applied = this.decidePlacement(w, records);
+    const applied = await this.decidePlacement(w, records);
     for (const r of records) this.ensureOp(r);
-    if (applied) this.converge(w, applied, records);
+    if (applied) await this.converge(w, applied, records);
     this.refreshRegions(w.name, records, applied);
   }
 
   /** Computes (and saves) the preferred and applied placements; undefined when none can be made. */
-  private decidePlacement(w: StoredWorkload, records: readonly InstanceRecord[]): Placement | undefined {
+  private async decidePlacement(w: StoredWorkload, records: readonly InstanceRecord[]): Promise<Placement | undefined> {
     const { policies } = this.deps;
-    const parsed = this.policyOf(w.spec.policy);
+    const parsed = await this.policyOf(w.spec.policy);
     if (!parsed.ok) {
-      this.savePlacement(w, { preferred: w.preferred, applied: w.applied, placementError: parsed.error });
+      await this.savePlacement(w, { preferred: w.preferred, applied: w.applied, placementError: parsed.error });
       return undefined;
     }
     const policy = parsed.policy;
-    const exclusions = this.exclusions();
+    const exclusions = await this.exclusions();
     // The preferred placement ignores exclusions: it is where replicas return to (failback).
     const preferredRes = this.placeCached(`${w.name}|preferred`, w.spec, policy, { ...(w.preferred ? { current: w.preferred } : {}), exclusions: [] });
     const preferred = preferredRes.ok ? preferredRes.placement : w.preferred;
@@ -356,16 +381,16 @@ export class Reconciler<P> {
       result = this.placeCached(`${w.name}|applied`, w.spec, policy, { ...(current ? { current } : {}), exclusions });
     }
     if (!result.ok) {
-      this.savePlacement(w, { preferred, applied: w.applied, placementError: `${result.constraint}: ${result.reason}` });
+      await this.savePlacement(w, { preferred, applied: w.applied, placementError: `${result.constraint}: ${result.reason}` });
       return undefined;
     }
-    this.savePlacement(w, { preferred, applied: result.placement });
+    await this.savePlacement(w, { preferred, applied: result.placement });
     return result.placement;
   }
 
   /** The parsed policy of a name, parsed once per generation of the stored document. */
-  private policyOf(name: string): ReturnType<ReconcilerDeps<P>['policies']['parse']> {
-    const doc = this.deps.store.getPolicy(name);
+  private async policyOf(name: string): Promise<ReturnType<ReconcilerDeps<P>['policies']['parse']>> {
+    const doc = await this.deps.store.getPolicy(name);
     if (!doc) return { ok: false, error: `policy '${name}' does not exist` };
     const hit = this.parsedPolicies.get(name);
     if (hit?.generation === doc.generation) return hit.parsed;
@@ -392,21 +417,22 @@ export class Reconciler<P> {
     }
   }
 
-  private savePlacement(w: StoredWorkload, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
+  private async savePlacement(w: StoredWorkload, p: { preferred?: Placement; applied?: Placement; placementError?: string }): Promise<void> {
     if (this.observed.get(w.name) !== w.generation) {
       this.observed.set(w.name, w.generation);
       this.emit(w.name);
     }
     if (samePlacement(w.preferred, p.preferred) && samePlacement(w.applied, p.applied) && w.placementError === p.placementError) return;
-    this.deps.store.setPlacement(w.name, p);
+    if (this.deposed()) return;
+    await this.deps.store.setPlacement(w.name, p);
     this.emit(w.name);
   }
 
   /** Creates what is missing and removes what is surplus, make-before-break. */
-  private converge(w: StoredWorkload, placement: Placement, records: readonly InstanceRecord[]): void {
+  private async converge(w: StoredWorkload, placement: Placement, records: readonly InstanceRecord[]): Promise<void> {
     const { config, policies } = this.deps;
     const now = this.now();
-    const parsed = this.policyOf(w.spec.policy);
+    const parsed = await this.policyOf(w.spec.policy);
     const timeoutMs = 1000 * ((parsed.ok ? policies.provisionTimeoutSeconds(parsed.policy) : undefined) ?? config.provisionTimeoutSeconds);
 
     const groups = new Map<string, Group>();
@@ -428,7 +454,7 @@ export class Reconciler<P> {
       const since = r.state === 'active' ? r.updatedAtMs : r.createdAtMs;
       if (r.cloudState !== 'running' && !this.inflight.has(r.key) && now - since > timeoutMs) {
         // The region did not deliver in time: give it up for a cool-down and place elsewhere.
-        this.constrain(r.cloud, r.region, r.size, `provisioning took longer than ${timeoutMs / 1000} s`);
+        await this.constrain(r.cloud, r.region, r.size, `provisioning took longer than ${timeoutMs / 1000} s`);
         surplus.push(r);
         timedOut = true;
         continue;
@@ -440,7 +466,7 @@ export class Reconciler<P> {
     for (const [gk, g] of groups) {
       const list = (kept.get(gk) ?? []).sort((a, b) => rank(this, a) - rank(this, b) || a.ordinal - b.ordinal);
       surplus.push(...list.slice(g.replicas));
-      for (let i = list.length; i < g.replicas; i++) this.create(w.name, g);
+      for (let i = list.length; i < g.replicas; i++) await this.create(w.name, g);
     }
     // Make-before-break: a serving instance goes only while the serving count stays at or above
     // the desired count, so new replicas must be running before old ones are removed.
@@ -451,14 +477,14 @@ export class Reconciler<P> {
         if (serving - 1 < w.spec.replicas) continue;
         serving--;
       }
-      this.terminate(r);
+      await this.terminate(r);
     }
     if (timedOut) this.enqueue(w.name);
   }
 
-  private tearDown(w: StoredWorkload, records: readonly InstanceRecord[]): void {
+  private async tearDown(w: StoredWorkload, records: readonly InstanceRecord[]): Promise<void> {
     for (const r of records) {
-      if (r.state === 'creating' || r.state === 'active') this.terminate(r);
+      if (r.state === 'creating' || r.state === 'active') await this.terminate(r);
       else this.ensureOp(r);
     }
     if (records.length > 0) {
@@ -467,14 +493,14 @@ export class Reconciler<P> {
     }
     // Nothing left on record: one last listing of every region it used, then forget it.
     const regions = new Map<string, { cloud: CloudId; region: string }>();
-    for (const r of this.deps.store.listRecords(w.name, true)) regions.set(regionKey(r.cloud, r.region), { cloud: r.cloud, region: r.region });
+    for (const r of await this.deps.store.listRecords(w.name, true)) regions.set(regionKey(r.cloud, r.region), { cloud: r.cloud, region: r.region });
     for (const a of w.applied?.assignments ?? []) regions.set(regionKey(a.cloud, a.region), { cloud: a.cloud, region: a.region });
     this.launch(`final:${w.name}`, `final/${w.name}`, w.name, async () => {
       for (const { cloud, region } of regions.values()) await this.refreshRegion(w.name, cloud, region, true);
       if (this.halted) return;
-      if (this.deps.store.listRecords(w.name).length === 0) {
-        this.deps.store.pruneGone(w.name);
-        this.deps.store.purgeWorkload(w.name);
+      if ((await this.deps.store.listRecords(w.name)).length === 0) {
+        await this.deps.store.pruneGone(w.name);
+        await this.deps.store.purgeWorkload(w.name);
         this.observed.delete(w.name);
         this.placements.delete(`${w.name}|preferred`);
         this.placements.delete(`${w.name}|applied`);
@@ -524,18 +550,21 @@ export class Reconciler<P> {
 
   // ---- operations ----------------------------------------------------------------------------
 
-  private create(workload: string, g: Group): void {
+  private async create(workload: string, g: Group): Promise<void> {
     const { store } = this.deps;
-    const ordinal = store.nextOrdinal(workload);
+    const token = this.deps.fence?.();
+    if (this.deps.fence && token === undefined) return;
+    const ordinal = await store.nextOrdinal(workload);
     const key = idempotencyKey(workload, g.cloud, g.region, ordinal);
     // The intent and its journal entry are durable before the call is made.
-    const { record, seq } = store.recordCreateIntent({ key, workload, cloud: g.cloud, region: g.region, size: g.size, image: g.image, ordinal });
+    const { record, seq } = await store.recordCreateIntent({ key, workload, cloud: g.cloud, region: g.region, size: g.size, image: g.image, ordinal }, token);
     this.launch(key, regionKey(g.cloud, g.region), workload, () => this.createOp(record, seq));
     this.emit(workload);
   }
 
-  private terminate(r: InstanceRecord): void {
-    if (r.state !== 'terminating') this.deps.store.updateRecord(r.key, { state: 'terminating' });
+  private async terminate(r: InstanceRecord): Promise<void> {
+    if (this.deposed()) return;
+    if (r.state !== 'terminating') await this.deps.store.updateRecord(r.key, { state: 'terminating' });
     this.launch(r.key, regionKey(r.cloud, r.region), r.workload, () => this.terminateOp(r.key));
     this.emit(r.workload);
   }
@@ -548,7 +577,17 @@ export class Reconciler<P> {
 
   private async createOp(r: InstanceRecord, journalSeq?: number): Promise<void> {
     const { store } = this.deps;
-    const seq = journalSeq ?? store.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region });
+    const seq = journalSeq ?? await store.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region, ...this.fenceToken() });
+    this.inflightSeqs.add(seq);
+    try {
+      await this.createCall(r, seq);
+    } finally {
+      this.inflightSeqs.delete(seq);
+    }
+  }
+
+  private async createCall(r: InstanceRecord, seq: number): Promise<void> {
+    const { store } = this.deps;
     let inst: Instance;
     try {
       inst = await this.cloudCall(r.cloud, r.region, 'create', () => this.deps.provider(r.cloud).createInstance({
@@ -558,21 +597,22 @@ export class Reconciler<P> {
       }), { key: r.key, workload: r.workload });
     } catch (err) {
       if (this.halted) return;
+      if (err instanceof NotLeaderError) throw err;
       const e = asCloudError(err, r.cloud, r.region);
-      store.journalEnd(seq, e.kind);
+      await store.journalEnd(seq, e.kind);
       if (e.kind === 'capacity' || e.kind === 'quota' || e.kind === 'invalid') {
         if (e.kind === 'invalid') this.log(`${r.cloud} ${r.region} refused to create ${r.key} as invalid: ${e.message}`, 'warn', { cloud: r.cloud, region: r.region, idempotencyKey: r.key });
         // Non-retryable refusals created nothing: drop the record and place elsewhere.
-        this.constrain(r.cloud, r.region, e.kind === 'quota' ? '' : r.size, `${e.kind}: ${e.code ?? e.message}`);
-        store.updateRecord(r.key, { state: 'gone' });
+        await this.constrain(r.cloud, r.region, e.kind === 'quota' ? '' : r.size, `${e.kind}: ${e.code ?? e.message}`);
+        await store.updateRecord(r.key, { state: 'gone' });
         return;
       }
       throw e;
     }
     if (this.halted) return;
-    store.journalEnd(seq, 'ok', inst.id);
-    const current = store.getRecord(r.key);
-    store.updateRecord(r.key, {
+    await store.journalEnd(seq, 'ok', inst.id);
+    const current = await store.getRecord(r.key);
+    await store.updateRecord(r.key, {
       instanceId: inst.id, cloudState: inst.state, publicIp: inst.publicIp, privateIp: inst.privateIp,
       ...(current?.state === 'creating' ? { state: 'active' as const } : {}),
     });
@@ -580,10 +620,12 @@ export class Reconciler<P> {
 
   private async terminateOp(key: string): Promise<void> {
     const { store } = this.deps;
-    const r = store.getRecord(key);
+    const r = await store.getRecord(key);
     if (!r || r.state !== 'terminating') return;
     const provider = this.deps.provider(r.cloud);
-    const seq = store.journalBegin({ operation: 'terminate', key, workload: r.workload, cloud: r.cloud, region: r.region, ...(r.instanceId ? { instanceId: r.instanceId } : {}) });
+    const seq = await store.journalBegin({ operation: 'terminate', key, workload: r.workload, cloud: r.cloud, region: r.region,
+      ...(r.instanceId ? { instanceId: r.instanceId } : {}), ...this.fenceToken() });
+    this.inflightSeqs.add(seq);
     try {
       if (r.instanceId) {
         const id = r.instanceId;
@@ -603,12 +645,31 @@ export class Reconciler<P> {
       }
     } catch (err) {
       if (this.halted) return;
-      store.journalEnd(seq, asCloudError(err, r.cloud, r.region).kind);
+      if (err instanceof NotLeaderError) throw err;
+      await store.journalEnd(seq, asCloudError(err, r.cloud, r.region).kind);
       throw err;
+    } finally {
+      this.inflightSeqs.delete(seq);
     }
     if (this.halted) return;
-    store.journalEnd(seq, 'ok');
-    store.updateRecord(key, { state: 'gone', cloudState: 'terminated' });
+    await store.journalEnd(seq, 'ok');
+    await store.updateRecord(key, { state: 'gone', cloudState: 'terminated' });
+  }
+
+  /**
+   * True when this scheduler shares its store and does not hold the leader lease (any more): it
+   * then writes no decision of its own, which a stale view of the state could have made.
+   */
+  private deposed(): boolean {
+    return this.deps.fence !== undefined && this.deps.fence() === undefined;
+  }
+
+  /** The journal entry's fencing token, when this scheduler shares its store. */
+  private fenceToken(): { token?: number } {
+    if (!this.deps.fence) return {};
+    const token = this.deps.fence();
+    if (token === undefined) throw new NotLeaderError();
+    return { token };
   }
 
   /** Reconciles records of one region with what the cloud lists under the workload tag. */
@@ -620,8 +681,8 @@ export class Reconciler<P> {
       for await (const i of this.deps.provider(cloud).listInstances(region, { [MERIDIAN_TAGS.workload]: name })) out.push(i);
       return out;
     }, { workload: name });
-    if (this.halted) return;
-    const records = store.listRecords(name, true).filter((r) => r.cloud === cloud && r.region === region);
+    if (this.halted || this.deposed()) return;
+    const records = (await store.listRecords(name, true)).filter((r) => r.cloud === cloud && r.region === region);
     const byKey = new Map(records.map((r) => [r.key, r]));
     const byId = new Map(records.filter((r) => r.instanceId).map((r) => [r.instanceId as string, r]));
     const seen = new Set<string>();
@@ -634,8 +695,8 @@ export class Reconciler<P> {
         if (dead) continue;
         // Unknown to the journal: nothing of ours may run untracked. Record it, then remove it.
         const key = `orphan:${cloud}:${region}:${inst.id}`;
-        if (!store.getRecord(key)) {
-          store.insertRecord({ key, workload: name, cloud, region, size: inst.size, image: '', ordinal: -1, state: 'terminating', instanceId: inst.id, cloudState: inst.state });
+        if (!await store.getRecord(key)) {
+          await store.insertRecord({ key, workload: name, cloud, region, size: inst.size, image: '', ordinal: -1, state: 'terminating', instanceId: inst.id, cloudState: inst.state });
           this.log(`terminating instance ${inst.id} in ${cloud}/${region}: tagged for workload '${name}' under an unknown key`);
         }
         changed = true;
@@ -644,12 +705,12 @@ export class Reconciler<P> {
       seen.add(r.key);
       if (this.inflight.has(r.key)) continue;
       if (dead) {
-        if (r.state !== 'gone') { store.updateRecord(r.key, { state: 'gone', cloudState: inst.state }); changed = true; }
+        if (r.state !== 'gone') { await store.updateRecord(r.key, { state: 'gone', cloudState: inst.state }); changed = true; }
         continue;
       }
       if (r.state === 'gone' || (deleted && r.state !== 'terminating')) {
         // Known key, but no longer desired: it goes.
-        store.updateRecord(r.key, { state: 'terminating', instanceId: inst.id, cloudState: inst.state });
+        await store.updateRecord(r.key, { state: 'terminating', instanceId: inst.id, cloudState: inst.state });
         changed = true;
         continue;
       }
@@ -658,7 +719,7 @@ export class Reconciler<P> {
         ...(r.state === 'creating' ? { state: 'active' as const } : {}),
       };
       if (r.instanceId !== patch.instanceId || r.cloudState !== patch.cloudState || r.publicIp !== patch.publicIp || r.privateIp !== patch.privateIp || patch.state) {
-        store.updateRecord(r.key, patch);
+        await store.updateRecord(r.key, patch);
         changed = true;
       }
     }
@@ -666,16 +727,16 @@ export class Reconciler<P> {
       if (seen.has(r.key) || this.inflight.has(r.key) || !r.instanceId || r.updatedAtMs >= started) continue;
       // The cloud no longer lists it: it was terminated (by us, or behind our back).
       if (r.state === 'active' || r.state === 'terminating') {
-        store.updateRecord(r.key, { state: 'gone', cloudState: 'terminated' });
+        await store.updateRecord(r.key, { state: 'gone', cloudState: 'terminated' });
         changed = true;
       }
     }
     if (changed) this.emit(name);
   }
 
-  private constrain(cloud: CloudId, region: string, size: string, reason: string): void {
-    if (this.halted) return;
-    this.deps.store.putConstraint({ cloud, region, size, reason, untilMs: this.now() + this.deps.config.capacityCoolDownSeconds * 1000 });
+  private async constrain(cloud: CloudId, region: string, size: string, reason: string): Promise<void> {
+    if (this.halted || this.deposed()) return;
+    await this.deps.store.putConstraint({ cloud, region, size, reason, untilMs: this.now() + this.deps.config.capacityCoolDownSeconds * 1000 });
     // Exclusions changed: any workload may now be placed differently.
     this.triggerFull();
   }
@@ -685,6 +746,9 @@ export class Reconciler<P> {
    * call of the reconciler goes through (the drivers' retries happen inside `fn`).
    */
   private async cloudCall<T>(cloud: CloudId, region: string, operation: string, fn: () => Promise<T>, call: CloudCallContext = {}): Promise<T> {
+    // Checked at the moment of the call on the monotonic clock: a leader that was paused past its
+    // lease's renewal deadline finds out here, before any request leaves.
+    if (this.deposed()) throw new NotLeaderError();
     const t0 = performance.now();
     const labels = { cloud, region, operation };
     let outcome = 'ok';
@@ -730,7 +794,7 @@ export class Reconciler<P> {
         // Exponential backoff between replays, capped by the refresh interval.
         const delay = Math.min(this.deps.config.refreshIntervalSeconds * 1000, this.deps.config.intervalMs * 2 ** Math.min(count, 10));
         this.failures.set(opKey, { count, retryAtMs: this.now() + delay });
-        if (!(err instanceof CloudError) && !this.halted) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'error');
+        if (!(err instanceof CloudError) && !(err instanceof NotLeaderError) && !this.halted) this.log(`operation ${opKey} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 'error');
       },
     ).finally(() => {
       this.inflight.delete(opKey);
@@ -751,18 +815,20 @@ export class Reconciler<P> {
     if (this.timer && at >= this.nextPassAt) return;
     clearTimeout(this.timer);
     this.nextPassAt = at;
-    this.timer = setTimeout(() => this.loop(), delayMs);
+    this.timer = setTimeout(() => { void this.loop(); }, delayMs);
   }
 
-  private loop(): void {
+  private async loop(): Promise<void> {
     this.timer = undefined;
     this.nextPassAt = Infinity;
-    if (!this.running) return;
+    if (!this.running || this.passing) return;
     this.passing = true;
     const t0 = performance.now();
     let more = false;
     try {
-      more = this.passSlice();
+      more = await this.passSlice();
+    } catch (err) {
+      this.log(`reconcile pass failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.passing = false;
       this.lastPassMs = performance.now() - t0;
@@ -790,6 +856,15 @@ interface CloudCallContext {
   readonly key?: string;
   readonly workload?: string;
   readonly instanceId?: string;
+}
+
+/** Raised instead of a cloud call by a scheduler that does not hold the leader lease (any more). */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  readonly code = 'MERIDIAN_ERR_NOT_LEADER';
+  constructor() {
+    super('this scheduler does not hold the leader lease: no cloud call is made');
+  }
 }
 
 /** Orders records inside a group: serving first, then active, then the rest. */

@@ -42,6 +42,12 @@ export interface ReconcilerDeps<P> {
   /** Also write one `log` line per cloud call (cloud, region, operation, outcome, latency, keys). */
   readonly logCloudCalls?: boolean;
   readonly now?: () => number;
+  /**
+   * With several schedulers on one store: the fencing token of the leader lease while this one
+   * holds it, else undefined. The reconciler makes no cloud call without one, and journals each
+   * call under it, so a store that checks tokens refuses a deposed leader's intents.
+   */
+  readonly fence?: () => number | undefined;
 }
 
 /** Counts of one workload's instances, for the API and CLI progress. */

@@ -6,7 +6,7 @@ import type { CloudId, InstanceState } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
 import { migrateSqlite, schemaVersion, SQLITE_SCHEMA_VERSION, StoreSchemaTooNewError } from './sqlite-schema';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoreChange, StoredPolicy, StoredWorkload,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StoreChange, StoredPolicy, StoredWorkload, SyncStateStore,
 } from './types';
 
 /** Options of the SQLite store. */
@@ -103,7 +103,7 @@ function sortedKeys(value: unknown): unknown {
  * older file's schema in place (see `SQLITE_MIGRATIONS`) and refuses, with `StoreSchemaTooNewError`,
  * a file written by a newer meridian.
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore implements SyncStateStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly listeners = new Set<(change: StoreChange) => void>();

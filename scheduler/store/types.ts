@@ -28,11 +28,13 @@ export interface StoredPolicy {
 }
 
 /** What a store write can change, each named by the workload (or, for `policy`, the policy) it concerns. */
-export const STORE_CHANGE_KINDS = ['workload', 'placement', 'instances', 'policy'] as const;
+export const STORE_CHANGE_KINDS = ['workload', 'placement', 'instances', 'policy', 'resync'] as const;
 
 /**
  * One change a write made: `workload` a spec put, deleted or forgotten; `placement` the saved
- * placements; `instances` a workload's instance records; `policy` a policy document.
+ * placements; `instances` a workload's instance records; `policy` a policy document. `resync`
+ * (name empty) says changes may have been missed (a networked store's change feed reconnected):
+ * listeners redo everything.
  */
 export interface StoreChange {
   readonly kind: typeof STORE_CHANGE_KINDS[number];
@@ -84,6 +86,11 @@ export interface JournalEntry {
   readonly instanceId?: string;
   /** `pending` until the call returned; then `ok` or the CloudError kind. */
   readonly outcome: string;
+  /**
+   * The fencing token of the leader lease the call was made under (stores shared by several
+   * schedulers); absent on a store only one scheduler uses.
+   */
+  readonly token?: number;
 }
 
 /** A (cloud, region[, size]) kept out of placement until `untilMs`. */
@@ -97,11 +104,12 @@ export interface Constraint {
 }
 
 /**
- * The scheduler's persistent state. One interface so a networked store (PostgreSQL with a leader
- * lease) can replace SQLite. Every write is durable when the method returns: the reconciler
- * relies on that to journal a cloud call before making it.
+ * The scheduler's persistent state, synchronously: what an embedded store (SQLite) implements.
+ * `StateStore` is the same with every method returning a promise, which is what callers use.
+ * Every write is durable when the method returns: the reconciler relies on that to journal a
+ * cloud call before making it.
  */
-export interface StateStore {
+export interface SyncStateStore {
   /**
    * Registers a listener told of every change once its write is durable, so that readers redo
    * only what a write touched; returns its removal. Listeners run synchronously inside the write
@@ -136,8 +144,11 @@ export interface StateStore {
 
   /** Allocates the next never-used ordinal of a workload (for idempotency keys). */
   nextOrdinal(workload: string): number;
-  /** Records a create intent and its journal entry in one transaction; returns the journal seq. */
-  recordCreateIntent(record: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>): { readonly record: InstanceRecord; readonly seq: number };
+  /**
+   * Records a create intent and its journal entry in one transaction; returns the journal seq.
+   * `token` is the journal entry's (see `journalBegin`): when refused, neither is written.
+   */
+  recordCreateIntent(record: Omit<InstanceRecord, 'state' | 'createdAtMs' | 'updatedAtMs'>, token?: number): { readonly record: InstanceRecord; readonly seq: number };
   /** Adds a record for an instance found in the cloud under a known key or adopted by rule. */
   insertRecord(record: Omit<InstanceRecord, 'createdAtMs' | 'updatedAtMs'>): InstanceRecord;
   getRecord(key: string): InstanceRecord | undefined;
@@ -147,7 +158,11 @@ export interface StateStore {
   /** Deletes `gone` records of a workload. */
   pruneGone(workload: string): void;
 
-  /** Appends a journal entry with outcome `pending`; returns its seq. */
+  /**
+   * Appends a journal entry with outcome `pending`; returns its seq. A store shared by several
+   * schedulers refuses (`StaleLeaseTokenError`, nothing written) an entry whose `token` is not
+   * the current, unexpired lease's.
+   */
   journalBegin(entry: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): number;
   /** Sets a journal entry's outcome. */
   journalEnd(seq: number, outcome: string, instanceId?: string): void;
@@ -170,4 +185,22 @@ export interface StateStore {
   stateId(): string;
 
   close(): void;
+}
+
+/** `T`'s methods, each returning a promise of what it returned. */
+type Promised<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : T[K] };
+
+/**
+ * The scheduler's persistent state as its callers use it: `SyncStateStore` with every method but
+ * `onChange` asynchronous, so a networked store (PostgreSQL, several schedulers with a leader
+ * lease) can stand in for SQLite. A write's promise resolves once it is durable.
+ */
+export interface StateStore extends Promised<Omit<SyncStateStore, 'onChange'>> {
+  /**
+   * Registers a listener told of every change once its write is durable, so that readers redo
+   * only what a write touched; returns its removal. Listeners run synchronously when told: they
+   * must not throw, and should defer their own work. A shared store also tells them of other
+   * schedulers' writes, and says `resync` when it may have missed some.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
 }

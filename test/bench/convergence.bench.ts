@@ -5,6 +5,7 @@
 // Standalone: `node dist/test/bench/convergence.bench.js [--instances 3000]`.
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import type { ResilienceOptions } from '../../providers';
 import { DEFAULT_RESILIENCE } from '../../providers/resilience';
 import { startEmulators } from '../../providers/emulator';
 import { loadSchedulerConfig } from '../../scheduler/config';
@@ -22,6 +23,10 @@ export interface ConvergenceBenchOptions {
   /** Give up after this long (default 600 s). */
   readonly timeoutSeconds?: number;
   readonly log?: (line: string) => void;
+  /** A PostgreSQL store URL (`scheduler.store.url`) instead of SQLite in a temporary directory. */
+  readonly storeUrl?: string;
+  /** Driver resilience settings instead of the defaults (the bound is then not computed from them). */
+  readonly resilience?: Partial<ResilienceOptions>;
 }
 
 /** What `benchConvergence` measured. */
@@ -45,11 +50,12 @@ export async function benchConvergence(opts: ConvergenceBenchOptions = {}): Prom
   const instances = opts.instances ?? 3_000;
   const pendingMs = opts.pendingMs ?? 2_000;
   const log = opts.log ?? (() => undefined);
-  const emus = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs });
+  const emus = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs, ...(opts.resilience ? { resilience: opts.resilience } : {}) });
   const dataDir = tempDataDir('bench');
   const config = loadSchedulerConfig({
     dataDir, api: { token: 'bench-token-0123456789', port: 0 },
     reconciler: { intervalMs: 250, refreshIntervalSeconds: 5, concurrencyPerRegion: 32 },
+    ...(opts.storeUrl ? { store: { url: opts.storeUrl } } : {}),
   });
   const svc = await createScheduler({ config, providers: emus.providersConfig, log });
   try {
@@ -57,21 +63,28 @@ export async function benchConvergence(opts: ConvergenceBenchOptions = {}): Prom
     const policy = documentValidation.parsePolicy(threeCloudPolicy('bench', perRegion));
     const workload = documentValidation.parseWorkload(smallWorkload('bench', instances, 'bench'));
     if (!policy.ok || !workload.ok) throw new Error('benchmark documents are invalid');
-    svc.store.putPolicy('bench', policy.value);
+    await svc.store.putPolicy('bench', policy.value);
     const t0 = Date.now();
-    svc.store.putWorkload(workload.value as Workload);
-    svc.reconciler.start();
+    await svc.store.putWorkload(workload.value as Workload);
+    const { lease } = svc;
+    if (lease) {
+      // A shared store: the reconciler runs while this scheduler holds the lease.
+      lease.onAcquired(() => { void svc.reconciler.start(); });
+      await lease.start();
+    } else {
+      await svc.reconciler.start();
+    }
     const until = t0 + (opts.timeoutSeconds ?? 600) * 1000;
     let lastLog = 0;
     for (;;) {
-      const s = svc.reconciler.status('bench');
+      const s = await svc.reconciler.status('bench');
       if (s?.converged) break;
       if (Date.now() > until) throw new Error(`not converged after ${opts.timeoutSeconds ?? 600} s: ${JSON.stringify(s)}`);
       if (Date.now() - lastLog > 10_000) {
         lastLog = Date.now();
         const byCloud: Record<string, string> = {};
         for (const c of ['aws', 'azure', 'alibaba']) {
-          const recs = svc.store.listRecords('bench').filter((r) => r.cloud === c);
+          const recs = (await svc.store.listRecords('bench')).filter((r) => r.cloud === c);
           byCloud[c] = `${recs.filter((r) => r.cloudState === 'running').length}/${recs.filter((r) => r.instanceId).length}/${recs.length}`;
         }
         log(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${s?.ready ?? 0}/${instances} ready, ${s?.pending ?? 0} pending; running/created/recorded by cloud ${JSON.stringify(byCloud)}`);
@@ -81,7 +94,7 @@ export async function benchConvergence(opts: ConvergenceBenchOptions = {}): Prom
     const seconds = (Date.now() - t0) / 1000;
     // The slowest cloud holds the most replicas; its writes drain at the bucket's rate after the burst.
     const perCloud = new Map<string, number>();
-    for (const a of svc.store.getWorkload('bench')?.applied?.assignments ?? []) perCloud.set(a.cloud, (perCloud.get(a.cloud) ?? 0) + a.replicas);
+    for (const a of (await svc.store.getWorkload('bench'))?.applied?.assignments ?? []) perCloud.set(a.cloud, (perCloud.get(a.cloud) ?? 0) + a.replicas);
     const { ratePerSecond, burst } = DEFAULT_RESILIENCE.rateLimits.write;
     const boundSeconds = Math.max(...[...perCloud.values()].map((n) => Math.max(0, n - burst) / ratePerSecond)) + pendingMs / 1000;
     const calls: Record<string, number> = {};

@@ -16,6 +16,7 @@ const BENCHES: ReadonlyArray<{ readonly name: string; readonly what: string; rea
   { name: 'placement', what: 'placement of 10,000 workloads over the whole catalog' },
   { name: 'providers', what: 'create+terminate through each driver and its emulator' },
   { name: 'convergence', what: 'convergence of 3,000 instances under the default rate limits' },
+  { name: 'store', what: 'SQLite against PostgreSQL: API writes per second and convergence of 3,000 instances, side by side' },
   { name: 'scale', what: '10,000 workloads through the API by 32 clients with a GeoDNS and 100 watchers attached: writes/s, latency, RSS, snapshot time' },
   { name: 'dns', what: 'dnsperf against Meridian and gdnsd, side by side' },
   { name: 'bgp', what: 'BIRD sends 1,000,000 routes to the BGP channel: ingest time, prefixes/s, RSS against BIRD\'s' },

@@ -345,7 +345,7 @@ async function schedulerRole(): Promise<void> {
   const profiles = profiling('scheduler');
   process.on('message', (m) => {
     profiles(m);
-    if (m === 'revision') process.send?.({ revision: svc.store.currentRevision() });
+    if (m === 'revision') void svc.store.currentRevision().then((revision) => process.send?.({ revision }));
     if (m === 'cpu') {
       const used = process.cpuUsage();
       process.send?.({ cpuMs: (used.user + used.system) / 1000 });

@@ -23,6 +23,27 @@ describe('scheduler config', () => {
     }
   });
 
+  it('refuses a store URL holding a password or naming no database, and lease timings out of order, each by its key path', () => {
+    const issues = (store: unknown) => {
+      try {
+        loadSchedulerConfig({ api: { token: 'a-long-enough-token' }, store });
+        return [];
+      } catch (err) {
+        assert.ok(err instanceof SchedulerConfigError);
+        return err.issues.map((i) => `${i.path}: ${i.message}`);
+      }
+    };
+    assert.deepEqual(issues({ url: 'postgres://meridian@db.internal:5432/meridian' }), []);
+    const secret = issues({ url: 'postgres://meridian:hunter2@db.internal/meridian' });
+    assert.ok(secret.some((m) => m.startsWith('/store/url: must not hold the password')), secret.join('; '));
+    assert.ok(!secret.some((m) => m.includes('hunter2')), 'the password is not repeated');
+    assert.ok(issues({ url: 'postgres://db.internal' }).some((m) => m.startsWith('/store/url: must name a user, a host and a database')));
+    assert.ok(issues({ url: 'mysql://u@h/d' }).some((m) => m.startsWith('/store/url')));
+    const timings = issues({ lease: { durationSeconds: 3, renewDeadlineSeconds: 3, renewIntervalSeconds: 4 } });
+    assert.ok(timings.some((m) => m.startsWith('/store/lease/renewDeadlineSeconds: must be shorter than store.lease.durationSeconds (3)')), timings.join('; '));
+    assert.ok(timings.some((m) => m.startsWith('/store/lease/renewIntervalSeconds')), timings.join('; '));
+  });
+
   it('uses public partitions with no opt-in region enabled unless told otherwise', () => {
     const c = loadSchedulerConfig({ api: { token: 'a-long-enough-token' } });
     assert.deepEqual(c.regions, { partitions: {}, enabled: [], fromClouds: false });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { request, type ClientRequest } from 'node:http';
 import { loadSchedulerConfig } from '../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../scheduler/service';
-import { SqliteStateStore } from '../../scheduler/store';
+import { PromisedStateStore, SqliteStateStore } from '../../scheduler/store';
 import { encodeSse, WatchHub, type WorkloadEndpoints } from '../../scheduler/watch';
 import { FakeCloud, waitFor } from './fakes';
 
@@ -136,7 +136,7 @@ describe('watch stream over HTTP', function () {
     const ttls = () => s.watch.snapshot().workloads.map((w) => [w.name, w.dns?.ttl]).sort();
     const expected = [['w0', 100], ['w2', 102], ['w3', 103], ['w4', 104], ['w9', 30]];
     await waitFor('changes published', () => JSON.stringify(ttls()) === JSON.stringify(expected));
-    const now = s.store.currentRevision();
+    const now = await s.store.currentRevision();
     assert.ok(now - revision >= 5, `${now - revision} events missed`);
 
     const back = watcher(s, `?stateId=${stateId}&since=${revision}`);
@@ -165,7 +165,7 @@ describe('watch stream over HTTP', function () {
 });
 
 describe('WatchHub snapshots', () => {
-  it('streams a snapshot in chunks that join into exactly the snapshot event', () => {
+  it('streams a snapshot in chunks that join into exactly the snapshot event', async () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     const current = new Map<string, WorkloadEndpoints>();
     for (let i = 0; i < 2000; i++) {
@@ -173,7 +173,7 @@ describe('WatchHub snapshots', () => {
       store.putWorkload({ name, replicas: 0, size: { vcpu: 1, memoryGiB: 1 }, image: {}, policy: 'p' } as never);
       current.set(name, { name, dns: { name: `${name}.meridian.test`, ttl: 30 }, residency: null, regions: [] });
     }
-    const hub = new WatchHub(store, (n) => current.get(n), { debounceMs: 10_000 });
+    const hub = await new WatchHub(new PromisedStateStore(store), (n) => current.get(n), { debounceMs: 10_000 }).load();
     const live: Buffer[] = [];
     const stream = hub.open((frame) => live.push(frame));
     const other: Buffer[] = [];
@@ -181,7 +181,7 @@ describe('WatchHub snapshots', () => {
     // A change after the stream opened is not in its snapshot: it comes live, after it.
     current.set('w0001', { ...current.get('w0001')!, dns: { name: 'w0001.meridian.test', ttl: 5 } });
     hub.invalidate('w0001');
-    hub.flush();
+    await hub.flush();
     const chunks = [...stream.initial];
     assert.equal(stream.kind, 'snapshot');
     assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStateStore } from '../../scheduler/store';
+import { PromisedStateStore, SqliteStateStore } from '../../scheduler/store';
 import { encodeSse, WatchHub, type WatchEvent, type WorkloadEndpoints } from '../../scheduler/watch';
 
 const endpoints = (name: string, ip: string): WorkloadEndpoints => ({
@@ -11,26 +11,26 @@ const endpoints = (name: string, ip: string): WorkloadEndpoints => ({
 });
 
 describe('WatchHub', () => {
-  it('publishes a change once, with the next revision, and nothing when the endpoints did not change', () => {
+  it('publishes a change once, with the next revision, and nothing when the endpoints did not change', async () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     const current = new Map<string, WorkloadEndpoints>();
-    const hub = new WatchHub(store, (n) => current.get(n), { debounceMs: 10_000 });
+    const hub = await new WatchHub(new PromisedStateStore(store), (n) => current.get(n), { debounceMs: 10_000 }).load();
     const events: WatchEvent[] = [];
     const { snapshot, unsubscribe } = hub.subscribe((e) => events.push(e));
     assert.deepEqual(snapshot, { type: 'snapshot', revision: 0, stateId: store.stateId(), workloads: [] });
     current.set('web', endpoints('web', '192.0.2.1'));
     hub.invalidate('web');
     hub.invalidate('web');
-    hub.flush();
+    await hub.flush();
     hub.invalidate('web');
-    hub.flush();
+    await hub.flush();
     assert.deepEqual(events.map((e) => [e.type, e.revision]), [['upsert', 1]]);
     current.set('web', endpoints('web', '192.0.2.2'));
     hub.invalidate('web');
-    hub.flush();
+    await hub.flush();
     current.delete('web');
     hub.invalidate('web');
-    hub.flush();
+    await hub.flush();
     assert.deepEqual(events.map((e) => [e.type, e.revision]), [['upsert', 1], ['upsert', 2], ['delete', 3]]);
     unsubscribe();
     hub.close();
@@ -58,7 +58,7 @@ describe('WatchHub', () => {
   it('ignores changes after it is closed, so a late reconcile pass never reads a closed store', async () => {
     const store = new SqliteStateStore({ dataDir: ':memory:' });
     let computed = 0;
-    const hub = new WatchHub(store, () => { computed++; return endpoints('web', '192.0.2.1'); }, { debounceMs: 1 });
+    const hub = await new WatchHub(new PromisedStateStore(store), () => { computed++; return endpoints('web', '192.0.2.1'); }, { debounceMs: 1 }).load();
     hub.close();
     store.close();
     hub.invalidate('web');

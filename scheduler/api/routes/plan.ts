@@ -45,11 +45,11 @@ export const planRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     }
     if (issues.length || !w.ok) throw invalid('plan request', issues);
     if (policyDoc === undefined) {
-      const stored = store.getPolicy(w.value.policy);
+      const stored = await store.getPolicy(w.value.policy);
       if (!stored) throw new ApiError('MERIDIAN_ERR_NOT_FOUND', `policy '${w.value.policy}' does not exist; apply it or pass it as "policy"`);
       policyDoc = stored.spec;
     }
-    const result = scheduler.plan(w.value, policyDoc);
+    const result = await scheduler.plan(w.value, policyDoc);
     if (!result.ok) return { ok: false, constraint: result.constraint, reason: result.reason, rejected: result.rejected };
     return {
       ok: true,

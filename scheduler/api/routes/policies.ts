@@ -23,7 +23,7 @@ export const policyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     if (parsed.value.metadata.name !== req.params.name) {
       throw invalid('policy', [{ path: '/metadata/name', message: `must equal the name in the URL, '${req.params.name}'` }]);
     }
-    const { policy, created, changed } = store.putPolicy(req.params.name, parsed.value);
+    const { policy, created, changed } = await store.putPolicy(req.params.name, parsed.value);
     // A policy change re-evaluates every workload under it.
     if (changed) scheduler.trigger();
     return reply.status(created ? 201 : 200).send(view(policy));
@@ -32,7 +32,7 @@ export const policyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get<{ Params: { name: string } }>('/v1/policies/:name', {
     schema: { summary: 'A RegionPolicy', operationId: 'getPolicy', tags: ['policies'], params: NameParams, response: { 200: PolicyView, ...errorResponses(404) } },
   }, async (req) => {
-    const p = store.getPolicy(req.params.name);
+    const p = await store.getPolicy(req.params.name);
     if (!p) throw notFound('policy', req.params.name);
     return view(p);
   });
@@ -43,18 +43,18 @@ export const policyRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       operationId: 'deletePolicy', tags: ['policies'], params: NameParams, response: { 200: PolicyView, ...errorResponses(404, 409) },
     },
   }, async (req) => {
-    const p = store.getPolicy(req.params.name);
+    const p = await store.getPolicy(req.params.name);
     if (!p) throw notFound('policy', req.params.name);
-    const users = store.workloadsUsingPolicy(req.params.name);
+    const users = await store.workloadsUsingPolicy(req.params.name);
     if (users.length) {
       throw new ApiError('MERIDIAN_ERR_CONFLICT', `policy '${p.name}' is used by workload${users.length === 1 ? '' : 's'} ${users.map((u) => `'${u}'`).join(', ')}: ` +
         'delete them or move them to another policy first', users.map((u) => ({ path: '', message: `workload '${u}' uses this policy` })));
     }
-    store.deletePolicy(p.name);
+    await store.deletePolicy(p.name);
     return view(p);
   });
 
   app.get('/v1/policies', {
     schema: { summary: 'Every RegionPolicy', operationId: 'listPolicies', tags: ['policies'], response: { 200: Type.Object({ items: Type.Array(PolicyView) }), ...errorResponses() } },
-  }, async () => ({ items: store.listPolicies().map(view) }));
+  }, async () => ({ items: (await store.listPolicies()).map(view) }));
 };

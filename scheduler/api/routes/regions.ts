@@ -31,7 +31,7 @@ export const regionRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       response: { 200: Type.Object({ items: Type.Array(RegionView) }), ...errorResponses(400) },
     },
   }, async (req) => {
-    const constraints = deps.store.listConstraints(Date.now());
+    const constraints = await deps.store.listConstraints(Date.now());
     const items = listRegions(req.query.cloud).map((r) => {
       const h = deps.scheduler.health.state(r.cloud, r.id);
       const denied = regionDenial(deps.account ?? {}, r);

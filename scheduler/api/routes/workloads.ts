@@ -47,9 +47,9 @@ function dnsNameIssues(name: string, zones: readonly string[]): Issue[] {
 /** `PUT/GET/DELETE /v1/workloads/:name`, `GET /v1/workloads/:name/instances` and `GET /v1/workloads`. */
 export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   const { store, scheduler, validation } = deps;
-  const view = (w: StoredWorkload) => ({
+  const view = async (w: StoredWorkload) => ({
     name: w.name, spec: w.spec, generation: w.generation, updatedAt: w.updatedAt, deleting: w.deletedAt !== undefined,
-    status: scheduler.status(w.name) ?? { desired: 0, ready: 0, pending: 0, terminating: 0, converged: false, observedGeneration: 0, reasons: [] },
+    status: await scheduler.status(w.name) ?? { desired: 0, ready: 0, pending: 0, terminating: 0, converged: false, observedGeneration: 0, reasons: [] },
     // A workload on its way out has no placement, nor a cost, any more.
     placement: w.deletedAt ? null : w.applied ?? null,
   });
@@ -68,35 +68,35 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       const path = typeof req.body === 'object' && req.body !== null && 'metadata' in req.body ? '/metadata/name' : '/name';
       throw invalid('workload', [{ path, message: `must equal the name in the URL, '${req.params.name}'` }]);
     }
-    const prior = store.getWorkload(spec.name);
+    const prior = await store.getWorkload(spec.name);
     if (prior?.deletedAt && req.query.cancelDeletion !== 'true') {
-      const s = scheduler.status(spec.name);
+      const s = await scheduler.status(spec.name);
       throw new ApiError('MERIDIAN_ERR_CONFLICT', `workload '${spec.name}' is being deleted (${s?.terminating ?? 0} instances terminating, ` +
         `${(s?.ready ?? 0) + (s?.pending ?? 0)} not yet): apply it again once it is gone, or pass cancelDeletion=true to keep it`);
     }
     const issues: Issue[] = [];
-    if (!store.getPolicy(spec.policy) && req.query.awaitPolicy !== 'true') {
-      const guess = didYouMean(spec.policy, store.listPolicies().map((p) => p.name));
+    if (!await store.getPolicy(spec.policy) && req.query.awaitPolicy !== 'true') {
+      const guess = didYouMean(spec.policy, (await store.listPolicies()).map((p) => p.name));
       issues.push({ path: '/policy', message: `policy '${spec.policy}' does not exist${guess ? `; did you mean '${guess}'?` : ''} ` +
         '(apply the policy first, or pass awaitPolicy=true to wait for it)' });
     }
     if (spec.dns) issues.push(...dnsNameIssues(spec.dns.name, deps.dnsZones));
     if (issues.length) throw invalid('workload', issues);
-    const holders = spec.dns ? store.listWorkloadsByDnsName(spec.dns.name).filter((w) => w.name !== spec.name) : [];
+    const holders = spec.dns ? (await store.listWorkloadsByDnsName(spec.dns.name)).filter((w) => w.name !== spec.name) : [];
     if (holders.length) {
       throw new ApiError('MERIDIAN_ERR_CONFLICT', `dns.name '${spec.dns?.name ?? ''}' is already served for workload '${holders[0].name}'`,
         [{ path: '/dns/name', message: `taken by workload '${holders[0].name}'` }]);
     }
-    const { workload, created, changed } = store.putWorkload(spec);
+    const { workload, created, changed } = await store.putWorkload(spec);
     if (changed) scheduler.trigger();
     // A deletion cancelled keeps the workload it was: 200, not a creation.
-    return reply.status(created && !prior ? 201 : 200).send(view(workload));
+    return reply.status(created && !prior ? 201 : 200).send(await view(workload));
   });
 
   app.get<{ Params: Params }>('/v1/workloads/:name', {
     schema: { summary: 'A workload with its placement and status', operationId: 'getWorkload', tags: ['workloads'], params: NameParams, response: { 200: WorkloadView, ...errorResponses(404) } },
   }, async (req) => {
-    const w = store.getWorkload(req.params.name);
+    const w = await store.getWorkload(req.params.name);
     if (!w) throw notFound('workload', req.params.name);
     return view(w);
   });
@@ -107,14 +107,14 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       tags: ['workloads'], params: NameParams, response: { 200: Type.Object({ items: Type.Array(InstanceView) }), ...errorResponses(404) },
     },
   }, async (req) => {
-    if (!store.getWorkload(req.params.name)) throw notFound('workload', req.params.name);
+    if (!await store.getWorkload(req.params.name)) throw notFound('workload', req.params.name);
     const now = Date.now();
-    return { items: store.listRecords(req.params.name).map((r) => instanceView(r, now)) };
+    return { items: (await store.listRecords(req.params.name)).map((r) => instanceView(r, now)) };
   });
 
   app.get('/v1/workloads', {
     schema: { summary: 'Every workload', operationId: 'listWorkloads', tags: ['workloads'], response: { 200: Type.Object({ items: Type.Array(WorkloadView) }), ...errorResponses() } },
-  }, async () => ({ items: store.listWorkloads().map(view) }));
+  }, async () => ({ items: await Promise.all((await store.listWorkloads()).map(view)) }));
 
   app.delete<{ Params: Params }>('/v1/workloads/:name', {
     schema: {
@@ -123,11 +123,11 @@ export const workloadRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       response: { 200: WorkloadView, 202: WorkloadView, ...errorResponses(404) },
     },
   }, async (req, reply) => {
-    const w = store.getWorkload(req.params.name);
+    const w = await store.getWorkload(req.params.name);
     if (!w) throw notFound('workload', req.params.name);
     // Deleting twice is one deletion: 202 when this request started it, 200 when it was under way.
-    const started = store.markWorkloadDeleted(req.params.name);
+    const started = await store.markWorkloadDeleted(req.params.name);
     if (started) scheduler.trigger();
-    return reply.status(started ? 202 : 200).send(view(store.getWorkload(req.params.name) ?? w));
+    return reply.status(started ? 202 : 200).send(await view(await store.getWorkload(req.params.name) ?? w));
   });
 };

@@ -94,11 +94,11 @@ describe('workload lifecycle through the API', function () {
     assert.equal(body.error, 'MERIDIAN_ERR_INVALID');
     assert.equal(body.errors[0].path, '/policy');
     assert.match(body.errors[0].message, /policy 'cost-frist' does not exist; did you mean 'cost-first'\?/);
-    assert.equal(s.store.getWorkload('web'), undefined, 'nothing stored');
+    assert.equal(await s.store.getWorkload('web'), undefined, 'nothing stored');
 
     const waiting = await s.api.inject({ method: 'PUT', url: '/v1/workloads/web?awaitPolicy=true', headers: auth, payload: workloadBody({ policy: 'later' }) });
     assert.equal(waiting.statusCode, 201);
-    s.reconciler.passOnce();
+    await s.reconciler.passOnce();
     const w = (await s.api.inject({ method: 'GET', url: '/v1/workloads/web', headers: auth })).json<View>();
     assert.match(w.status.placementError ?? '', /policy 'later' does not exist/);
     assert.deepEqual(w.status.reasons.map((r) => r.code), ['unplaceable']);
@@ -110,7 +110,7 @@ describe('workload lifecycle through the API', function () {
     const s = await paused();
     await s.api.inject({ method: 'PUT', url: '/v1/policies/cost-first', headers: auth, payload: policyDoc() });
     await s.api.inject({ method: 'PUT', url: '/v1/workloads/web?awaitPolicy=true', headers: auth, payload: workloadBody({ policy: 'missing' }) });
-    s.reconciler.passOnce();
+    await s.reconciler.passOnce();
     const before = (await s.api.inject({ method: 'GET', url: '/v1/workloads/web', headers: auth })).json<View>();
     assert.deepEqual([before.generation, before.status.observedGeneration], [1, 1]);
     assert.ok(before.status.placementError);
@@ -121,7 +121,7 @@ describe('workload lifecycle through the API', function () {
     assert.deepEqual([after.generation, after.status.observedGeneration, after.status.converged], [2, 1, false]);
     assert.equal(after.status.placementError, undefined, 'the error of generation 1 is not shown for generation 2');
     assert.deepEqual(after.status.reasons.map((r) => r.code), ['pending-generation']);
-    s.reconciler.passOnce();
+    await s.reconciler.passOnce();
     const acted = (await s.api.inject({ method: 'GET', url: '/v1/workloads/web', headers: auth })).json<View>();
     assert.equal(acted.status.observedGeneration, 2);
     assert.equal(acted.status.placementError, undefined);
@@ -131,7 +131,7 @@ describe('workload lifecycle through the API', function () {
     const { s, clouds, call } = await running();
     await call('PUT', '/v1/policies/cost-first', policyDoc());
     assert.equal((await call('PUT', '/v1/workloads/web', workloadBody())).status, 201);
-    await waitFor('web converged', () => s.reconciler.status('web')?.converged === true, 10_000);
+    await waitFor('web converged', async () => (await s.reconciler.status('web'))?.converged === true, 10_000);
     // Terminations cannot reach the clouds for now: the workload stays deleting.
     for (const c of Object.values(clouds)) for (const r of ['eu-central-1', 'westeurope']) c.outages.add(r);
 
@@ -140,7 +140,7 @@ describe('workload lifecycle through the API', function () {
     const again = await call<View>('DELETE', '/v1/workloads/web');
     assert.equal(again.status, 200, 'a second delete reports the deletion under way');
     assert.equal(again.body.deleting, true);
-    await waitFor('three instances terminating', () => s.reconciler.status('web')?.terminating === 3, 10_000);
+    await waitFor('three instances terminating', async () => (await s.reconciler.status('web'))?.terminating === 3, 10_000);
     const w = (await call<View>('GET', '/v1/workloads/web')).body;
     assert.deepEqual([w.deleting, w.placement, w.status.desired, w.status.terminating], [true, null, 0, 3]);
     assert.deepEqual(w.status.reasons.map((r) => r.code), ['deleting']);
@@ -154,7 +154,7 @@ describe('workload lifecycle through the API', function () {
     assert.equal(kept.status, 200);
     assert.equal(kept.body.deleting, false);
     for (const c of Object.values(clouds)) c.outages.clear();
-    await waitFor('web converged at 2 replicas', () => s.reconciler.status('web')?.converged === true && s.reconciler.status('web')?.ready === 2, 10_000);
+    await waitFor('web converged at 2 replicas', async () => (await s.reconciler.status('web'))?.converged === true && (await s.reconciler.status('web'))?.ready === 2, 10_000);
 
     assert.equal((await call('DELETE', '/v1/workloads/web')).status, 202);
     await waitFor('web gone', async () => (await call('GET', '/v1/workloads/web')).status === 404, 10_000);
@@ -191,10 +191,10 @@ describe('workload lifecycle through the API', function () {
     const first = await call<View>('PUT', '/v1/workloads/web', workloadBody({ replicas: 2 }));
     assert.equal(first.status, 201);
     const reasonsOf = async () => (await call<View>('GET', '/v1/workloads/web')).body.status.reasons;
-    await waitFor('web converged', () => s.reconciler.status('web')?.converged === true, 10_000);
+    await waitFor('web converged', async () => (await s.reconciler.status('web'))?.converged === true, 10_000);
     assert.deepEqual(await reasonsOf(), []);
 
-    const placed = s.store.getWorkload('web')?.applied?.assignments ?? [];
+    const placed = (await s.store.getWorkload('web'))?.applied?.assignments ?? [];
     const [a] = placed;
     // The region it runs in goes down; the replacements elsewhere stay pending.
     for (const c of Object.values(clouds)) for (const r of ['eu-central-1', 'westeurope']) c.stuck.add(r);

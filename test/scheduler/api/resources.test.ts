@@ -50,7 +50,7 @@ describe('scheduler API resources, documents and readiness', function () {
     const body = before.json<ErrorAnswer>();
     assert.equal(body.error, 'MERIDIAN_ERR_NOT_READY');
     assert.match(body.errors[0]!.message, /reconciler is not running/);
-    s.reconciler.start();
+    await s.reconciler.start();
     const after = await s.api.inject({ method: 'GET', url: '/readyz' });
     assert.equal(after.statusCode, 200);
     assert.equal(after.json<{ ready: boolean }>().ready, true);

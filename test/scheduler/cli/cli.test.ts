@@ -117,7 +117,7 @@ describe('meridian CLI', function () {
     assert.match(plan.out(), /workload shop: \$\d+\.\d{4} per hour/);
     assert.match(plan.out(), /us-east-1/);
     assert.match(plan.out(), /left out: \d+ regions/);
-    assert.equal(svc?.store.getWorkload('shop'), undefined, 'a plan applies nothing');
+    assert.equal(await svc?.store.getWorkload('shop'), undefined, 'a plan applies nothing');
   });
 
   it('explains in a plan each region the accounts cannot use: another partition, or an opt-in region not enabled', async () => {

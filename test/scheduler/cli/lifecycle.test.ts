@@ -87,7 +87,7 @@ describe('meridian CLI over the workload lifecycle', function () {
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /\/policy: policy 'two-regoins' does not exist; did you mean 'two-regions'\?/);
     assert.ok(Date.now() - started < 15_000, 'fails fast, not at the timeout');
-    assert.equal(svc?.store.getWorkload('shop'), undefined);
+    assert.equal(await svc?.store.getWorkload('shop'), undefined);
   });
 
   it('shows progress only for the generation it applied, never the counts of the one before', async () => {
@@ -118,7 +118,7 @@ describe('meridian CLI over the workload lifecycle', function () {
     assert.equal(await deleteCommand(second), 0, second.err());
     assert.match(second.out(), /^workload\/shop already deleting$/m);
 
-    await waitFor('instances terminating', () => svc?.reconciler.status('shop')?.terminating === 4, 10_000);
+    await waitFor('instances terminating', async () => (await svc?.reconciler.status('shop'))?.terminating === 4, 10_000);
     const get = capture(['workloads'], url);
     assert.equal(await getCommand(get), 0);
     assert.match(get.out(), /^shop +two-regions +4 terminating +0 +deleting +- /m);
@@ -145,7 +145,7 @@ describe('meridian CLI over the workload lifecycle', function () {
     assert.equal(await deleteCommand(capture(['shop'], url)), 0);
     const kept = capture(['-f', shop, '--cancel-deletion', '--no-wait'], url);
     assert.equal(await applyCommand(kept), 0, kept.err());
-    assert.equal(svc?.store.getWorkload('shop')?.deletedAt, undefined);
+    assert.equal((await svc?.store.getWorkload('shop'))?.deletedAt, undefined);
   });
 
   it('refuses a DNS name outside the zones and one taken by another workload, naming it', async () => {

@@ -24,7 +24,7 @@ describe('scheduler against the three emulators', function () {
       reconciler: { intervalMs: 50, refreshIntervalSeconds: 0.3, capacityCoolDownSeconds: 1.5, unhealthyAfterFailures: 2, concurrencyPerRegion: 16 },
     });
     svc = await createScheduler({ config, providers: emus.providersConfig, log: () => undefined });
-    svc.reconciler.start();
+    await svc.reconciler.start();
   });
 
   after(async () => {
@@ -33,21 +33,21 @@ describe('scheduler against the three emulators', function () {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function apply(policy: ReturnType<typeof threeCloudPolicy>, workload: ReturnType<typeof smallWorkload>): void {
+  async function apply(policy: ReturnType<typeof threeCloudPolicy>, workload: ReturnType<typeof smallWorkload>): Promise<void> {
     const p = documentValidation.parsePolicy(policy);
     assert.ok(p.ok, JSON.stringify(!p.ok && p.errors));
-    svc.store.putPolicy(policy.metadata.name, p.value);
+    await svc.store.putPolicy(policy.metadata.name, p.value);
     const w = documentValidation.parseWorkload(workload);
     assert.ok(w.ok, JSON.stringify(!w.ok && w.errors));
-    svc.store.putWorkload(w.value as Workload);
+    await svc.store.putWorkload(w.value as Workload);
     svc.reconciler.trigger();
   }
 
-  const converged = (name: string) => svc.reconciler.status(name)?.converged === true;
+  const converged = async (name: string) => (await svc.reconciler.status(name))?.converged === true;
 
   it('converges a 30-replica workload over three clouds, then moves replicas out of a region out of capacity and back once it recovers', async () => {
-    apply(threeCloudPolicy('three', 10), smallWorkload('web', 30, 'three'));
-    await waitFor('30 replicas', async () => converged('web') && (await liveInstances(emus, 'web')).length === 30, 90_000);
+    await apply(threeCloudPolicy('three', 10), smallWorkload('web', 30, 'three'));
+    await waitFor('30 replicas', async () => await converged('web') && (await liveInstances(emus, 'web')).length === 30, 90_000);
     const initial = countByRegion(await liveInstances(emus, 'web'));
     assert.equal(new Set(Object.keys(initial).map((k) => k.split('/')[0])).size, 3, `three clouds: ${JSON.stringify(initial)}`);
 
@@ -59,17 +59,17 @@ describe('scheduler against the three emulators', function () {
     for (const i of (await liveInstances(emus, 'web')).filter((x) => x.cloud === 'aws' && x.region === region)) await aws.terminateInstance(region, i.id);
     await waitFor('replicas moved elsewhere', async () => {
       const now = countByRegion(await liveInstances(emus, 'web'));
-      return converged('web') && (now[victim] ?? 0) === 0 && Object.values(now).reduce((a, b) => a + b, 0) === 30;
+      return await converged('web') && (now[victim] ?? 0) === 0 && Object.values(now).reduce((a, b) => a + b, 0) === 30;
     }, 90_000);
-    const moved = svc.store.getWorkload('web')?.applied?.assignments ?? [];
+    const moved = (await svc.store.getWorkload('web'))?.applied?.assignments ?? [];
     assert.ok(moved.every((a) => !(a.cloud === 'aws' && a.region === region)), 'the placement avoids the region');
-    assert.ok(svc.store.listConstraints(Date.now()).some((c) => c.cloud === 'aws' && c.region === region), 'the region is constrained');
+    assert.ok((await svc.store.listConstraints(Date.now())).some((c) => c.cloud === 'aws' && c.region === region), 'the region is constrained');
 
     // Clearing the fault brings the replicas back after the cool-down (failback).
     await admins(emus).aws.setFaults({ capacity: {} });
     await waitFor('failback', async () => {
       const now = countByRegion(await liveInstances(emus, 'web'));
-      return converged('web') && now[victim] === count && Object.values(now).reduce((a, b) => a + b, 0) === 30;
+      return await converged('web') && now[victim] === count && Object.values(now).reduce((a, b) => a + b, 0) === 30;
     }, 90_000);
   });
 
@@ -82,10 +82,10 @@ describe('scheduler against the three emulators', function () {
     svc.reconciler.health.onChange((s) => { if (outage && s.cloud === 'azure' && s.region === 'eastus') flips.push(s.healthy); });
     await admins(emus).azure.setFaults({ outages: ['eastus'] });
     try {
-      apply(threeCloudPolicy('three-b', 4), smallWorkload('roll', 12, 'three-b'));
+      await apply(threeCloudPolicy('three-b', 4), smallWorkload('roll', 12, 'three-b'));
       await waitFor('12 ready outside eastus', async () => {
         const live = await liveInstances(emus, 'roll');
-        return svc.reconciler.status('roll')?.ready === 12 && live.filter((i) => i.region !== 'eastus').length >= 12;
+        return (await svc.reconciler.status('roll'))?.ready === 12 && live.filter((i) => i.region !== 'eastus').length >= 12;
       }, 90_000);
       assert.equal(svc.reconciler.health.isHealthy('azure', 'eastus'), false);
     } finally {
@@ -93,6 +93,6 @@ describe('scheduler against the three emulators', function () {
       await admins(emus).azure.setFaults({ outages: [] });
     }
     assert.deepEqual(flips, [false], 'eastus turned unhealthy once and stayed so for the whole outage');
-    await waitFor('converged after the outage', async () => converged('roll') && (await liveInstances(emus, 'roll')).length === 12, 90_000);
+    await waitFor('converged after the outage', async () => await converged('roll') && (await liveInstances(emus, 'roll')).length === 12, 90_000);
   });
 });

@@ -28,10 +28,11 @@ describe('meridian up (the sandbox)', function () {
     const s = sandbox;
     assert.deepEqual([...s.applied.workloads].sort(), ['cn-shop', 'eu-api', 'web']);
     assert.ok(s.applied.policies.includes('global-low-latency'));
-    await waitFor('every example workload converged', () => s.applied.workloads.every((w) => s.scheduler.reconciler.status(w)?.converged), 120_000);
+    await waitFor('every example workload converged', async () => (await Promise.all(s.applied.workloads.map((w) => s.scheduler.reconciler.status(w)))).every((st) => st?.converged), 120_000);
     const res = await fetch(`${s.scheduler.url}/v1/workloads`, { headers: { authorization: 'Bearer sandbox-token-0123456789' } });
     assert.equal(res.status, 200);
-    const total = s.applied.workloads.reduce((n, w) => n + (s.scheduler.store.getWorkload(w)?.spec.replicas ?? 0), 0);
+    let total = 0;
+    for (const w of s.applied.workloads) total += (await s.scheduler.store.getWorkload(w))?.spec.replicas ?? 0;
     assert.equal((await liveInstances(s.emulators)).length, total);
 
     // The GeoDNS process learns the placement over the watch stream only: dig gets addresses of web's instances.

@@ -3,7 +3,7 @@ import { MERIDIAN_TAGS, type CloudId } from '../../../providers';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import type { Workload } from '../../../scheduler/placement/types';
 import { Reconciler } from '../../../scheduler/reconciler';
-import { SqliteStateStore, type StateStore } from '../../../scheduler/store';
+import { openSqliteStore, type StateStore, type SyncStateStore } from '../../../scheduler/store';
 import { FakeCloud, fakePlace, fakePolicies, waitFor, type FakePolicy } from '../fakes';
 
 const RECONCILER = loadSchedulerConfig({
@@ -13,6 +13,8 @@ const RECONCILER = loadSchedulerConfig({
 
 interface Fixture {
   store: StateStore;
+  /** The same store, answering synchronously. */
+  sync: SyncStateStore;
   clouds: Record<CloudId, FakeCloud>;
   reconciler: Reconciler<FakePolicy>;
 }
@@ -29,35 +31,35 @@ describe('Reconciler with fake clouds', () => {
   let fx: Fixture | undefined;
 
   function setup(): Fixture {
-    const store = new SqliteStateStore({ dataDir: ':memory:' });
+    const store = openSqliteStore({ dataDir: ':memory:' });
     const clouds = { aws: new FakeCloud('aws'), azure: new FakeCloud('azure'), alibaba: new FakeCloud('alibaba') };
     const reconciler = new Reconciler<FakePolicy>({
       store, provider: (c) => clouds[c], place: fakePlace, policies: fakePolicies, config: RECONCILER, log: () => undefined,
     });
-    fx = { store, clouds, reconciler };
+    fx = { store, sync: store.sync, clouds, reconciler };
     return fx;
   }
 
   afterEach(async () => {
     await fx?.reconciler.stop(1000);
-    fx?.store.close();
+    await fx?.store.close();
     fx = undefined;
   });
 
   const liveIn = (f: Fixture, cloud: CloudId, region?: string) => f.clouds[cloud].live(region).length;
-  const converged = (f: Fixture) => f.reconciler.status('web')?.converged === true;
+  const converged = async (f: Fixture) => (await f.reconciler.status('web'))?.converged === true;
 
   it('journals every create with its idempotency key before the cloud call, then converges', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 3));
-    f.store.putWorkload(workload(5));
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 3));
+    f.sync.putWorkload(workload(5));
     const unjournalled: string[] = [];
     f.clouds.aws.onCreate = f.clouds.azure.onCreate = (spec) => {
-      const rec = f.store.getRecord(spec.idempotencyKey);
-      const journalled = f.store.listJournal('web').some((e) => e.key === spec.idempotencyKey && e.operation === 'create');
+      const rec = f.sync.getRecord(spec.idempotencyKey);
+      const journalled = f.sync.listJournal('web').some((e) => e.key === spec.idempotencyKey && e.operation === 'create');
       if (!rec || !journalled) unjournalled.push(spec.idempotencyKey);
     };
-    f.reconciler.start();
+    await f.reconciler.start();
     await waitFor('convergence', () => converged(f));
     assert.deepEqual(unjournalled, []);
     assert.equal(liveIn(f, 'aws', 'us-east-1'), 3);
@@ -68,9 +70,9 @@ describe('Reconciler with fake clouds', () => {
 
   it('keeps the serving count at the replica count throughout a move to another region, including while the old replicas are terminated', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1']], 10));
-    f.store.putWorkload(workload(4));
-    f.reconciler.start();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 10));
+    f.sync.putWorkload(workload(4));
+    await f.reconciler.start();
     await waitFor('first convergence', () => converged(f));
     const old = new Set(f.clouds.aws.live().map((i) => i.id));
     // Serving capacity: running instances in the clouds, and what the reconciler reports ready.
@@ -82,15 +84,15 @@ describe('Reconciler with fake clouds', () => {
     let minRunning = Infinity;
     let minReady = Infinity;
     let samples = 0;
-    const sample = (): void => {
+    const sample = async (): Promise<void> => {
       minRunning = Math.min(minRunning, running());
-      minReady = Math.min(minReady, f.reconciler.status('web')?.ready ?? 0);
+      minReady = Math.min(minReady, (await f.reconciler.status('web'))?.ready ?? 0);
       samples++;
     };
-    const sampler = setInterval(sample, 2);
+    const sampler = setInterval(() => { void sample(); }, 2);
     try {
       f.clouds.azure.stuck.add('westeurope');
-      f.store.putPolicy('p', policy([['azure', 'westeurope']], 10));
+      f.sync.putPolicy('p', policy([['azure', 'westeurope']], 10));
       f.reconciler.trigger();
       await waitFor('new replicas created (still pending)', () => f.clouds.azure.live('westeurope').length === 4);
       // Several reconcile passes look at the pending replicas: nothing old may go meanwhile.
@@ -99,8 +101,8 @@ describe('Reconciler with fake clouds', () => {
       assert.equal(liveIn(f, 'aws', 'us-east-1'), 4, 'old replicas stay while the new ones are not running');
       assert.deepEqual(atTerminate, [], 'no old replica terminated before its replacement runs');
       f.clouds.azure.stuck.delete('westeurope');
-      await waitFor('the move', () => converged(f) && liveIn(f, 'aws') === 0);
-      sample();
+      await waitFor('the move', async () => await converged(f) && liveIn(f, 'aws') === 0);
+      await sample();
     } finally {
       clearInterval(sampler);
     }
@@ -113,97 +115,97 @@ describe('Reconciler with fake clouds', () => {
 
   it('moves replicas out of a region whose quota is used up, constrains the whole region, and returns once it has quota again', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['azure', 'eastus'], ['alibaba', 'cn-hangzhou']], 6));
+    f.sync.putPolicy('p', policy([['azure', 'eastus'], ['alibaba', 'cn-hangzhou']], 6));
     f.clouds.azure.noQuota.add('eastus');
-    f.store.putWorkload(workload(6));
-    f.reconciler.start();
-    await waitFor('placement elsewhere', () => converged(f) && liveIn(f, 'alibaba', 'cn-hangzhou') === 6);
+    f.sync.putWorkload(workload(6));
+    await f.reconciler.start();
+    await waitFor('placement elsewhere', async () => await converged(f) && liveIn(f, 'alibaba', 'cn-hangzhou') === 6);
     assert.equal(liveIn(f, 'azure'), 0);
-    const constraint = f.store.listConstraints(Date.now()).find((c) => c.cloud === 'azure');
+    const constraint = f.sync.listConstraints(Date.now()).find((c) => c.cloud === 'azure');
     assert.equal(constraint?.region, 'eastus');
     assert.equal(constraint?.size, '', 'a quota binds every size of the region, unlike a capacity shortage of one size');
     assert.match(constraint?.reason ?? '', /quota/);
     f.clouds.azure.noQuota.delete('eastus');
-    await waitFor('failback', () => converged(f) && liveIn(f, 'azure', 'eastus') === 6 && liveIn(f, 'alibaba') === 0);
+    await waitFor('failback', async () => await converged(f) && liveIn(f, 'azure', 'eastus') === 6 && liveIn(f, 'alibaba') === 0);
   });
 
   it('moves replicas away from a region out of capacity and back once it recovers', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1'], ['alibaba', 'cn-hangzhou']], 6));
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['alibaba', 'cn-hangzhou']], 6));
     f.clouds.aws.noCapacity.add('us-east-1');
-    f.store.putWorkload(workload(6));
-    f.reconciler.start();
-    await waitFor('placement elsewhere', () => converged(f) && liveIn(f, 'alibaba', 'cn-hangzhou') === 6);
+    f.sync.putWorkload(workload(6));
+    await f.reconciler.start();
+    await waitFor('placement elsewhere', async () => await converged(f) && liveIn(f, 'alibaba', 'cn-hangzhou') === 6);
     assert.equal(liveIn(f, 'aws'), 0);
-    const constraint = f.store.listConstraints(Date.now()).find((c) => c.cloud === 'aws');
+    const constraint = f.sync.listConstraints(Date.now()).find((c) => c.cloud === 'aws');
     assert.equal(constraint?.region, 'us-east-1');
     assert.equal(constraint?.size, 't');
     f.clouds.aws.noCapacity.delete('us-east-1');
-    await waitFor('failback', () => converged(f) && liveIn(f, 'aws', 'us-east-1') === 6 && liveIn(f, 'alibaba') === 0);
+    await waitFor('failback', async () => await converged(f) && liveIn(f, 'aws', 'us-east-1') === 6 && liveIn(f, 'alibaba') === 0);
   });
 
   it('goes on with healthy regions while one region is in an outage, and fails back after it', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus'], ['alibaba', 'cn-hangzhou']], 3));
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus'], ['alibaba', 'cn-hangzhou']], 3));
     f.clouds.azure.outages.add('eastus');
-    f.store.putWorkload(workload(6));
-    f.reconciler.start();
-    await waitFor('the other regions', () => f.reconciler.status('web')?.ready === 6 && liveIn(f, 'aws') === 3 && liveIn(f, 'alibaba') === 3);
+    f.sync.putWorkload(workload(6));
+    await f.reconciler.start();
+    await waitFor('the other regions', async () => (await f.reconciler.status('web'))?.ready === 6 && liveIn(f, 'aws') === 3 && liveIn(f, 'alibaba') === 3);
     assert.equal(f.reconciler.health.isHealthy('azure', 'eastus'), false);
     f.clouds.azure.outages.delete('eastus');
-    await waitFor('failback to eastus', () => converged(f) && liveIn(f, 'azure', 'eastus') === 3 && liveIn(f, 'alibaba') === 0);
+    await waitFor('failback to eastus', async () => await converged(f) && liveIn(f, 'azure', 'eastus') === 3 && liveIn(f, 'alibaba') === 0);
   });
 
   it('gives up a region whose instances never reach running within the provisioning timeout', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 2, { provisionTimeoutSeconds: 0.3 }));
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 2, { provisionTimeoutSeconds: 0.3 }));
     f.clouds.aws.stuck.add('us-east-1');
-    f.store.putWorkload(workload(2));
-    f.reconciler.start();
-    await waitFor('move to eastus', () => converged(f) && liveIn(f, 'azure', 'eastus') === 2 && liveIn(f, 'aws') === 0);
-    assert.match(f.store.listConstraints(Date.now()).find((c) => c.cloud === 'aws')?.reason ?? '', /provisioning took longer/);
+    f.sync.putWorkload(workload(2));
+    await f.reconciler.start();
+    await waitFor('move to eastus', async () => await converged(f) && liveIn(f, 'azure', 'eastus') === 2 && liveIn(f, 'aws') === 0);
+    assert.match(f.sync.listConstraints(Date.now()).find((c) => c.cloud === 'aws')?.reason ?? '', /provisioning took longer/);
   });
 
   it('resumes after a crash without duplicates: replays a pending create and removes an unknown tagged instance', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1']], 5));
-    f.store.putWorkload(workload(2));
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 5));
+    f.sync.putWorkload(workload(2));
     // A previous process journalled an intent and the cloud created it, but the reply was lost.
-    const key = 'mrd:web:aws:us-east-1:' + String(f.store.nextOrdinal('web'));
-    f.store.recordCreateIntent({ key, workload: 'web', cloud: 'aws', region: 'us-east-1', size: 't', image: 'ami-1', ordinal: 0 });
+    const key = 'mrd:web:aws:us-east-1:' + String(f.sync.nextOrdinal('web'));
+    f.sync.recordCreateIntent({ key, workload: 'web', cloud: 'aws', region: 'us-east-1', size: 't', image: 'ami-1', ordinal: 0 });
     const made = await f.clouds.aws.createInstance({ workload: 'web', cloud: 'aws', region: 'us-east-1', size: 't', image: 'ami-1', idempotencyKey: key, tags: {} });
     // And an instance tagged for the workload that no journal knows about.
     const stray = f.clouds.aws.plant('us-east-1', { [MERIDIAN_TAGS.workload]: 'web', [MERIDIAN_TAGS.key]: 'mrd:web:aws:us-east-1:999' });
-    f.reconciler.start();
-    await waitFor('convergence', () => converged(f) && liveIn(f, 'aws') === 2);
+    await f.reconciler.start();
+    await waitFor('convergence', async () => await converged(f) && liveIn(f, 'aws') === 2);
     const ids = f.clouds.aws.live().map((i) => i.id);
     assert.ok(ids.includes(made.id), 'the instance of the replayed key is kept');
     assert.ok(!ids.includes(stray.id), 'the unknown instance is terminated');
-    assert.equal(f.store.listJournal().filter((e) => e.outcome === 'pending').length, 0);
+    assert.equal(f.sync.listJournal().filter((e) => e.outcome === 'pending').length, 0);
   });
 
   it('terminates every instance of a deleted workload and forgets it', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 2));
-    f.store.putWorkload(workload(3));
-    f.reconciler.start();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 2));
+    f.sync.putWorkload(workload(3));
+    await f.reconciler.start();
     await waitFor('convergence', () => converged(f));
-    assert.ok(f.store.markWorkloadDeleted('web'));
+    assert.ok(f.sync.markWorkloadDeleted('web'));
     f.reconciler.trigger();
-    await waitFor('teardown', () => f.store.getWorkload('web') === undefined);
+    await waitFor('teardown', () => f.sync.getWorkload('web') === undefined);
     assert.equal(liveIn(f, 'aws') + liveIn(f, 'azure'), 0);
   });
 
   it('scales down by removing surplus replicas and never creating new ones', async () => {
     const f = setup();
-    f.store.putPolicy('p', policy([['aws', 'us-east-1']], 10));
-    f.store.putWorkload(workload(6));
-    f.reconciler.start();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 10));
+    f.sync.putWorkload(workload(6));
+    await f.reconciler.start();
     await waitFor('convergence', () => converged(f));
     const creates = f.clouds.aws.createCalls;
-    f.store.putWorkload(workload(2));
+    f.sync.putWorkload(workload(2));
     f.reconciler.trigger();
-    await waitFor('scale down', () => converged(f) && liveIn(f, 'aws') === 2);
+    await waitFor('scale down', async () => await converged(f) && liveIn(f, 'aws') === 2);
     assert.equal(f.clouds.aws.createCalls, creates);
   });
 });

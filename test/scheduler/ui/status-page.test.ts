@@ -85,7 +85,8 @@ describe('status page in a browser', function () {
       ` && document.getElementById('map').dataset.land === 'drawn'`, 120_000);
     const placed = await page.evaluate(`Object.fromEntries([...document.querySelectorAll('#markers [data-in-use=true]')]
       .map((m) => [m.dataset.region, Number(m.dataset.replicas)]))`) as Record<string, number>;
-    const total = names.reduce((n, w) => n + (s.scheduler.store.getWorkload(w)?.spec.replicas ?? 0), 0);
+    let total = 0;
+    for (const w of names) total += (await s.scheduler.store.getWorkload(w))?.spec.replicas ?? 0;
     assert.equal(Object.values(placed).reduce((a, b) => a + b, 0), total, `the map holds every replica: ${JSON.stringify(placed)}`);
     const catalogDots = await page.evaluate(`document.querySelectorAll('#markers [data-in-use=false]').length`) as number;
     assert.ok(catalogDots > 50, `every catalog region is on the map (${catalogDots} idle)`);
@@ -93,9 +94,10 @@ describe('status page in a browser', function () {
     await shot('1-converged');
 
     // An outage of the busiest region of `web` that no other workload uses, injected in its emulator.
+    const stored = new Map((await s.scheduler.store.listWorkloads()).map((w) => [w.name, w]));
     const others = new Set(names.filter((n) => n !== 'web')
-      .flatMap((n) => (s.scheduler.store.getWorkload(n)?.applied?.assignments ?? []).map((a) => `${a.cloud}/${a.region}`)));
-    const web = (s.scheduler.store.getWorkload('web')?.applied?.assignments ?? [])
+      .flatMap((n) => (stored.get(n)?.applied?.assignments ?? []).map((a) => `${a.cloud}/${a.region}`)));
+    const web = (stored.get('web')?.applied?.assignments ?? [])
       .filter((a) => !others.has(`${a.cloud}/${a.region}`)).sort((a, b) => b.replicas - a.replicas)[0];
     assert.ok(web, 'web uses a region of its own');
     const victim = `${web.cloud}/${web.region}`;
