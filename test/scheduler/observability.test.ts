@@ -140,7 +140,7 @@ describe('scheduler logs and metrics', () => {
     await waitFor('the workload\'s series', async () => (await desired()) === 1, 15_000);
     const del = await fetch(`${svc!.url}/v1/workloads/obs-web`, { method: 'DELETE', headers: auth });
     assert.equal(del.status, 202);
-    await waitFor('the workload purged', () => svc!.store.getWorkload('obs-web') === undefined, 15_000);
+    await waitFor('the workload purged', async () => (await svc!.store.getWorkload('obs-web')) === undefined, 15_000);
     const text = await (await fetch(`${svc!.url}/metrics`)).text();
     assert.ok(!text.includes('workload="obs-web"'), `series of the deleted workload remain:\n${text.split('\n').filter((l) => l.includes('obs-web')).join('\n')}`);
   });
