@@ -54,7 +54,8 @@ export function deployStack(settings: StackSettings): StackOutputs {
 
 /**
  * Reads the stack's config (namespace `meridian`): `documents`, `policies`, `workloads`, `tags`,
- * `readyTimeoutSeconds`, `regions`, and `clouds` as a secret. Relative document paths start at `baseDir`.
+ * `readyTimeoutSeconds`, `regions`, `catalogFile` (installed for the process), and `clouds` as a
+ * secret. Relative document and catalog paths start at `baseDir`.
  */
 export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -65,6 +66,8 @@ export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings 
     tags: parseConfigValue(config.get(CONFIG_KEYS.tags)),
     readyTimeoutSeconds: parseConfigValue(config.get(CONFIG_KEYS.readyTimeoutSeconds)),
     regions: parseConfigValue(config.get(CONFIG_KEYS.regions)),
+    // A path, never JSON: a file named `1` stays a string.
+    catalogFile: config.get(CONFIG_KEYS.catalogFile),
   }, { baseDir });
   const clouds = config.getSecretObject<ProvidersConfig>(CONFIG_KEYS.clouds);
   return { ...definition, ...(clouds ? { connection: clouds } : {}) };
