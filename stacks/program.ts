@@ -27,7 +27,11 @@ export interface StackOutputs {
   readonly usdPerHour: pulumi.Output<number>;
 }
 
-/** Declares one `Workload` component per workload of the stack and returns the stack outputs. */
+/**
+ * Declares one `Workload` component per workload of the stack and returns the stack outputs.
+ * Placement uses the catalog installed for the process (`resolveStackConfig` installs the one
+ * `catalogFile` names); the Instances pass `catalogFile` on so their provider checks against it too.
+ */
 export function deployStack(settings: StackSettings): StackOutputs {
   const policies = new Map(settings.policies.map((p) => [p.metadata.name, p]));
   const placements: Record<string, pulumi.Output<RegionPlacement[]>> = {};
@@ -41,6 +45,7 @@ export function deployStack(settings: StackSettings): StackOutputs {
       workload, policy, connection: settings.connection, tags: settings.tags, readyTimeoutSeconds: settings.readyTimeoutSeconds,
     }, {}, {
       provider: settings.provider, current: settings.current?.[workload.name], ...(settings.regions ? { account: settings.regions } : {}),
+      ...(settings.catalogFile !== undefined ? { catalogFile: settings.catalogFile } : {}),
     });
     placements[workload.name] = component.placement;
     instances[workload.name] = component.inventory;
