@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { loadDocuments, parsePolicy, parseWorkload, type RegionPolicy, type WorkloadInput } from '../policies';
+import { CatalogFileError, installCatalog, useCatalogSettings } from '../providers';
 import { RegionSettingsSchema, regionSettingsIssues, type RegionSettings } from '../scheduler/placement';
 import { MAX_READY_TIMEOUT_SECONDS } from './instance/types';
 
@@ -24,6 +25,8 @@ export const CONFIG_KEYS = Object.freeze({
   readyTimeoutSeconds: 'readyTimeoutSeconds',
   /** The regions the cloud accounts can use: `{ partitions, enabled }`, as the scheduler's `regions` settings. */
   regions: 'regions',
+  /** A catalog file written by `meridian catalog refresh` (path relative to the project), used instead of the bundled catalog. */
+  catalogFile: 'catalogFile',
 } as const);
 
 /** Stack config as read, before validation (values parsed from JSON where Pulumi stores lists and objects). */
@@ -34,6 +37,7 @@ export interface RawStackConfig {
   readonly tags?: unknown;
   readonly readyTimeoutSeconds?: unknown;
   readonly regions?: unknown;
+  readonly catalogFile?: unknown;
 }
 
 /** The validated workloads and policies of a stack, and the settings shared by its instances. */
@@ -44,6 +48,11 @@ export interface StackDefinition {
   readonly readyTimeoutSeconds?: number;
   /** The accounts' partitions and enabled opt-in regions; public partitions, nothing enabled, when absent. */
   readonly regions?: RegionSettings;
+  /**
+   * The catalog file as configured (relative to the project directory unless absolute), which
+   * `resolveStackConfig` installed for the process; absent: the bundled catalog.
+   */
+  readonly catalogFile?: string;
 }
 
 /** Every problem of a stack's config, each starting with its config key and path. */
@@ -72,11 +81,14 @@ function asList(value: unknown, name: string, problems: string[]): unknown[] {
 }
 
 /**
- * Validates a stack's config: loads the document files, parses inline policies and workloads,
+ * Validates a stack's config: installs the catalog `catalogFile` names (the bundled one when
+ * absent or unusable) for the process, since documents, workloads and regions are checked against
+ * it and placement uses it; then loads the document files, parses inline policies and workloads,
  * and checks that names are unique and every workload's policy exists. Reports every problem.
  */
 export function resolveStackConfig(raw: RawStackConfig, opts: ResolveOptions): StackDefinition {
   const problems: string[] = [];
+  const catalogFile = useCatalogFile(raw.catalogFile, opts.baseDir, problems);
   const readFile = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const policies: Array<{ policy: RegionPolicy; from: string }> = [];
   const workloads: Array<{ workload: WorkloadInput; from: string }> = [];
@@ -161,7 +173,34 @@ export function resolveStackConfig(raw: RawStackConfig, opts: ResolveOptions): S
     tags: Object.freeze(tags),
     ...(typeof timeout === 'number' ? { readyTimeoutSeconds: timeout } : {}),
     ...(regions ? { regions } : {}),
+    ...(catalogFile !== undefined ? { catalogFile } : {}),
   });
+}
+
+/**
+ * Installs the catalog file `raw` names (relative paths start at `baseDir`) and returns the path
+ * as given, or installs the bundled catalog and returns undefined (absent, or unusable: problems say why).
+ */
+function useCatalogFile(raw: unknown, baseDir: string, problems: string[]): string | undefined {
+  const at = key(CONFIG_KEYS.catalogFile);
+  if (raw === undefined) {
+    useCatalogSettings(undefined);
+    return undefined;
+  }
+  if (typeof raw !== 'string' || raw === '') {
+    problems.push(`${at}: expected a file path, got ${JSON.stringify(raw)}`);
+  } else {
+    try {
+      useCatalogSettings({ file: isAbsolute(raw) ? raw : resolve(baseDir, raw) });
+      return raw;
+    } catch (err) {
+      if (!(err instanceof CatalogFileError)) throw err;
+      // The message names the file and every problem with its JSON path.
+      problems.push(`${at}: ${err.message}`);
+    }
+  }
+  installCatalog();
+  return undefined;
 }
 
 /** The validated, frozen `regions` setting, or undefined (absent or invalid; problems say why). */

@@ -27,7 +27,11 @@ export interface StackOutputs {
   readonly usdPerHour: pulumi.Output<number>;
 }
 
-/** Declares one `Workload` component per workload of the stack and returns the stack outputs. */
+/**
+ * Declares one `Workload` component per workload of the stack and returns the stack outputs.
+ * Placement uses the catalog installed for the process (`resolveStackConfig` installs the one
+ * `catalogFile` names); the Instances pass `catalogFile` on so their provider checks against it too.
+ */
 export function deployStack(settings: StackSettings): StackOutputs {
   const policies = new Map(settings.policies.map((p) => [p.metadata.name, p]));
   const placements: Record<string, pulumi.Output<RegionPlacement[]>> = {};
@@ -41,6 +45,7 @@ export function deployStack(settings: StackSettings): StackOutputs {
       workload, policy, connection: settings.connection, tags: settings.tags, readyTimeoutSeconds: settings.readyTimeoutSeconds,
     }, {}, {
       provider: settings.provider, current: settings.current?.[workload.name], ...(settings.regions ? { account: settings.regions } : {}),
+      ...(settings.catalogFile !== undefined ? { catalogFile: settings.catalogFile } : {}),
     });
     placements[workload.name] = component.placement;
     instances[workload.name] = component.inventory;
@@ -54,7 +59,8 @@ export function deployStack(settings: StackSettings): StackOutputs {
 
 /**
  * Reads the stack's config (namespace `meridian`): `documents`, `policies`, `workloads`, `tags`,
- * `readyTimeoutSeconds`, `regions`, and `clouds` as a secret. Relative document paths start at `baseDir`.
+ * `readyTimeoutSeconds`, `regions`, `catalogFile` (installed for the process), and `clouds` as a
+ * secret. Relative document and catalog paths start at `baseDir`.
  */
 export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings {
   const config = new pulumi.Config(CONFIG_NAMESPACE);
@@ -65,6 +71,8 @@ export function stackSettingsFromConfig(baseDir = process.cwd()): StackSettings 
     tags: parseConfigValue(config.get(CONFIG_KEYS.tags)),
     readyTimeoutSeconds: parseConfigValue(config.get(CONFIG_KEYS.readyTimeoutSeconds)),
     regions: parseConfigValue(config.get(CONFIG_KEYS.regions)),
+    // A path, never JSON: a file named `1` stays a string.
+    catalogFile: config.get(CONFIG_KEYS.catalogFile),
   }, { baseDir });
   const clouds = config.getSecretObject<ProvidersConfig>(CONFIG_KEYS.clouds);
   return { ...definition, ...(clouds ? { connection: clouds } : {}) };

@@ -93,6 +93,12 @@ export interface WorkloadOptions {
   readonly account?: RegionAccount;
   /** The Instance provider; the shared one by default. */
   readonly provider?: InstanceProvider;
+  /**
+   * The catalog file (`meridian:catalogFile`, relative to the project directory) the Instance
+   * provider checks region and size against; the bundled catalog when absent. Placement uses the
+   * catalog installed in this process, so the program installs the same file first.
+   */
+  readonly catalogFile?: string;
 }
 
 /** Where the replicas of one region went and what they cost. */
@@ -266,6 +272,8 @@ export class Workload extends pulumi.ComponentResource {
         const instance = new Instance(instanceNameOf, {
           cloud: a.cloud, region: a.region, size: a.size, image, workload: workload.name, tags,
           readyTimeoutSeconds: args.readyTimeoutSeconds, connection,
+          // Absent stays absent, so instances of a stack without the key see no change.
+          ...(options.catalogFile !== undefined ? { catalogFile: options.catalogFile } : {}),
         }, { parent: this }, options.provider);
         group.instances.push(instance);
         summaries.push(pulumi.all([instance.instanceId, instance.publicIp]).apply(([instanceId, publicIp]): InstanceSummary => ({

@@ -9,7 +9,8 @@ import { CloudError, MERIDIAN_TAGS, isCloudError, type CloudId, type CloudProvid
 import { createProviderContainer, providerFor } from '../../providers/drivers';
 import { MAX_KEY_GENERATIONS, idempotencyKeyFor } from './keys';
 import { DEFAULT_READY_TIMEOUT_SECONDS, type InstanceInputs, type InstanceOutputs, type TagWriter } from './types';
-import { diffInputs, inputFailures } from './validate';
+import { useInstanceCatalog } from './catalog';
+import { UNKNOWN_VALUE, diffInputs, inputFailures, type InputFailure } from './validate';
 
 /** First and largest pause between readiness polls. */
 const POLL_FIRST_MS = 100;
@@ -88,8 +89,20 @@ function outputsOf(inputs: InstanceInputs, idempotencyKey: string, instance: Ins
   });
 }
 
+/**
+ * Every problem with the inputs, after installing the catalog their `catalogFile` names (the
+ * bundled one without it), so region and size are checked against what the program placed with.
+ */
+function failuresOf(inputs: unknown): InputFailure[] {
+  const catalogFile = (inputs as { catalogFile?: unknown } | null)?.catalogFile;
+  // Anything but a path or nothing is reported by inputFailures; an unknown value leaves the catalog as it is.
+  const usable = catalogFile === undefined || (typeof catalogFile === 'string' && catalogFile !== '' && catalogFile !== UNKNOWN_VALUE);
+  const unusable = usable ? useInstanceCatalog(catalogFile, process.cwd()) : undefined;
+  return [...(unusable !== undefined ? [{ property: 'catalogFile', reason: unusable }] : []), ...inputFailures(inputs)];
+}
+
 function assertValid(inputs: unknown): asserts inputs is InstanceInputs {
-  const failures = inputFailures(inputs);
+  const failures = failuresOf(inputs);
   if (failures.length > 0) {
     throw new Error(`invalid instance inputs: ${failures.map((f) => `${f.property || '(inputs)'}: ${f.reason}`).join('; ')}`);
   }
@@ -136,9 +149,12 @@ async function waitUntilStarted(driver: CloudProvider, instance: Instance, timeo
   }
 }
 
-/** Validates inputs, every failure naming its property; returns the inputs unchanged when valid. */
+/**
+ * Validates inputs, every failure naming its property (region and size against the catalog file
+ * the inputs name, or the bundled catalog); returns the inputs unchanged when valid.
+ */
 export function check(_olds: unknown, news: Record<string, unknown>): Promise<dynamic.CheckResult<InstanceInputs>> {
-  const failures = inputFailures(news);
+  const failures = failuresOf(news);
   return Promise.resolve(failures.length > 0 ? { failures } : { inputs: news as unknown as InstanceInputs });
 }
 

@@ -18,6 +18,12 @@ export interface InstanceArgs {
   readonly readyTimeoutSeconds?: pulumi.Input<number>;
   /** Driver settings; omitted parts fall back to the clouds' usual credential sources. */
   readonly connection?: pulumi.Input<ProvidersConfig>;
+  /**
+   * A catalog file written by `meridian catalog refresh`, as a path relative to the project
+   * directory (kept so in the state): the provider checks region and size against it instead of
+   * the bundled catalog. A change updates in place.
+   */
+  readonly catalogFile?: pulumi.Input<string>;
 }
 
 /**
@@ -34,7 +40,8 @@ function urnOf(name: string, parent: pulumi.Resource | undefined): pulumi.Output
 /**
  * One cloud instance created through Meridian's `CloudProvider` drivers (`meridian:cloud:Instance`).
  * A change of cloud, region, size, image, spot or user data replaces it (create before delete);
- * tags change in place. Connection settings are kept as a secret in the state.
+ * tags, connection settings and the catalog file change in place. Connection settings are kept as a
+ * secret in the state.
  */
 export class Instance extends pulumi.dynamic.Resource {
   /** The cloud's instance id. */

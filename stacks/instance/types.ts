@@ -40,6 +40,11 @@ export interface InstanceInputs {
    * usual credential sources at call time. Stored as a secret in the stack state.
    */
   readonly connection?: ProvidersConfig;
+  /**
+   * The catalog file region and size are checked against, relative to the provider's working
+   * directory (the project directory); the bundled catalog when absent.
+   */
+  readonly catalogFile?: string;
 }
 
 /** State of a `meridian:cloud:Instance`: its inputs plus what the cloud reported. */
@@ -60,7 +65,7 @@ export interface InstanceOutputs extends InstanceInputs {
 export const REPLACE_ON_CHANGE: readonly (keyof InstanceInputs)[] = Object.freeze(['cloud', 'region', 'size', 'image', 'spot', 'userData']);
 
 /** Inputs whose change is applied in place. */
-export const UPDATE_IN_PLACE: readonly (keyof InstanceInputs)[] = Object.freeze(['tags', 'workload', 'readyTimeoutSeconds', 'connection']);
+export const UPDATE_IN_PLACE: readonly (keyof InstanceInputs)[] = Object.freeze(['tags', 'workload', 'readyTimeoutSeconds', 'connection', 'catalogFile']);
 
 /**
  * A driver that can rewrite an instance's tags. Not part of `CloudProvider` yet; `update` uses it

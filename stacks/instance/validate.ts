@@ -31,7 +31,7 @@ const CONNECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
 // Keys Pulumi itself adds to a dynamic resource's inputs.
 const ENGINE_KEYS = new Set(['__provider']);
 
-const KNOWN_INPUTS = new Set<string>(['cloud', 'region', 'size', 'image', 'workload', 'tags', 'spot', 'userData', 'resourceUrn', 'readyTimeoutSeconds', 'connection']);
+const KNOWN_INPUTS = new Set<string>(['cloud', 'region', 'size', 'image', 'workload', 'tags', 'spot', 'userData', 'resourceUrn', 'readyTimeoutSeconds', 'connection', 'catalogFile']);
 
 const RESERVED_TAGS = new Set<string>(Object.values(MERIDIAN_TAGS));
 
@@ -81,7 +81,8 @@ function checkConnection(connection: unknown, fail: (property: string, reason: s
 
 /**
  * Every problem with an Instance's inputs, each naming its property. Values the engine does not
- * know yet (preview) are skipped. Region and size are checked against the catalog.
+ * know yet (preview) are skipped. Region and size are checked against the catalog installed in
+ * the process (the provider installs the one `catalogFile` names first).
  */
 export function inputFailures(news: unknown): InputFailure[] {
   const failures: InputFailure[] = [];
@@ -124,6 +125,10 @@ export function inputFailures(news: unknown): InputFailure[] {
     && (typeof readyTimeoutSeconds !== 'number' || !Number.isInteger(readyTimeoutSeconds) || readyTimeoutSeconds < 0 || readyTimeoutSeconds > MAX_READY_TIMEOUT_SECONDS)) {
     fail('readyTimeoutSeconds', `expected whole seconds from 0 to ${MAX_READY_TIMEOUT_SECONDS}, got ${describe(readyTimeoutSeconds)}`);
   }
+  const catalogFile = news.catalogFile;
+  if (catalogFile !== undefined && !isUnknown(catalogFile) && (typeof catalogFile !== 'string' || catalogFile === '')) {
+    fail('catalogFile', `expected a catalog file path, got ${describe(catalogFile)}`);
+  }
   checkConnection(news.connection, fail);
   return failures;
 }
@@ -146,7 +151,7 @@ const normal = (key: keyof InstanceInputs, v: unknown) => (v === undefined ? DEF
 
 /**
  * Compares old state with new inputs: cloud, region, size, image, spot and user data replace the
- * instance; tags, workload, readiness timeout and connection settings update it in place.
+ * instance; tags, workload, readiness timeout, connection settings and catalog file update it in place.
  */
 export function diffInputs(olds: Partial<InstanceInputs>, news: Partial<InstanceInputs>): InputDiff {
   const changed = (k: keyof InstanceInputs) => !sameValue(normal(k, olds[k]), normal(k, news[k]));

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { installCatalog, tryFindSize } from '../../providers';
 import { parseConfigValue, resolveStackConfig, StackConfigError } from '../../stacks';
+import { REFRESHED_ONLY_SIZE, refreshedCatalog, writeCatalogFile } from './catalog-fixture';
 
 const BASE = process.cwd();
 
@@ -121,6 +125,51 @@ describe('stack config', () => {
       baseDir: '/p', readFile: files({ '/p/bad.yaml': `${POLICY_YAML}---\napiVersion: meridian/v1\nkind: Workload\nmetadata: { name: w2 }\nspec:\n  replicas: -1\n` }),
     }));
     assert.ok(problems.some((p) => /^bad\.yaml document 2 \(line \d+\) \/spec/.test(p)), problems.join(' | '));
+  });
+
+  describe('meridian:catalogFile', () => {
+    let dir: string;
+    beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'meridian-stack-catalog-')); });
+    afterEach(() => { installCatalog(); rmSync(dir, { recursive: true, force: true }); });
+
+    const { cloud, region, name } = REFRESHED_ONLY_SIZE;
+    const inline = {
+      policies: [{ apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name: 'fra' }, spec: { regions: { allow: [`${cloud}:${region}`] } } }],
+      workloads: [{ name: 'api', replicas: 1, size: { [cloud]: name }, image: { [cloud]: 'ami-0a1b2c3d4e5f' }, policy: 'fra' }],
+    };
+
+    it('refuses a type only the refreshed file has without the key, and installs the file, relative to the project, with it', () => {
+      const file = relative(BASE, writeCatalogFile(dir));
+      assert.ok(!file.startsWith('/'), file);
+      const without = problemsOf(() => resolveStackConfig(inline, { baseDir: BASE }));
+      assert.equal(without.length, 1, without.join(' | '));
+      assert.ok(without[0].startsWith(`meridian:workloads[0]/size/${cloud}: unknown ${cloud} instance type '${name}'`), without[0]);
+      const def = resolveStackConfig({ ...inline, catalogFile: file }, { baseDir: BASE });
+      assert.equal(def.catalogFile, file, 'the path as configured');
+      assert.ok(tryFindSize(cloud, region, name), 'the file is the installed catalog');
+      assert.equal(resolveStackConfig({ ...inline, workloads: [{ ...inline.workloads[0], size: { vcpu: 2, memoryGiB: 8 } }] }, { baseDir: BASE }).catalogFile, undefined);
+      assert.equal(tryFindSize(cloud, region, name), undefined, 'without the key, the bundled catalog again');
+    });
+
+    it('names the key and every problem of a missing, malformed or invalid file', () => {
+      const bad = refreshedCatalog();
+      (bad.clouds.aws.sizes[0] as { vcpu: number }).vcpu = -1;
+      const invalid = writeCatalogFile(dir, bad, 'invalid.json');
+      const problems = problemsOf(() => resolveStackConfig({ ...inline, catalogFile: invalid }, { baseDir: BASE }));
+      assert.match(problems[0], new RegExp(`^meridian:catalogFile: catalog file ${invalid} is not usable: /clouds/aws/sizes/0/vcpu: `));
+      assert.equal(problems.length, 2, 'and the type the file would have added is unknown');
+
+      const semantic = refreshedCatalog();
+      (semantic.clouds.azure as { referenceRegion: string }).referenceRegion = 'mars-1';
+      const wrongRegion = writeCatalogFile(dir, semantic, 'region.json');
+      assert.match(problemsOf(() => resolveStackConfig({ ...inline, catalogFile: wrongRegion }, { baseDir: BASE }))[0],
+        /^meridian:catalogFile: catalog file .*region\.json is not usable: \/clouds\/azure\/referenceRegion: 'mars-1' is not one of the section's regions/);
+      assert.match(problemsOf(() => resolveStackConfig({ ...inline, catalogFile: 'no-such-catalog.json' }, { baseDir: '/proj' }))[0],
+        /^meridian:catalogFile: catalog file \/proj\/no-such-catalog\.json is not usable: \/: cannot be read: ENOENT/);
+      assert.deepEqual(problemsOf(() => resolveStackConfig({ ...inline, catalogFile: 42 }, { baseDir: BASE })).slice(0, 1),
+        ['meridian:catalogFile: expected a file path, got 42']);
+      assert.equal(tryFindSize(cloud, region, name), undefined, 'a refused file leaves the bundled catalog');
+    });
   });
 
   it('parses config values the way Pulumi stores them', () => {

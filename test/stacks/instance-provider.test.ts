@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { MERIDIAN_TAGS, type CloudId, type ProvidersConfig } from '../../providers';
+import { MERIDIAN_TAGS, installCatalog, readCatalogFile, type CloudId, type ProvidersConfig } from '../../providers';
 import { EmulatorAdmin, startEmulators, type RunningEmulators } from '../../providers/emulator';
 import { idempotencyKeyFor, sharedInstanceProvider, type InstanceInputs, type InstanceOutputs, type InstanceProvider, type TagWriter } from '../../stacks';
 import { closeDrivers, driverFor } from '../../stacks/instance/operations';
+import { REFRESHED_ONLY_SIZE, refreshedCatalog, writeCatalogFile } from './catalog-fixture';
 
 const RESILIENCE = {
   retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50, maxTotalMs: 5_000 },
@@ -209,12 +213,12 @@ describe('meridian:cloud:Instance provider against the emulators', function () {
   it('rejects bad input in check with every failing field named', async () => {
     const bad = {
       cloud: 'gcp', region: '', size: 7, image: '', workload: 'web', tags: { team: 3, [MERIDIAN_TAGS.key]: 'x' },
-      resourceUrn: 'web-0', readyTimeoutSeconds: -1, connection: { aws: { endpoint: 'not a url', region: 'x' } }, colour: 'blue',
+      resourceUrn: 'web-0', readyTimeoutSeconds: -1, connection: { aws: { endpoint: 'not a url', region: 'x' } }, colour: 'blue', catalogFile: 7,
     };
     const result = await provider.check!({} as InstanceInputs, bad as unknown as InstanceInputs);
     const props = (result.failures ?? []).map((f) => f.property).sort();
     assert.deepEqual(props, [
-      'cloud', 'colour', 'connection.aws.endpoint', 'connection.aws.region', 'image', 'readyTimeoutSeconds', 'region', 'resourceUrn', 'size',
+      'catalogFile', 'cloud', 'colour', 'connection.aws.endpoint', 'connection.aws.region', 'image', 'readyTimeoutSeconds', 'region', 'resourceUrn', 'size',
       `tags.${MERIDIAN_TAGS.key}`, 'tags.team',
     ]);
     for (const f of result.failures ?? []) assert.ok(f.reason.length > 0, `${f.property} has a reason`);
@@ -258,5 +262,77 @@ describe('meridian:cloud:Instance provider against the emulators', function () {
     const created = await revived.create(inputs('aws', 'web-13'));
     assert.equal((created.outs as InstanceOutputs).state, 'running');
     assert.equal(live('aws').length, 1);
+  });
+
+  describe('with a refreshed catalog file', () => {
+    let dir: string;
+    let file: string;
+    const { region, name } = REFRESHED_ONLY_SIZE;
+    const fresh = (instance: string, extra: Partial<InstanceInputs> = {}) => inputs('aws', instance, { region, size: name, ...extra });
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'meridian-provider-catalog-'));
+      // As the program passes it: relative to the project directory, the provider's working directory.
+      file = relative(process.cwd(), writeCatalogFile(dir));
+    });
+    afterEach(() => { installCatalog(); rmSync(dir, { recursive: true, force: true }); });
+
+    it('checks region and size against the file the inputs name, and reads the file again once it changes', async () => {
+      const without = await provider.check!({} as InstanceInputs, fresh('web-20'));
+      assert.deepEqual(without.failures?.map((f) => f.property), ['size'], 'the bundled catalog does not have the type');
+      const withFile = fresh('web-20', { catalogFile: file });
+      assert.deepEqual(await provider.check!({} as InstanceInputs, withFile), { inputs: withFile });
+      assert.deepEqual((await provider.check!({} as InstanceInputs, fresh('web-20'))).failures?.map((f) => f.property), ['size'], 'absent: the bundled catalog again');
+
+      // A refresh that no longer lists the type, written later than the first.
+      const path = writeCatalogFile(dir, { ...refreshedCatalog(), clouds: { ...refreshedCatalog().clouds, aws: { ...refreshedCatalog().clouds.aws, sizes: [] } } });
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(path, later, later);
+      const after = await provider.check!({} as InstanceInputs, withFile);
+      assert.deepEqual(after.failures?.map((f) => f.property), ['size']);
+    });
+
+    it('names catalogFile and the file\'s problems when the file cannot be used, and create makes nothing', async () => {
+      const missing = await provider.check!({} as InstanceInputs, fresh('web-21', { catalogFile: 'no-such-catalog.json' }));
+      const failure = missing.failures?.find((f) => f.property === 'catalogFile');
+      assert.match(failure?.reason ?? '', /^catalog file .*no-such-catalog\.json is not usable: \/: cannot be read: ENOENT/);
+      const bad = relative(process.cwd(), writeCatalogFile(dir, { format: 'meridian-catalog', version: 2 }, 'v2.json'));
+      await assert.rejects(provider.create(inputs('aws', 'web-21', { catalogFile: bad })),
+        /invalid instance inputs: catalogFile: catalog file .*v2\.json is not usable: \/version: version 2 is not supported/);
+      assert.equal(live('aws').length, 0);
+    });
+
+    it('creates an instance of a type only the file has, where the cloud offers it', async () => {
+      const catalogs = readCatalogFile(join(process.cwd(), file));
+      // The cloud that answered the refresh: an emulator offering what the file lists.
+      const refreshed = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs: 30, catalogs });
+      try {
+        const created = await provider.create(fresh('web-22', { catalogFile: file, connection: { ...refreshed.providersConfig, resilience: RESILIENCE } }));
+        const outs = created.outs as InstanceOutputs;
+        assert.equal(outs.state, 'running');
+        assert.equal(outs.size, name);
+        assert.equal(outs.catalogFile, file, 'the state keeps the path as given');
+        assert.deepEqual(refreshed.aws.store.all().map((i) => i.type), [name]);
+      } finally {
+        closeDrivers();
+        await refreshed.stop();
+      }
+    });
+
+    it('updates in place when the file is added or changed, never replacing; absent on both sides is no change', async () => {
+      const created = await provider.create(inputs('aws', 'web-23'));
+      const olds = created.outs as InstanceOutputs;
+      assert.equal('catalogFile' in olds, false, 'absent stays absent in the state');
+      assert.deepEqual(await provider.diff!(created.id, olds, inputs('aws', 'web-23')), { changes: false, replaces: [], deleteBeforeReplace: false });
+      const added = await provider.diff!(created.id, olds, inputs('aws', 'web-23', { catalogFile: file }));
+      assert.deepEqual(added, { changes: true, replaces: [], deleteBeforeReplace: false });
+      const updated = await provider.update!(created.id, olds, inputs('aws', 'web-23', { catalogFile: file }));
+      assert.equal((updated.outs as InstanceOutputs).catalogFile, file);
+      assert.equal((updated.outs as InstanceOutputs).instanceId, created.id, 'the same instance');
+      assert.deepEqual(liveIds('aws'), [created.id]);
+      const changed = await provider.diff!(created.id, updated.outs as InstanceOutputs, inputs('aws', 'web-23', { catalogFile: 'other/catalog.json' }));
+      assert.deepEqual(changed.replaces, []);
+      assert.equal(changed.changes, true);
+    });
   });
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { loadDocuments, type RegionPolicy, type WorkloadInput } from '../../policies';
-import { tryFindRegion, type CloudId } from '../../providers';
+import { installCatalog, tryFindRegion, type CloudId } from '../../providers';
 import { place, type RegionAssignment } from '../../scheduler/placement';
 import type * as Stacks from '../../stacks';
+import { REFRESHED_ONLY_SIZE, writeCatalogFile } from './catalog-fixture';
 
 // Pulumi's mocks must be in place before any module that declares resources is loaded.
 interface Registered { type: string; name: string; inputs: Record<string, unknown>; custom: boolean }
@@ -226,9 +228,57 @@ describe('Pulumi program with mocks', function () {
       assert.equal(connection[SECRET_SIG], SECRET_SIG_VALUE, 'the connection is passed as a secret');
       assert.equal((connection.value as { aws: { endpoint: string } }).aws.endpoint, 'http://127.0.0.1:4566');
       assert.deepEqual(first.inputs.tags, { owner: 'platform', 'meridian:stack': 'test' });
+      assert.equal('catalogFile' in first.inputs, false, 'no catalog file configured: no catalogFile input');
       assert.equal((await valueOf(out.dns.portal))?.addresses.length, 5);
     } finally {
       pulumi.runtime.setAllConfig({});
+    }
+  });
+
+  it('places a type only the refreshed catalog file has once meridian:catalogFile names it, passing the path as given to every Instance', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meridian-program-catalog-'));
+    const { cloud, region, name } = REFRESHED_ONLY_SIZE;
+    const policy = { apiVersion: 'meridian/v1', kind: 'RegionPolicy', metadata: { name: 'fra' }, spec: { regions: { allow: [`${cloud}:${region}`] } } };
+    const config = {
+      'meridian:policies': JSON.stringify([policy]),
+      'meridian:workloads': JSON.stringify([workload('fresh', 'fra', 2, { size: { [cloud]: name } })]),
+    };
+    const main = (await import('../../stacks/main.js')).default as () => Promise<Stacks.StackOutputs>;
+    try {
+      const file = relative(process.cwd(), writeCatalogFile(dir));
+      pulumi.runtime.setAllConfig(config);
+      await assert.rejects(main(), (err: Error) => {
+        assert.ok(pulumi.RunError.isInstance(err));
+        assert.match(err.message, new RegExp(`meridian:workloads\\[0\\]/size/${cloud}: unknown ${cloud} instance type '${name}'`));
+        return true;
+      });
+      assert.equal(registered.length, 0, 'refused without the key');
+
+      pulumi.runtime.setAllConfig({ ...config, 'meridian:catalogFile': file });
+      const out = await main();
+      const rows = await valueOf(out.placements.fresh);
+      assert.deepEqual(rows.map((r) => [r.cloud, r.region, r.size, r.count]), [[cloud, region, name, 2]]);
+      assert.ok(rows[0].usdPerHourEach > 0, 'priced from the file');
+      await valueOf(out.instances.fresh);
+      const instances = registered.filter((r) => r.type === INSTANCE);
+      assert.equal(instances.length, 2);
+      for (const i of instances) {
+        assert.equal(i.inputs.size, name);
+        assert.equal(i.inputs.catalogFile, file, 'relative to the project, as configured');
+      }
+
+      await installMocks();
+      pulumi.runtime.setAllConfig({ ...config, 'meridian:catalogFile': relative(process.cwd(), writeCatalogFile(dir, { format: 'other' }, 'bad.json')) });
+      await assert.rejects(main(), (err: Error) => {
+        assert.ok(pulumi.RunError.isInstance(err));
+        assert.match(err.message, /meridian:catalogFile: catalog file .*bad\.json is not usable: \/format: expected 'meridian-catalog'/);
+        return true;
+      });
+      assert.deepEqual(registered, []);
+    } finally {
+      pulumi.runtime.setAllConfig({});
+      installCatalog();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
