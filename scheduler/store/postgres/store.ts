@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { CloudId, InstanceState } from '../../../providers';
+import type { CloudId } from '../../../providers';
 import { DEFAULT_LEASE_TABLE, StaleLeaseTokenError } from '../../lease';
 import type { Placement, Workload } from '../../placement/types';
+import { journalFromRow, policyFromRow, recordFromRow, workloadFromRow, type InstanceRow, type JournalRow, type PolicyRow, type WorkloadRow } from '../rows';
 import { migratePostgres, POSTGRES_SCHEMA_VERSION } from './schema';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, RecordState, StateStore, StoreChange, StoredPolicy, StoredWorkload,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, StateStore, StoreChange, StoredPolicy, StoredWorkload,
 } from '../types';
 
 /** The channel other schedulers' changes arrive on (payload: `{"k":kind,"n":name,"o":origin}`). */
@@ -31,53 +32,6 @@ export interface PostgresStoreOptions {
   readonly now?: () => number;
 }
 
-interface WorkloadRow {
-  name: string; spec: string; generation: number; updated_at: string; deleted_at: string | null;
-  preferred: string | null; applied: string | null; placement_error: string | null; next_ordinal: number;
-}
-interface InstanceRow {
-  key: string; workload: string; cloud: string; region: string; size: string; image: string; ordinal: number;
-  state: string; instance_id: string | null; cloud_state: string | null; public_ip: string | null;
-  private_ip: string | null; created_at_ms: number; updated_at_ms: number;
-}
-interface PolicyRow { name: string; spec: string; updated_at: string; generation: number }
-interface JournalRow {
-  seq: number; at_ms: number; operation: string; key: string; workload: string; cloud: string; region: string;
-  instance_id: string | null; outcome: string; token: number | null;
-}
-
-function workloadFromRow(r: WorkloadRow): StoredWorkload {
-  return {
-    name: r.name, spec: JSON.parse(r.spec) as Workload, generation: r.generation, updatedAt: r.updated_at,
-    ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
-    ...(r.preferred ? { preferred: JSON.parse(r.preferred) as Placement } : {}),
-    ...(r.applied ? { applied: JSON.parse(r.applied) as Placement } : {}),
-    ...(r.placement_error ? { placementError: r.placement_error } : {}),
-  };
-}
-
-function policyFromRow(r: PolicyRow): StoredPolicy {
-  return { name: r.name, spec: JSON.parse(r.spec) as unknown, generation: r.generation, updatedAt: r.updated_at };
-}
-
-function recordFromRow(r: InstanceRow): InstanceRecord {
-  return {
-    key: r.key, workload: r.workload, cloud: r.cloud as CloudId, region: r.region, size: r.size, image: r.image,
-    ordinal: r.ordinal, state: r.state as RecordState, createdAtMs: r.created_at_ms, updatedAtMs: r.updated_at_ms,
-    ...(r.instance_id ? { instanceId: r.instance_id } : {}),
-    ...(r.cloud_state ? { cloudState: r.cloud_state as InstanceState } : {}),
-    ...(r.public_ip ? { publicIp: r.public_ip } : {}),
-    ...(r.private_ip ? { privateIp: r.private_ip } : {}),
-  };
-}
-
-function journalFromRow(r: JournalRow): JournalEntry {
-  return {
-    seq: r.seq, atMs: r.at_ms, operation: r.operation as JournalEntry['operation'], key: r.key, workload: r.workload,
-    cloud: r.cloud as CloudId, region: r.region, outcome: r.outcome, ...(r.instance_id ? { instanceId: r.instance_id } : {}),
-    ...(r.token !== null ? { token: r.token } : {}),
-  };
-}
 
 /** Stable JSON (sorted keys) so that an unchanged spec compares equal. */
 function canonical(value: unknown): string {
