@@ -577,6 +577,12 @@ export class Reconciler<P> {
 
   private async createOp(r: InstanceRecord, journalSeq?: number): Promise<void> {
     const { store } = this.deps;
+    if (journalSeq === undefined) {
+      // A replay starts from a pass's listing, which may predate the create it replays finishing:
+      // the record as it is now decides, so a finished create is not made again.
+      const now = await store.getRecord(r.key);
+      if (!now || now.state !== 'creating' || now.instanceId) return;
+    }
     const seq = journalSeq ?? await store.journalBegin({ operation: 'create', key: r.key, workload: r.workload, cloud: r.cloud, region: r.region, ...this.fenceToken() });
     this.inflightSeqs.add(seq);
     try {

@@ -196,6 +196,51 @@ describe('Reconciler with fake clouds', () => {
     assert.equal(liveIn(f, 'aws') + liveIn(f, 'azure'), 0);
   });
 
+  it('does not replay a create that finished after the pass listed its record', async () => {
+    const f = setup();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 1));
+    f.sync.putWorkload(workload(1));
+    // Listings taken while the create is in flight are handed back only once it has finished, as a
+    // slow store (a database across the network) does when a pass's read overlaps the call.
+    const inner = f.store;
+    let stale = 0;
+    const slow: StateStore = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== 'listRecords') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<StateStore['listRecords']>) => {
+          const rows = await target.listRecords(...args);
+          if (rows.some((r) => r.state === 'creating')) {
+            stale++;
+            await waitFor('the create to finish', () => f.sync.listRecords('web').every((r) => r.state === 'active'));
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          return rows;
+        };
+      },
+    });
+    // Each create takes a while, so that passes run while it is in flight.
+    const slowCreate = (cloud: FakeCloud): FakeCloud => new Proxy(cloud, {
+      get(target, prop, receiver) {
+        if (prop !== 'createInstance') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<FakeCloud['createInstance']>) => {
+          await new Promise((r) => setTimeout(r, 150));
+          return target.createInstance(...args);
+        };
+      },
+    });
+    const reconciler = new Reconciler<FakePolicy>({
+      store: slow, provider: (c) => slowCreate(f.clouds[c]), place: fakePlace, policies: fakePolicies, config: RECONCILER, log: () => undefined,
+    });
+    f.reconciler = reconciler;
+    await reconciler.start();
+    await waitFor('convergence', () => converged(f));
+    reconciler.trigger();
+    await waitFor('a later pass', async () => (await reconciler.status('web'))?.converged === true && f.clouds.aws.readCalls > 0);
+    assert.ok(stale > 0, 'a pass listed the record while its create was in flight');
+    assert.equal(f.clouds.aws.createCalls, 1);
+    assert.equal(liveIn(f, 'aws'), 1);
+  });
+
   it('scales down by removing surplus replicas and never creating new ones', async () => {
     const f = setup();
     f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 10));
