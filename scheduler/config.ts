@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { LOG_LEVEL_EXPECTED, LogLevelSchema } from '../common';
+import { LOG_LEVEL_EXPECTED, LogLevelSchema, ValidationError, type Issue } from '../common';
 import { CatalogFileError, CatalogSettingsSchema, catalogSettingsRegions, type Region } from '../providers';
 import { RegionSettingsSchema, regionSettingsIssues } from './placement';
 
@@ -106,17 +106,13 @@ export const SchedulerConfigSchema = Type.Object({
 export type SchedulerConfig = Static<typeof SchedulerConfigSchema>;
 
 /** One configuration problem with the key path it concerns. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type ConfigIssue = Issue;
 
-/** Raised by `loadSchedulerConfig` with every problem found. */
-export class SchedulerConfigError extends Error {
+/** Raised by `loadSchedulerConfig` with every problem found (code `MERIDIAN_ERR_CONFIG_INVALID`). */
+export class SchedulerConfigError extends ValidationError {
   override readonly name = 'SchedulerConfigError';
-  readonly code = 'MERIDIAN_ERR_CONFIG_INVALID';
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(`invalid scheduler configuration: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+  constructor(issues: readonly ConfigIssue[]) {
+    super('MERIDIAN_ERR_CONFIG_INVALID', 'invalid scheduler configuration', issues);
   }
 }
 
