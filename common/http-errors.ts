@@ -1,4 +1,4 @@
-/** One problem with a request, located by JSON pointer into the body (or the parameter name). */
+/** One problem with a request, settings or a data file, located by JSON pointer (into the body, the settings or the file) or by a parameter's name. */
 export interface Issue {
   readonly path: string;
   readonly message: string;

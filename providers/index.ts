@@ -9,7 +9,7 @@ export type { AlibabaDriverConfig, AwsDriverConfig, AzureDriverConfig, Providers
 export {
   catalogData, pricesAsOf, findRegion, findSize, listRegions, listSizes, resolveSize, tryFindRegion, tryFindSize, tryResolveSize,
   accountPartition, publicPartition, regionDenial, type RegionAccount, type RegionDenial,
-  bundledCatalogData, catalogGeneration, installCatalog, useCatalogSettings, readCatalogFile, validateCatalogFile,
+  bundledCatalogData, catalogGeneration, catalogSettingsRegions, installCatalog, useCatalogSettings, readCatalogFile, validateCatalogFile,
   CATALOG_FILE_FORMAT, CATALOG_FILE_VERSION, CatalogFileError, CatalogSettingsSchema,
   type CatalogFile, type CatalogFileCloud, type CatalogFileIssue, type CatalogFileSize, type CatalogSettings, type CloudCatalogData,
 } from './catalog';

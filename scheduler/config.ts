@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { LOG_LEVEL_EXPECTED, LogLevelSchema } from '../common';
-import { CatalogSettingsSchema } from '../providers';
+import { LOG_LEVEL_EXPECTED, LogLevelSchema, ValidationError, type Issue } from '../common';
+import { CatalogFileError, CatalogSettingsSchema, catalogSettingsRegions, type Region } from '../providers';
 import { RegionSettingsSchema, regionSettingsIssues } from './placement';
 
 /** The scheduler's `regions` settings: the accounts' partitions and enabled regions, and whether to ask the clouds too. */
@@ -106,17 +106,13 @@ export const SchedulerConfigSchema = Type.Object({
 export type SchedulerConfig = Static<typeof SchedulerConfigSchema>;
 
 /** One configuration problem with the key path it concerns. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type ConfigIssue = Issue;
 
-/** Raised by `loadSchedulerConfig` with every problem found. */
-export class SchedulerConfigError extends Error {
+/** Raised by `loadSchedulerConfig` with every problem found (code `MERIDIAN_ERR_CONFIG_INVALID`). */
+export class SchedulerConfigError extends ValidationError {
   override readonly name = 'SchedulerConfigError';
-  readonly code = 'MERIDIAN_ERR_CONFIG_INVALID';
-  constructor(readonly issues: readonly ConfigIssue[]) {
-    super(`invalid scheduler configuration: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+  constructor(issues: readonly ConfigIssue[]) {
+    super('MERIDIAN_ERR_CONFIG_INVALID', 'invalid scheduler configuration', issues);
   }
 }
 
@@ -158,15 +154,38 @@ export function redactStoreUrl(url: string): string {
   }
 }
 
-/** Applies defaults, validates (every error with its key path) and freezes the settings. */
-export function loadSchedulerConfig(input: unknown): SchedulerConfig {
+/**
+ * The regions of the catalog the scheduler will install (`catalog.file`, else the bundled one), so
+ * that region settings are checked against the catalog the scheduler runs with; undefined when the
+ * settings or the file are unusable (`issues` then says why: the file's problems go under `path`).
+ */
+function catalogRegions(catalog: unknown, path: string, issues: ConfigIssue[]): readonly Region[] | undefined {
+  if (!Value.Check(CatalogSettingsSchema, catalog)) return undefined;
+  try {
+    return catalogSettingsRegions(catalog);
+  } catch (err) {
+    if (!(err instanceof CatalogFileError)) throw err;
+    // The message names the file and each problem with its JSON path inside the file.
+    issues.push({ path, message: err.message });
+    return undefined;
+  }
+}
+
+/**
+ * Applies defaults, validates (every error with its key path) and freezes the settings. `at` is
+ * where the settings sit in the file they came from (`/scheduler` in `meridian serve --config`),
+ * put before every key path; the settings are the whole document by default.
+ */
+export function loadSchedulerConfig(input: unknown, at = ''): SchedulerConfig {
   const withDefaults: unknown = Value.Default(SchedulerConfigSchema, Value.Clone(input ?? {}));
   const issues: ConfigIssue[] = [...Value.Errors(SchedulerConfigSchema, withDefaults)]
-    .map((e) => ({ path: e.path, message: e.path === '/logLevel' ? LOG_LEVEL_EXPECTED : e.message }));
+    .map((e) => ({ path: `${at}${e.path}`, message: e.path === '/logLevel' ? LOG_LEVEL_EXPECTED : e.message }));
+  // Region settings are checked against the catalog the scheduler will run with, the file's when one is named.
+  const known = catalogRegions((withDefaults as { catalog?: unknown }).catalog, `${at}/catalog/file`, issues);
   const regions = (withDefaults as { regions?: unknown }).regions;
-  if (Value.Check(SchedulerRegionsSchema, regions)) issues.push(...regionSettingsIssues(regions, '/regions'));
+  if (known && Value.Check(SchedulerRegionsSchema, regions)) issues.push(...regionSettingsIssues(regions, `${at}/regions`, known));
   const store = (withDefaults as { store?: unknown }).store;
-  if (Value.Check(StoreSchema, store)) issues.push(...storeIssues(store));
+  if (Value.Check(StoreSchema, store)) issues.push(...storeIssues(store).map((i) => ({ path: `${at}${i.path}`, message: i.message })));
   if (issues.length) throw new SchedulerConfigError(issues);
   return deepFreeze(withDefaults as SchedulerConfig);
 }

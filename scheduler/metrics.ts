@@ -8,8 +8,28 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005,
 
 /** How to make a registry. */
 export interface MetricsOptions {
-  /** Also expose prom-client's default process metrics (CPU, memory, event loop lag, GC, handles); default true. */
+  /** Also expose prom-client's default process metrics (CPU, memory, event loop lag, GC, handles), collected once per process; default true. */
   readonly processMetrics?: boolean;
+}
+
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's default process metrics, in one registry made on first use and shared by every
+ * `Metrics` of the process: each `collectDefaultMetrics` call starts a GC observer and an
+ * event-loop delay monitor that nothing can stop, so one per `Metrics` would pile up for the
+ * life of the process (tests start many schedulers in one). The values are the process's anyway.
+ */
+function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which promtool refuses; their per-type series
+    // (`nodejs_active_handles{type}`, ...) stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+    processRegistry = registry;
+  }
+  return processRegistry;
 }
 
 /**
@@ -19,16 +39,12 @@ export interface MetricsOptions {
  */
 export class Metrics {
   private readonly registry = new Registry();
+  private readonly process: Registry | undefined;
   private readonly families = new Map<string, Metric>();
   private readonly collectors: Array<() => void> = [];
 
   constructor(options: MetricsOptions = {}) {
-    if (options.processMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      // Gauges named like counters, which promtool refuses; their per-type series
-      // (`nodejs_active_handles{type}`, ...) stay.
-      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
-    }
+    this.process = options.processMetrics ?? true ? processMetricsRegistry() : undefined;
   }
 
   /** Content type of `expose()`'s text. */
@@ -68,10 +84,11 @@ export class Metrics {
     this.collectors.push(fn);
   }
 
-  /** The registry in Prometheus text format 0.0.4. */
+  /** The registry, and the process metrics unless left out, in Prometheus text format 0.0.4. */
   async expose(): Promise<string> {
     for (const c of this.collectors) c();
-    return this.registry.metrics();
+    // A registry made per exposition: this one's families are made as they are first written.
+    return (this.process ? Registry.merge([this.process, this.registry]) : this.registry).metrics();
   }
 
   // prom-client itself refuses a label name the family was not made with.

@@ -1,19 +1,16 @@
 import { Value } from '@sinclair/typebox/value';
+import { ValidationError, type Issue } from '../../common';
 import '../formats';
 import { type ZoneConfig, ZoneConfigSchema } from './schema';
 
 /** One configuration problem with its key path. */
-export interface DnsConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type DnsConfigIssue = Issue;
 
-/** Raised when DNS configuration is invalid; lists every problem with its key path. */
-export class DnsConfigError extends Error {
+/** Raised when DNS configuration is invalid; lists every problem with its key path (code `DNS_ERR_CONFIG_INVALID`). */
+export class DnsConfigError extends ValidationError {
   override readonly name = 'DnsConfigError';
-  readonly code = 'DNS_ERR_CONFIG_INVALID';
-  constructor(readonly what: string, readonly issues: readonly DnsConfigIssue[]) {
-    super(`invalid ${what}: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+  constructor(readonly what: string, issues: readonly DnsConfigIssue[]) {
+    super('DNS_ERR_CONFIG_INVALID', `invalid ${what}`, issues);
   }
 }
 

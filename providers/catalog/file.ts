@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ValidationError, type Issue } from '../../common';
 import { CLOUD_IDS, PARTITIONS, type CloudId, type Continent, type Partition } from '../types';
 import type { CloudCatalogData, RegionRow, SizeRow } from './data/types';
 
@@ -64,18 +65,16 @@ export type CatalogFileCloud = Static<typeof CloudSectionSchema>;
 export type CatalogFileSize = Static<typeof SizeFileRowSchema>;
 
 /** One problem of a catalog file, with the JSON path it concerns. */
-export interface CatalogFileIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type CatalogFileIssue = Issue;
 
-/** A catalog file that cannot be used, with every problem found. */
-export class CatalogFileError extends Error {
+/**
+ * A catalog file that cannot be used, with every problem found (code `MERIDIAN_ERR_CATALOG_FILE`);
+ * the message lists the first 10, since a file from another build can fail on every row.
+ */
+export class CatalogFileError extends ValidationError {
   override readonly name = 'CatalogFileError';
-  readonly code = 'MERIDIAN_ERR_CATALOG_FILE';
-  constructor(readonly file: string, readonly issues: readonly CatalogFileIssue[]) {
-    super(`catalog file ${file} is not usable: ${issues.slice(0, 10).map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}` +
-      `${issues.length > 10 ? `; and ${issues.length - 10} more` : ''}`);
+  constructor(readonly file: string, issues: readonly CatalogFileIssue[]) {
+    super('MERIDIAN_ERR_CATALOG_FILE', `catalog file ${file} is not usable`, issues, { shown: 10 });
   }
 }
 

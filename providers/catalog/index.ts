@@ -215,3 +215,13 @@ export function resolveSize(cloud: CloudId, region: string, req: SizeRequest): R
 export function useCatalogSettings(settings: CatalogSettings | undefined): void {
   installCatalog(settings?.file === undefined ? undefined : readCatalogFile(settings.file));
 }
+
+/**
+ * The regions of the catalog the settings name (`catalog.file`), or of the bundled catalog when
+ * they name none, without installing it: what a configuration is checked against before its
+ * process installs that catalog. Throws `CatalogFileError` naming the file and each problem.
+ */
+export function catalogSettingsRegions(settings: CatalogSettings | undefined): readonly Region[] {
+  const data = settings?.file === undefined ? BUNDLED : readCatalogFile(settings.file);
+  return CLOUDS.flatMap((c) => data[c].regions.map((r) => toRegion(c, r)));
+}

@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral, type TOptional, type TUnion } from '@sinclair/typebox';
-import { accountPartition, CLOUD_IDS, listRegions, PARTITIONS, tryFindRegion, type CloudId, type RegionAccount } from '../../providers';
+import { accountPartition, CLOUD_IDS, listRegions, PARTITIONS, tryFindRegion, type CloudId, type Region, type RegionAccount } from '../../providers';
 import { didYouMean } from '../api/suggest';
 
 type PartitionSchema<C extends CloudId> = TOptional<TUnion<TLiteral<(typeof PARTITIONS)[C][number]>[]>>;
@@ -34,11 +34,12 @@ export interface RegionSettingsIssue {
 /**
  * Problems of schema-valid region settings that the schema cannot see: every `enabled` entry must
  * name a catalog region (the nearest name is suggested) of its account's partition. `at` is the
- * key path of the settings (`/regions`); each issue's path continues it.
+ * key path of the settings (`/regions`); each issue's path continues it. `regions` is the catalog
+ * checked against: the installed one unless a configuration names another (`catalogSettingsRegions`).
  */
-export function regionSettingsIssues(settings: RegionSettings, at: string): RegionSettingsIssue[] {
+export function regionSettingsIssues(settings: RegionSettings, at: string, regions: readonly Region[] = listRegions()): RegionSettingsIssue[] {
   const issues: RegionSettingsIssue[] = [];
-  const known = new Map(listRegions().map((r) => [`${r.cloud}:${r.id}`, r]));
+  const known = new Map(regions.map((r) => [`${r.cloud}:${r.id}`, r]));
   settings.enabled.forEach((ref, i) => {
     const path = `${at}/enabled/${i}`;
     const region = known.get(ref);

@@ -8,7 +8,7 @@ import {
 import { readCloudCatalog } from '../../providers/drivers';
 import { AlibabaEmulator, AwsEmulator, TEST_CREDENTIALS, startEmulators, type RunningEmulators } from '../../providers/emulator';
 import { catalogCommand } from '../../scheduler/cli/commands/catalog';
-import { loadSchedulerConfig } from '../../scheduler/config';
+import { loadSchedulerConfig, SchedulerConfigError } from '../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../scheduler/service';
 
 const TOKEN = 'catalog-refresh-test-token-0123';
@@ -173,11 +173,20 @@ describe('catalog.file', () => {
     assert.throws(() => readCatalogFile(fileWith((d) => { const s = (d as unknown as Doc).clouds.aws.sizes; s.push({ ...s[0] }); })), refused(path, 'duplicate instance type'));
   });
 
-  it('stops the scheduler from starting on a bad file, with an error naming it', async () => {
+  it('refuses a bad file with the settings, naming the key, the file and the problem; and at start when it went bad since', async () => {
     const path = join(dir, 'broken.json');
     writeFileSync(path, '[]');
-    const config = loadSchedulerConfig({ dataDir: ':memory:', api: { token: TOKEN, port: 0 }, catalog: { file: path } });
-    await assert.rejects(startScheduler({ config, providers: {}, log: () => undefined }), refused(path, 'expected a JSON object'));
+    const settings = { dataDir: ':memory:', api: { token: TOKEN, port: 0 }, catalog: { file: path } };
+    assert.throws(() => loadSchedulerConfig(settings), (e: unknown) => {
+      assert.ok(e instanceof SchedulerConfigError, String(e));
+      assert.deepEqual(e.issues.map((i) => i.path), ['/catalog/file']);
+      assert.ok(e.issues[0].message.includes(`catalog file ${path} is not usable: /: expected a JSON object`), e.message);
+      return true;
+    });
+    const good = fileWith(() => undefined);
+    const config = loadSchedulerConfig({ ...settings, catalog: { file: good } });
+    writeFileSync(good, '[]');
+    await assert.rejects(startScheduler({ config, providers: {}, log: () => undefined }), refused(good, 'expected a JSON object'));
   });
 
   it('rejects a catalog key the schema does not know, with its key path', () => {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import perfHooks from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../common';
 import { listRegions } from '../../providers';
@@ -153,5 +154,71 @@ describe('scheduler logs and metrics', () => {
       assert.deepEqual(e.issues, [{ path: '/logLevel', message: 'must be one of trace, debug, info, warn, error, fatal, silent' }]);
       return true;
     });
+  });
+});
+
+describe('scheduler metrics with several schedulers in one process', () => {
+  const started: SchedulerService[] = [];
+  let restore: (() => void) | undefined;
+  afterEach(async () => {
+    restore?.();
+    restore = undefined;
+    for (const s of started.splice(0)) await s.stop();
+  });
+
+  /** Counts the event-loop delay monitors and GC observers started from now on (prom-client starts one of each per collectDefaultMetrics). */
+  function countProcessHooks(): { monitors: number; observers: number } {
+    const counts = { monitors: 0, observers: 0 };
+    const original = { monitor: perfHooks.monitorEventLoopDelay, observer: perfHooks.PerformanceObserver };
+    const hooks = perfHooks as { monitorEventLoopDelay: typeof perfHooks.monitorEventLoopDelay; PerformanceObserver: typeof perfHooks.PerformanceObserver };
+    hooks.monitorEventLoopDelay = (...args) => { counts.monitors += 1; return original.monitor(...args); };
+    hooks.PerformanceObserver = class extends original.observer {
+      constructor(callback: ConstructorParameters<typeof perfHooks.PerformanceObserver>[0]) {
+        super(callback);
+        counts.observers += 1;
+      }
+    };
+    restore = () => { hooks.monitorEventLoopDelay = original.monitor; hooks.PerformanceObserver = original.observer; };
+    return counts;
+  }
+
+  it('gives each scheduler valid metrics with the process metrics, collected once per process, without a registration warning', async function () {
+    this.timeout(60_000);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w); };
+    process.on('warning', onWarning);
+    try {
+      const hooks = countProcessHooks();
+      const start = async (): Promise<SchedulerService> => {
+        const config = loadSchedulerConfig({ dataDir: ':memory:', logLevel: 'silent', api: { token: TOKEN, port: 0 }, reconciler: { intervalMs: 50 } });
+        const s = await startScheduler({ config, providers: {}, log: () => undefined });
+        started.push(s);
+        return s;
+      };
+      const first = await start();
+      const afterFirst = { ...hooks };
+      // Earlier tests of this process may have started the process metrics already: then the first adds none either.
+      assert.ok(afterFirst.monitors <= 1 && afterFirst.observers <= 1, JSON.stringify(afterFirst));
+      const second = await start();
+      const third = await start();
+      assert.deepEqual(hooks, afterFirst, 'later schedulers start no event-loop monitor or GC observer of their own');
+
+      // Only the first one is asked something: its request series are its own.
+      assert.equal((await fetch(`${first.url}/v1/workloads`, { headers: auth })).status, 200);
+      for (const [name, s] of [['first', first], ['second', second], ['third', third]] as const) {
+        const text = await (await fetch(`${s.url}/metrics`)).text();
+        const lint = await promtoolCheck(text);
+        assert.equal(lint.code, 0, `${name}: promtool check metrics:\n${lint.out}`);
+        for (const family of ['process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'meridian_region_healthy']) {
+          assert.equal(text.match(new RegExp(`^# TYPE ${family} `, 'gm'))?.length, 1, `${name}: one ${family} family`);
+        }
+        const listed = /^meridian_http_request_duration_seconds_count\{method="GET",route="\/v1\/workloads",status="200"\} 1$/m.test(text);
+        assert.equal(listed, name === 'first', `${name}: request series`);
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const about = warnings.filter((w) => /metric|regist|listener/i.test(`${w.name} ${w.message}`));
+    assert.deepEqual(about.map((w) => `${w.name}: ${w.message}`), []);
   });
 });

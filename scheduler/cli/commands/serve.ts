@@ -45,7 +45,7 @@ export async function serveCommand(ctx: CommandContext): Promise<number> {
     },
     reconciler,
     ...(flag(args, '--store') !== undefined || sched.store ? { store: { ...sched.store, ...(flag(args, '--store') !== undefined ? { url: flag(args, '--store') } : {}) } } : {}),
-  });
+  }, '/scheduler');
   const storePassword = ctx.env.MERIDIAN_STORE_PASSWORD ?? ctx.env.PGPASSWORD
     ?? (config.store.passwordFile ? readFileSync(config.store.passwordFile, 'utf8').split('\n')[0] : undefined);
   const logger = createLogger({ name: 'meridian', level: config.logLevel });

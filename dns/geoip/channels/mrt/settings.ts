@@ -1,6 +1,7 @@
 /** Settings of the RIS poller channel: one schema gives the type, the defaults and the validation. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ValidationError, type Issue } from '../../../../common';
 
 /** The `geoip.ris` settings. */
 export const RisSettingsSchema = Type.Object({
@@ -30,16 +31,13 @@ export const RisSettingsSchema = Type.Object({
 export type RisSettings = Static<typeof RisSettingsSchema>;
 
 /** One problem with RIS settings, with its key path. */
-export interface RisSettingsIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type RisSettingsIssue = Issue;
 
-/** Thrown for invalid RIS settings; lists every problem. */
-export class RisSettingsError extends Error {
+/** Thrown for invalid RIS settings; lists every problem (code `DNS_ERR_CONFIG_INVALID`). */
+export class RisSettingsError extends ValidationError {
   override readonly name = 'RisSettingsError';
-  constructor(readonly issues: readonly RisSettingsIssue[]) {
-    super(`invalid RIS settings: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
+  constructor(issues: readonly RisSettingsIssue[]) {
+    super('DNS_ERR_CONFIG_INVALID', 'invalid RIS settings', issues);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Settings of the signed-package channel: one TypeBox schema gives the type, the defaults and validation. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ValidationError, type Issue } from '../../../../common';
 import { canonicalLabels, parseDsText, supportedDigestType } from './dnssec';
 import { parseServerAddress } from './dns-client';
 
@@ -33,19 +34,13 @@ export const SignedChannelSettingsSchema = Type.Object({
 export type SignedChannelSettings = Static<typeof SignedChannelSettingsSchema>;
 
 /** One settings problem, with its key path. */
-export interface SignedSettingsIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type SignedSettingsIssue = Issue;
 
-/** Thrown by `loadSignedChannelSettings` with every problem found. */
-export class SignedSettingsError extends Error {
+/** Thrown by `loadSignedChannelSettings` with every problem found (code `DNS_ERR_CONFIG_INVALID`). */
+export class SignedSettingsError extends ValidationError {
   override readonly name = 'SignedSettingsError';
-  readonly issues: readonly SignedSettingsIssue[];
-
   constructor(issues: readonly SignedSettingsIssue[]) {
-    super(`invalid signed-package channel settings: ${issues.map((i) => `${i.path || '/'}: ${i.message}`).join('; ')}`);
-    this.issues = issues;
+    super('DNS_ERR_CONFIG_INVALID', 'invalid signed-package channel settings', issues);
   }
 }
 
