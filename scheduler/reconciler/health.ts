@@ -22,6 +22,8 @@ export class RegionHealth {
   private readonly states = new Map<string, RegionHealthState>();
   private readonly listeners: Array<(s: RegionHealthState) => void> = [];
   private readonly updates: Array<(s: RegionHealthState) => void> = [];
+  /** The error each unhealthy region was last told to `onUpdate` listeners with. */
+  private readonly toldErrors = new Map<string, string | undefined>();
 
   constructor(private readonly unhealthyAfterFailures: number, private readonly now: () => number = Date.now) {}
 
@@ -32,7 +34,9 @@ export class RegionHealth {
 
   /**
    * Registers a listener called when a recorded outcome changed what others should know: the
-   * region flipped, or it stays unhealthy with another error. Adopted states are not told.
+   * region flipped, or it stays unhealthy with another error than the one last told (the driver's
+   * own `CircuitOpen` refusals between real failures are not another error). Adopted states are
+   * not told.
    */
   onUpdate(listener: (s: RegionHealthState) => void): void {
     this.updates.push(listener);
@@ -45,7 +49,11 @@ export class RegionHealth {
   adopt(states: readonly RegionHealthState[]): void {
     const before = new Map(this.states);
     this.states.clear();
-    for (const s of states) this.states.set(`${s.cloud}/${s.region}`, s);
+    this.toldErrors.clear();
+    for (const s of states) {
+      this.states.set(`${s.cloud}/${s.region}`, s);
+      if (!s.healthy) this.toldErrors.set(`${s.cloud}/${s.region}`, s.lastError);
+    }
     const flipped: RegionHealthState[] = [];
     for (const s of states) if ((before.get(`${s.cloud}/${s.region}`)?.healthy ?? true) !== s.healthy) flipped.push(s);
     for (const [k, prev] of before) {
@@ -75,7 +83,10 @@ export class RegionHealth {
     this.states.set(key, next);
     const flipped = (prev?.healthy ?? true) !== next.healthy;
     if (flipped) for (const l of this.listeners) l(next);
-    if (flipped || (!next.healthy && prev?.lastError !== next.lastError)) for (const l of this.updates) l(next);
+    const news = flipped || (!next.healthy && next.lastError !== 'CircuitOpen' && this.toldErrors.get(key) !== next.lastError);
+    if (!news) return;
+    this.toldErrors.set(key, next.lastError);
+    for (const l of this.updates) l(next);
   }
 
   /** True unless the region is known to be failing. */

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type ClientRequest } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { startEmulators, type RunningEmulators } from '../../../providers/emulator';
 import { startPostgres, type TestPostgres } from '../../tools/postgres';
 import { waitFor, waitForValue } from '../../tools/wait';
@@ -59,6 +60,9 @@ describe('region health and convergence shared by every scheduler on one Postgre
   let dir: string | undefined;
   const replicas: Replica[] = [{ name: 'a', err: '' }, { name: 'b', err: '' }];
   const watchers: ClientRequest[] = [];
+  /** Every region health write any scheduler made, as PostgreSQL told its listeners. */
+  const healthWrites: string[] = [];
+  let changes: pg.Client | undefined;
 
   const start = async (r: Replica): Promise<void> => {
     const file = join(dir as string, `${r.name}.json`);
@@ -137,6 +141,14 @@ describe('region health and convergence shared by every scheduler on one Postgre
     dir = tempDataDir('ha-health');
     db = await startPostgres();
     emus = await startEmulators({ ports: { aws: 0, azure: 0, alibaba: 0 }, pendingMs: 100, resilience: FAST_RESILIENCE });
+    changes = new pg.Client(db.connection);
+    changes.on('error', () => undefined);
+    changes.on('notification', (n) => {
+      const p = JSON.parse(n.payload ?? '{}') as { k?: string; n?: string };
+      if (p.k === 'health') healthWrites.push(p.n ?? '');
+    });
+    await changes.connect();
+    await changes.query('LISTEN meridian_changes');
     // One at a time, so that the first leads and the second follows from its start.
     await start(replicas[0]);
     await leader();
@@ -145,6 +157,7 @@ describe('region health and convergence shared by every scheduler on one Postgre
 
   after(async () => {
     for (const w of watchers) w.destroy();
+    await changes?.end().catch(() => undefined);
     await Promise.all(replicas.map((r) => kill(r)));
     await emus?.stop();
     await db?.stop();
@@ -205,5 +218,7 @@ describe('region health and convergence shared by every scheduler on one Postgre
     await waitFor('the new leader converged again', async () => (await workload(next))?.status.converged === true, 20_000, 100);
     await waitFor('the follower converged again', async () => (await workload(first))?.status.converged === true, 10_000, 100);
     assert.ok(!/reconcile pass failed|cannot store the health/.test(next.err + first.err), next.err + first.err);
+    // Written at the transitions (down, perhaps once more with the failure's own error after the breaker's, up), not per call.
+    assert.ok(healthWrites.length >= 2 && healthWrites.length <= 3 && healthWrites.every((n) => n === `${CLOUD}/${REGION}`), `health writes: ${healthWrites.join(' ')}`);
   });
 });
