@@ -150,8 +150,10 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
         (err: unknown) => { log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); });
     } else watch.invalidate(c.name);
   });
-  // The reconciler's own changes, and region health flips (its calls' outcomes, or stored ones it followed).
   reconciler.onChange((name) => watch.invalidate(name));
+  // A region's health flipped (this scheduler's calls found out, or it followed the stored health):
+  // only the workloads using that region are recomputed.
+  reconciler.health.onChange((h) => watch.invalidateRegion(h.cloud, h.region));
   // Gauges read from the store are gathered before each scrape (the store answers asynchronously).
   let gauges: { instances: Array<{ name: string; desired: number; ready: number; pending: number; terminating: number }>; revision: number } = { instances: [], revision: 0 };
   let leaseView: LeaseView | undefined;

@@ -69,8 +69,6 @@ export class Reconciler<P> {
   /** A read of the stored health in progress (a follower), and whether another is wanted after it. */
   private healthReading: Promise<void> | undefined;
   private healthReadAgain = false;
-  /** Set while stored health is being adopted: those flips are told even after a stop. */
-  private adopting = false;
   private timer?: NodeJS.Timeout;
   private nextPassAt = Infinity;
   private lastPassMs = 0;
@@ -101,13 +99,8 @@ export class Reconciler<P> {
           (err: unknown) => { this.log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); this.triggerFull(); });
       }
     });
-    this.health.onChange(() => {
-      // A call that ends after a stop says nothing others should hear; stored health always is.
-      if (this.halted && !this.adopting) return;
-      this.deps.store.listWorkloadNames().then((names) => { for (const name of names) this.emit(name); },
-        (err: unknown) => { this.log(`cannot list the workloads: ${String(err)}`); });
-      this.triggerFull();
-    });
+    // What every workload may be placed on changed (readers of the flip itself listen to `health`).
+    this.health.onChange(() => { this.triggerFull(); });
     // The leader's transitions go to the store, for the other schedulers and the next leader.
     this.health.onUpdate((s) => { this.storeHealth(s); });
   }
@@ -135,12 +128,7 @@ export class Reconciler<P> {
   }
 
   private adoptHealth(states: readonly RegionHealthState[]): void {
-    this.adopting = true;
-    try {
-      this.health.adopt(states);
-    } finally {
-      this.adopting = false;
-    }
+    this.health.adopt(states);
   }
 
   /** Writes a transition of region health, fenced, in order; only while this scheduler reconciles. */
@@ -155,7 +143,7 @@ export class Reconciler<P> {
       });
   }
 
-  /** Registers a listener told (by name) whenever a workload's instances, placement or regions changed. */
+  /** Registers a listener told (by name) whenever a workload's instances or placement changed (region health flips: `health.onChange`). */
   onChange(listener: (workload: string) => void): void {
     this.listeners.push(listener);
   }
@@ -807,12 +795,13 @@ export class Reconciler<P> {
     let error: CloudError | undefined;
     try {
       const out = await fn();
-      this.health.record(cloud, region, 'ok');
+      // A call that ends after a stop no longer speaks for this scheduler, which follows the stored health then.
+      if (this.running) this.health.record(cloud, region, 'ok');
       return out;
     } catch (err) {
       error = asCloudError(err, cloud, region);
       outcome = error.kind;
-      this.health.record(cloud, region, error.kind, error.code);
+      if (this.running) this.health.record(cloud, region, error.kind, error.code);
       throw error;
     } finally {
       const seconds = (performance.now() - t0) / 1000;
