@@ -133,6 +133,8 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
     onOpen: (start) => metrics.inc('meridian_watch_streams_total', 'Watch streams opened, by how they started: a full snapshot, or only the events the watcher missed.', { start }),
   });
   try {
+    // Region health as last stored: a follower's watch stream, metrics and status say what the leader found.
+    await reconciler.loadStoredHealth();
     await watch.load();
   } catch (err) {
     await store.close();
@@ -148,8 +150,10 @@ export async function createScheduler(options: SchedulerServiceOptions): Promise
         (err: unknown) => { log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); });
     } else watch.invalidate(c.name);
   });
-  // Region health is not in the store.
   reconciler.onChange((name) => watch.invalidate(name));
+  // A region's health flipped (this scheduler's calls found out, or it followed the stored health):
+  // only the workloads using that region are recomputed.
+  reconciler.health.onChange((h) => watch.invalidateRegion(h.cloud, h.region));
   // Gauges read from the store are gathered before each scrape (the store answers asynchronously).
   let gauges: { instances: Array<{ name: string; desired: number; ready: number; pending: number; terminating: number }>; revision: number } = { instances: [], revision: 0 };
   let leaseView: LeaseView | undefined;
@@ -280,9 +284,11 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
       log(`leader lease '${lease.name}' acquired with fencing token ${token}: reconciling`, 'info', { lease: lease.name, token });
       parts.reconciler.start().catch((err: unknown) => { log(`the reconciler could not start: ${String(err)}`, 'error'); });
     });
+    let stopping = false;
     lease.onLost((reason) => {
       log(`leader lease '${lease.name}' lost (${reason}): reconciling stops`, 'warn', { lease: lease.name });
-      void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000);
+      // A follower again: region health is the new leader's, as stored.
+      void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000).then(() => { if (!stopping) parts.reconciler.followStoredHealth(); });
     });
     // The last check before a request leaves: a cloud call that had passed the reconciler's check
     // when the process was paused (SIGSTOP, a frozen VM) finds out here, as its HTTP request is made.
@@ -292,6 +298,7 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
     diagnosticsChannel.subscribe('http.client.request.start', fence as (message: unknown) => void);
     const stop = parts.stop;
     parts.stop = async () => {
+      stopping = true;
       await stop();
       diagnosticsChannel.unsubscribe('http.client.request.start', fence as (message: unknown) => void);
     };

@@ -169,6 +169,16 @@ export class WatchHub {
     for (const name of await this.store.listWorkloadNames()) this.invalidate(name);
   }
 
+  /**
+   * Marks for re-computation the published workloads that name a region (its health changed):
+   * the others' endpoints do not depend on it.
+   */
+  invalidateRegion(cloud: CloudId, region: string): void {
+    for (const [name, p] of this.published) {
+      if (p.value.regions.some((r) => r.cloud === cloud && r.region === region)) this.invalidate(name);
+    }
+  }
+
   /** Marks a workload for re-computation. */
   invalidate(name: string): void {
     // A reconcile pass that outlived the service's stop must not start a flush against a closed store.

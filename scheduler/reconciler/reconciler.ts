@@ -2,7 +2,7 @@ import type { MessageLevel } from '../../common';
 import { CloudError, MERIDIAN_TAGS, type CloudId, type Instance } from '../../providers';
 import type { Exclusion, Placement, PlacementResult, RegionAssignment, Workload } from '../placement/types';
 import type { InstanceRecord, StoredWorkload } from '../store';
-import { RegionHealth } from './health';
+import { RegionHealth, type RegionHealthState } from './health';
 import { idempotencyKey } from './keys';
 import { LaneLimiter } from './limiter';
 import type { ReconcilerDeps, StatusReason, WorkloadStatus } from './types';
@@ -64,8 +64,11 @@ export class Reconciler<P> {
   /** Parsed policies by name with the generation parsed, and the last placement inputs and result per workload. */
   private readonly parsedPolicies = new Map<string, { generation: number; parsed: ReturnType<ReconcilerDeps<P>['policies']['parse']> }>();
   private readonly placements = new Map<string, { inputs: string; result: PlacementResult }>();
-  /** The generation of each workload's spec that the last pass acted on. */
-  private readonly observed = new Map<string, number>();
+  /** Region health writes, one after another so the store ends with the last. */
+  private healthWrites: Promise<void> = Promise.resolve();
+  /** A read of the stored health in progress (a follower), and whether another is wanted after it. */
+  private healthReading: Promise<void> | undefined;
+  private healthReadAgain = false;
   private timer?: NodeJS.Timeout;
   private nextPassAt = Infinity;
   private lastPassMs = 0;
@@ -89,21 +92,58 @@ export class Reconciler<P> {
     // Specs and policies change from outside (the API); the reconciler's own writes need no pass.
     deps.store.onChange((c) => {
       if (c.kind === 'workload') this.enqueue(c.name);
-      else if (c.kind === 'resync') this.triggerFull();
+      else if (c.kind === 'resync') { this.triggerFull(); this.followStoredHealth(); }
+      else if (c.kind === 'health') this.followStoredHealth();
       else if (c.kind === 'policy') {
         deps.store.workloadsUsingPolicy(c.name).then((names) => { for (const name of names) this.enqueue(name); },
           (err: unknown) => { this.log(`cannot list the workloads of policy '${c.name}': ${String(err)}`); this.triggerFull(); });
       }
     });
-    this.health.onChange(() => {
-      if (this.halted) return;
-      this.deps.store.listWorkloadNames().then((names) => { for (const name of names) this.emit(name); },
-        (err: unknown) => { this.log(`cannot list the workloads: ${String(err)}`); });
-      this.triggerFull();
-    });
+    // What every workload may be placed on changed (readers of the flip itself listen to `health`).
+    this.health.onChange(() => { this.triggerFull(); });
+    // The leader's transitions go to the store, for the other schedulers and the next leader.
+    this.health.onUpdate((s) => { this.storeHealth(s); });
   }
 
-  /** Registers a listener told (by name) whenever a workload's instances, placement or regions changed. */
+  /**
+   * Takes region health as stored by the leading scheduler (call before serving, and on a
+   * scheduler that does not reconcile). While this one reconciles, its own calls decide instead.
+   */
+  async loadStoredHealth(): Promise<void> {
+    const states = await this.deps.store.listRegionHealth();
+    if (this.running) return;
+    this.adoptHealth(states);
+  }
+
+  /** Reads the stored health again, unless this scheduler reconciles: reads run one at a time, the last change always read. */
+  followStoredHealth(): void {
+    if (this.running) return;
+    if (this.healthReading) { this.healthReadAgain = true; return; }
+    this.healthReading = this.loadStoredHealth()
+      .catch((err: unknown) => { this.log(`cannot read the stored region health: ${err instanceof Error ? err.message : String(err)}`, 'warn'); })
+      .finally(() => {
+        this.healthReading = undefined;
+        if (this.healthReadAgain) { this.healthReadAgain = false; this.followStoredHealth(); }
+      });
+  }
+
+  private adoptHealth(states: readonly RegionHealthState[]): void {
+    this.health.adopt(states);
+  }
+
+  /** Writes a transition of region health, fenced, in order; only while this scheduler reconciles. */
+  private storeHealth(s: RegionHealthState): void {
+    if (!this.running || this.halted || this.deposed()) return;
+    const token = this.deps.fence?.();
+    if (this.deps.fence && token === undefined) return;
+    this.healthWrites = this.healthWrites
+      .then(() => this.deps.store.putRegionHealth(s, token))
+      .catch((err: unknown) => {
+        if (!this.halted) this.log(`cannot store the health of ${s.cloud}/${s.region}: ${err instanceof Error ? err.message : String(err)}`, 'warn', { cloud: s.cloud, region: s.region });
+      });
+  }
+
+  /** Registers a listener told (by name) whenever a workload's instances or placement changed (region health flips: `health.onChange`). */
   onChange(listener: (workload: string) => void): void {
     this.listeners.push(listener);
   }
@@ -122,6 +162,8 @@ export class Reconciler<P> {
     if (this.running || this.starting) return;
     this.starting = true;
     try {
+      // A new leader (or a restart) starts from the stored health: a failing region stays avoided until a call succeeds.
+      this.adoptHealth(await this.deps.store.listRegionHealth());
       // Calls that were in flight when the previous process (or leader) died: their records replay them.
       for (const e of await this.deps.store.listJournal()) if (e.outcome === 'pending' && !this.inflightSeqs.has(e.seq)) await this.deps.store.journalEnd(e.seq, 'interrupted');
     } finally {
@@ -149,7 +191,7 @@ export class Reconciler<P> {
     clearTimeout(this.timer);
     this.timer = undefined;
     let t: NodeJS.Timeout | undefined;
-    const all = Promise.allSettled([...this.inflight.values()]).then(() => true);
+    const all = Promise.allSettled([...this.inflight.values()]).then(() => this.healthWrites).then(() => true);
     const done = await Promise.race([all, new Promise<boolean>((resolve) => { t = setTimeout(() => resolve(false), graceMs); })]);
     clearTimeout(t);
     const left = done ? 0 : this.inflight.size;
@@ -261,7 +303,8 @@ export class Reconciler<P> {
     const have = new Map<string, number>();
     for (const r of records) if (this.isServing(r)) have.set(groupKey(r.cloud, r.region, r.size), (have.get(groupKey(r.cloud, r.region, r.size)) ?? 0) + 1);
     const placed = !w.deletedAt && w.applied !== undefined && [...want].every(([k, n]) => (have.get(k) ?? 0) === n);
-    const observedGeneration = this.observed.get(name) ?? 0;
+    // Stored, so that every scheduler sharing the store reports the same.
+    const observedGeneration = w.observedGeneration;
     // Counts that happen to match an older spec say nothing about the one just applied.
     const current = w.deletedAt !== undefined || observedGeneration >= w.generation;
     const converged = current && records.length === desired && ready === desired && (desired === 0 || placed);
@@ -417,14 +460,12 @@ export class Reconciler<P> {
     }
   }
 
+  /** Saves the placement, and the generation acted on, when either changed (one write). */
   private async savePlacement(w: StoredWorkload, p: { preferred?: Placement; applied?: Placement; placementError?: string }): Promise<void> {
-    if (this.observed.get(w.name) !== w.generation) {
-      this.observed.set(w.name, w.generation);
-      this.emit(w.name);
-    }
-    if (samePlacement(w.preferred, p.preferred) && samePlacement(w.applied, p.applied) && w.placementError === p.placementError) return;
+    const observe = w.observedGeneration !== w.generation;
+    if (!observe && samePlacement(w.preferred, p.preferred) && samePlacement(w.applied, p.applied) && w.placementError === p.placementError) return;
     if (this.deposed()) return;
-    await this.deps.store.setPlacement(w.name, p);
+    await this.deps.store.setPlacement(w.name, observe ? { ...p, observedGeneration: w.generation } : p);
     this.emit(w.name);
   }
 
@@ -501,7 +542,6 @@ export class Reconciler<P> {
       if ((await this.deps.store.listRecords(w.name)).length === 0) {
         await this.deps.store.pruneGone(w.name);
         await this.deps.store.purgeWorkload(w.name);
-        this.observed.delete(w.name);
         this.placements.delete(`${w.name}|preferred`);
         this.placements.delete(`${w.name}|applied`);
         this.emit(w.name);
@@ -761,12 +801,13 @@ export class Reconciler<P> {
     let error: CloudError | undefined;
     try {
       const out = await fn();
-      this.health.record(cloud, region, 'ok');
+      // A call that ends after a stop no longer speaks for this scheduler, which follows the stored health then.
+      if (this.running) this.health.record(cloud, region, 'ok');
       return out;
     } catch (err) {
       error = asCloudError(err, cloud, region);
       outcome = error.kind;
-      this.health.record(cloud, region, error.kind, error.code);
+      if (this.running) this.health.record(cloud, region, error.kind, error.code);
       throw error;
     } finally {
       const seconds = (performance.now() - t0) / 1000;

@@ -37,6 +37,8 @@ export class PromisedStateStore implements StateStore {
   async listJournal(...a: Parameters<SyncStateStore['listJournal']>) { return this.sync.listJournal(...a); }
   async putConstraint(...a: Parameters<SyncStateStore['putConstraint']>) { this.sync.putConstraint(...a); }
   async listConstraints(...a: Parameters<SyncStateStore['listConstraints']>) { return this.sync.listConstraints(...a); }
+  async putRegionHealth(...a: Parameters<SyncStateStore['putRegionHealth']>) { this.sync.putRegionHealth(...a); }
+  async listRegionHealth() { return this.sync.listRegionHealth(); }
   async nextRevision(...a: Parameters<SyncStateStore['nextRevision']>) { return this.sync.nextRevision(...a); }
   async currentRevision() { return this.sync.currentRevision(); }
   async stateId() { return this.sync.stateId(); }

@@ -1,17 +1,22 @@
 import type { CloudId, InstanceState } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
-import type { InstanceRecord, JournalEntry, RecordState, StoredPolicy, StoredWorkload } from './types';
+import type { InstanceRecord, JournalEntry, RecordState, StoredPolicy, StoredRegionHealth, StoredWorkload } from './types';
 
 /* Rows as both stores hold them (same columns in SQLite and PostgreSQL), and the values they mean. */
 
 export interface WorkloadRow {
   name: string; spec: string; generation: number; updated_at: string; deleted_at: string | null;
   preferred: string | null; applied: string | null; placement_error: string | null; next_ordinal: number;
+  observed_generation: number;
 }
 export interface InstanceRow {
   key: string; workload: string; cloud: string; region: string; size: string; image: string; ordinal: number;
   state: string; instance_id: string | null; cloud_state: string | null; public_ip: string | null;
   private_ip: string | null; created_at_ms: number; updated_at_ms: number;
+}
+export interface RegionHealthRow {
+  cloud: string; region: string; healthy: boolean | number; breaker: string; consecutive_failures: number;
+  last_error: string | null; since_ms: number;
 }
 export interface PolicyRow { name: string; spec: string; updated_at: string; generation: number }
 export interface JournalRow {
@@ -23,7 +28,7 @@ export interface JournalRow {
 
 export function workloadFromRow(r: WorkloadRow): StoredWorkload {
   return {
-    name: r.name, spec: JSON.parse(r.spec) as Workload, generation: r.generation, updatedAt: r.updated_at,
+    name: r.name, spec: JSON.parse(r.spec) as Workload, generation: r.generation, updatedAt: r.updated_at, observedGeneration: r.observed_generation,
     ...(r.deleted_at ? { deletedAt: r.deleted_at } : {}),
     ...(r.preferred ? { preferred: JSON.parse(r.preferred) as Placement } : {}),
     ...(r.applied ? { applied: JSON.parse(r.applied) as Placement } : {}),
@@ -51,5 +56,14 @@ export function journalFromRow(r: JournalRow): JournalEntry {
     seq: r.seq, atMs: r.at_ms, operation: r.operation as JournalEntry['operation'], key: r.key, workload: r.workload,
     cloud: r.cloud as CloudId, region: r.region, outcome: r.outcome, ...(r.instance_id ? { instanceId: r.instance_id } : {}),
     ...(r.token !== undefined && r.token !== null ? { token: r.token } : {}),
+  };
+}
+
+/** SQLite keeps `healthy` as 0/1, PostgreSQL as a boolean. */
+export function regionHealthFromRow(r: RegionHealthRow): StoredRegionHealth {
+  return {
+    cloud: r.cloud as CloudId, region: r.region, healthy: r.healthy === true || r.healthy === 1,
+    breaker: r.breaker === 'open' ? 'open' : 'closed', consecutiveFailures: r.consecutive_failures, sinceMs: r.since_ms,
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
   };
 }

@@ -52,6 +52,18 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = Object.freeze([
       db.exec("CREATE INDEX IF NOT EXISTS workloads_by_dns_name ON workloads (json_extract(spec, '$.dns.name')) WHERE deleted_at IS NULL");
     },
   },
+  {
+    version: 3,
+    description: 'region health at its transitions, and the spec generation the reconciler last acted on per workload',
+    up: (db: Database.Database) => {
+      db.exec(`CREATE TABLE IF NOT EXISTS region_health (
+  cloud TEXT NOT NULL, region TEXT NOT NULL, healthy INTEGER NOT NULL, breaker TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL, last_error TEXT, since_ms INTEGER NOT NULL, PRIMARY KEY (cloud, region))`);
+      // Idempotent, as step 1 is: a file whose version number was set back keeps what it has.
+      const columns = db.prepare('PRAGMA table_info(workloads)').all() as Array<{ name: string }>;
+      if (!columns.some((c) => c.name === 'observed_generation')) db.exec('ALTER TABLE workloads ADD COLUMN observed_generation INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ]);
 
 /** The schema version this code writes and reads: the last step's. */

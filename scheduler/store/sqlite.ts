@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CloudId } from '../../providers';
 import type { Placement, Workload } from '../placement/types';
-import { journalFromRow, policyFromRow, recordFromRow, workloadFromRow, type InstanceRow, type JournalRow, type PolicyRow, type WorkloadRow } from './rows';
+import {
+  journalFromRow, policyFromRow, recordFromRow, regionHealthFromRow, workloadFromRow, type InstanceRow, type JournalRow, type PolicyRow, type RegionHealthRow, type WorkloadRow,
+} from './rows';
 import { migrateSqlite, schemaVersion, SQLITE_SCHEMA_VERSION, StoreSchemaTooNewError } from './sqlite-schema';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, StoreChange, StoredPolicy, StoredWorkload, SyncStateStore,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, StoreChange, StoredPolicy, StoredRegionHealth, StoredWorkload, SyncStateStore,
 } from './types';
 
 /** Options of the SQLite store. */
@@ -121,7 +123,7 @@ export class SqliteStateStore implements SyncStateStore {
       // The row as the statement above left it.
       const written: WorkloadRow | undefined = !changed ? undefined : row
         ? { ...row, spec: json, generation: row.generation + 1, updated_at: at, deleted_at: null }
-        : { name: spec.name, spec: json, generation: 1, updated_at: at, deleted_at: null, preferred: null, applied: null, placement_error: null, next_ordinal: 0 };
+        : { name: spec.name, spec: json, generation: 1, updated_at: at, deleted_at: null, preferred: null, applied: null, placement_error: null, next_ordinal: 0, observed_generation: 0 };
       return { written, created: !row || row.deleted_at !== null, changed };
     }).immediate();
     // Cached once committed, so that the entry is what the file holds.
@@ -176,11 +178,12 @@ export class SqliteStateStore implements SyncStateStore {
     if (this.sql('DELETE FROM workloads WHERE name = ? AND deleted_at IS NOT NULL').run(name).changes > 0) this.emit('workload', name);
   }
 
-  setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): void {
+  setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string; observedGeneration?: number }): void {
     const sets: string[] = [];
-    const args: Array<string | null> = [];
+    const args: Array<string | number | null> = [];
     if ('preferred' in p) { sets.push('preferred = ?'); args.push(p.preferred ? JSON.stringify(p.preferred) : null); }
     if ('applied' in p) { sets.push('applied = ?'); args.push(p.applied ? JSON.stringify(p.applied) : null); }
+    if (p.observedGeneration !== undefined) { sets.push('observed_generation = ?'); args.push(p.observedGeneration); }
     sets.push('placement_error = ?');
     args.push(p.placementError ?? null);
     this.workloads.delete(name);
@@ -321,6 +324,18 @@ export class SqliteStateStore implements SyncStateStore {
     const rows = this.sql('SELECT * FROM constraints WHERE until_ms > ? ORDER BY cloud, region, size').all(nowMs) as Array<{
       cloud: string; region: string; size: string; reason: string; until_ms: number }>;
     return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
+  }
+
+  putRegionHealth(h: StoredRegionHealth): void {
+    this.sql(`INSERT INTO region_health (cloud, region, healthy, breaker, consecutive_failures, last_error, since_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(cloud, region) DO UPDATE SET healthy = excluded.healthy, breaker = excluded.breaker,
+      consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, since_ms = excluded.since_ms`)
+      .run(h.cloud, h.region, h.healthy ? 1 : 0, h.breaker, h.consecutiveFailures, h.lastError ?? null, h.sinceMs);
+    this.emit('health', `${h.cloud}/${h.region}`);
+  }
+
+  listRegionHealth(): readonly StoredRegionHealth[] {
+    return (this.sql('SELECT * FROM region_health ORDER BY cloud, region').all() as RegionHealthRow[]).map(regionHealthFromRow);
   }
 
   nextRevision(count = 1): number {

@@ -16,6 +16,8 @@ export interface StoredWorkload {
   readonly applied?: Placement;
   /** Why no placement could be made, when none could. */
   readonly placementError?: string;
+  /** The spec generation the (leading) reconciler last acted on; 0 before it acted on any. */
+  readonly observedGeneration: number;
 }
 
 /** A region policy as stored (the document is validated by `policies` before it gets here). */
@@ -28,17 +30,18 @@ export interface StoredPolicy {
 }
 
 /** What a store write can change, each named by the workload (or, for `policy`, the policy) it concerns. */
-export const STORE_CHANGE_KINDS = ['workload', 'placement', 'instances', 'policy', 'resync'] as const;
+export const STORE_CHANGE_KINDS = ['workload', 'placement', 'instances', 'policy', 'health', 'resync'] as const;
 
 /**
  * One change a write made: `workload` a spec put, deleted or forgotten; `placement` the saved
- * placements; `instances` a workload's instance records; `policy` a policy document. `resync`
+ * placements (or the generation acted on); `instances` a workload's instance records; `policy` a
+ * policy document; `health` a region's stored health (named `cloud/region`). `resync`
  * (name empty) says changes may have been missed (a networked store's change feed reconnected):
  * listeners redo everything.
  */
 export interface StoreChange {
   readonly kind: typeof STORE_CHANGE_KINDS[number];
-  /** The workload's name, or the policy's for `policy`. */
+  /** The workload's name, the policy's for `policy`, `cloud/region` for `health`. */
   readonly name: string;
 }
 
@@ -104,6 +107,22 @@ export interface Constraint {
 }
 
 /**
+ * A region's health as the leading scheduler last wrote it: written when it turns healthy or
+ * unhealthy, or when an unhealthy region fails with another error; never once per cloud call.
+ */
+export interface StoredRegionHealth {
+  readonly cloud: CloudId;
+  readonly region: string;
+  readonly healthy: boolean;
+  readonly breaker: 'closed' | 'open';
+  /** Consecutive `unavailable` outcomes when it was written. */
+  readonly consecutiveFailures: number;
+  readonly lastError?: string;
+  /** Epoch ms since which it has been healthy (or unhealthy). */
+  readonly sinceMs: number;
+}
+
+/**
  * The scheduler's persistent state, synchronously: what an embedded store (SQLite) implements.
  * `StateStore` is the same with every method returning a promise, which is what callers use.
  * Every write is durable when the method returns: the reconciler relies on that to journal a
@@ -130,8 +149,11 @@ export interface SyncStateStore {
   markWorkloadDeleted(name: string): boolean;
   /** Removes a deleted workload's row once nothing of it is left. */
   purgeWorkload(name: string): void;
-  /** Saves the placements and placement error computed by the reconciler. */
-  setPlacement(name: string, placement: { preferred?: Placement; applied?: Placement; placementError?: string }): void;
+  /**
+   * Saves the placements and placement error computed by the reconciler and, when given, the spec
+   * generation it acted on (`observedGeneration`), which every scheduler's status reports.
+   */
+  setPlacement(name: string, placement: { preferred?: Placement; applied?: Placement; placementError?: string; observedGeneration?: number }): void;
 
   /** Creates or replaces a policy; `changed` is false when the document is identical. */
   putPolicy(name: string, spec: unknown): { readonly policy: StoredPolicy; readonly created: boolean; readonly changed: boolean };
@@ -173,6 +195,15 @@ export interface SyncStateStore {
   putConstraint(c: Constraint): void;
   /** Constraints still in force at `nowMs`. */
   listConstraints(nowMs: number): readonly Constraint[];
+
+  /**
+   * Writes a region's health (replacing what was stored for it) and tells every scheduler
+   * (`health`). A store shared by several schedulers refuses (`StaleLeaseTokenError`, nothing
+   * written) a write whose `token` is not the current, unexpired lease's.
+   */
+  putRegionHealth(state: StoredRegionHealth, token?: number): void;
+  /** Every region's stored health, by cloud and region (regions never written are healthy). */
+  listRegionHealth(): readonly StoredRegionHealth[];
 
   /**
    * Reads and increments the watch revision (persisted so it never goes backwards); `count`

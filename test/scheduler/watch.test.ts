@@ -37,6 +37,26 @@ describe('WatchHub', () => {
     store.close();
   });
 
+  it('recomputes, when a region\'s health changes, only the workloads published in that region', async () => {
+    const store = new SqliteStateStore({ dataDir: ':memory:' });
+    const current = new Map<string, WorkloadEndpoints>([['web', endpoints('web', '192.0.2.1')], ['api', endpoints('api', '192.0.2.2')]]);
+    const eu = endpoints('eu', '192.0.2.3');
+    current.set('eu', { ...eu, regions: [{ ...eu.regions[0], region: 'eu-central-1' }] });
+    const computed: string[] = [];
+    const hub = await new WatchHub(new PromisedStateStore(store), (n) => { computed.push(n); return current.get(n); }, { debounceMs: 10_000 }).load();
+    for (const n of ['web', 'api', 'eu']) hub.invalidate(n);
+    await hub.flush();
+    computed.length = 0;
+    hub.invalidateRegion('aws', 'us-east-1');
+    await hub.flush();
+    assert.deepEqual(computed, ['api', 'web']);
+    hub.invalidateRegion('azure', 'us-east-1');
+    await hub.flush();
+    assert.deepEqual(computed, ['api', 'web']);
+    hub.close();
+    store.close();
+  });
+
   it('names the state in its snapshots: the same across restarts of one store, another for a new store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meridian-state-id-'));
     try {

@@ -39,6 +39,16 @@ CREATE TABLE meridian_constraints (
 INSERT INTO meridian_meta (k, v) VALUES ('state_id', floor(random() * 140737488355327)::bigint + 1), ('revision', 0);
 `,
   },
+  {
+    version: 2,
+    description: 'region health at its transitions, and the spec generation the reconciler last acted on per workload',
+    sql: `
+CREATE TABLE meridian_region_health (
+  cloud text NOT NULL, region text NOT NULL, healthy boolean NOT NULL, breaker text NOT NULL,
+  consecutive_failures integer NOT NULL, last_error text, since_ms bigint NOT NULL, token bigint, PRIMARY KEY (cloud, region));
+ALTER TABLE meridian_workloads ADD COLUMN observed_generation integer NOT NULL DEFAULT 0;
+`,
+  },
 ]);
 
 /** The schema version this code writes and reads: the last step's. */

@@ -3,10 +3,12 @@ import pg from 'pg';
 import type { CloudId } from '../../../providers';
 import { DEFAULT_LEASE_TABLE, StaleLeaseTokenError } from '../../lease';
 import type { Placement, Workload } from '../../placement/types';
-import { journalFromRow, policyFromRow, recordFromRow, workloadFromRow, type InstanceRow, type JournalRow, type PolicyRow, type WorkloadRow } from '../rows';
+import {
+  journalFromRow, policyFromRow, recordFromRow, regionHealthFromRow, workloadFromRow, type InstanceRow, type JournalRow, type PolicyRow, type RegionHealthRow, type WorkloadRow,
+} from '../rows';
 import { migratePostgres, POSTGRES_SCHEMA_VERSION } from './schema';
 import type {
-  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, StateStore, StoreChange, StoredPolicy, StoredWorkload,
+  Constraint, InstanceRecord, InstanceRecordPatch, JournalEntry, StateStore, StoreChange, StoredPolicy, StoredRegionHealth, StoredWorkload,
 } from '../types';
 
 /** The channel other schedulers' changes arrive on (payload: `{"k":kind,"n":name,"o":origin}`). */
@@ -163,11 +165,12 @@ export class PostgresStateStore implements StateStore {
     });
   }
 
-  async setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string }): Promise<void> {
+  async setPlacement(name: string, p: { preferred?: Placement; applied?: Placement; placementError?: string; observedGeneration?: number }): Promise<void> {
     const sets: string[] = [];
-    const args: Array<string | null> = [];
+    const args: Array<string | number | null> = [];
     if ('preferred' in p) { args.push(p.preferred ? JSON.stringify(p.preferred) : null); sets.push(`preferred = $${args.length}`); }
     if ('applied' in p) { args.push(p.applied ? JSON.stringify(p.applied) : null); sets.push(`applied = $${args.length}`); }
+    if (p.observedGeneration !== undefined) { args.push(p.observedGeneration); sets.push(`observed_generation = $${args.length}`); }
     args.push(p.placementError ?? null);
     sets.push(`placement_error = $${args.length}`);
     args.push(name);
@@ -332,6 +335,38 @@ export class PostgresStateStore implements StateStore {
     const rows = (await this.pool.query<{ cloud: string; region: string; size: string; reason: string; until_ms: number }>(
       'SELECT * FROM meridian_constraints WHERE until_ms > $1 ORDER BY cloud COLLATE "C", region COLLATE "C", size COLLATE "C"', [nowMs])).rows;
     return rows.map((r) => ({ cloud: r.cloud as CloudId, region: r.region, size: r.size, reason: r.reason, untilMs: r.until_ms }));
+  }
+
+  /**
+   * With a fence, the row is written only if the lease row says `token` is current and unexpired
+   * (share-locked until commit, as for journal entries); otherwise `StaleLeaseTokenError`.
+   */
+  async putRegionHealth(h: StoredRegionHealth, token?: number): Promise<void> {
+    const fence = this.options.fence;
+    if (fence && token === undefined) throw new StaleLeaseTokenError(fence.name, 0, undefined, false);
+    const values = [h.cloud, h.region, h.healthy, h.breaker, h.consecutiveFailures, h.lastError ?? null, h.sinceMs, token ?? null];
+    const upsert = `INSERT INTO meridian_region_health (cloud, region, healthy, breaker, consecutive_failures, last_error, since_ms, token)
+      SELECT $1, $2, $3, $4, $5, $6, $7, $8 ${fence ? 'FROM lease' : ''}
+      ON CONFLICT (cloud, region) DO UPDATE SET healthy = excluded.healthy, breaker = excluded.breaker,
+      consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, since_ms = excluded.since_ms, token = excluded.token`;
+    await this.tx(async (c) => {
+      if (!fence) {
+        await c.query(upsert, values);
+      } else {
+        const res = await c.query(`WITH lease AS (
+            SELECT token FROM ${this.leaseTable} WHERE name = $9 AND token = $8 AND expires_at > now() FOR SHARE)
+          ${upsert}`, [...values, fence.name]);
+        if (res.rowCount !== 1) {
+          const now = (await c.query<{ token: number }>(`SELECT token FROM ${this.leaseTable} WHERE name = $1`, [fence.name])).rows[0];
+          throw new StaleLeaseTokenError(fence.name, token as number, now?.token, now?.token === token);
+        }
+      }
+      return { value: undefined, changes: [{ kind: 'health', name: `${h.cloud}/${h.region}` }] };
+    });
+  }
+
+  async listRegionHealth(): Promise<readonly StoredRegionHealth[]> {
+    return (await this.pool.query<RegionHealthRow>('SELECT * FROM meridian_region_health ORDER BY cloud COLLATE "C", region COLLATE "C"')).rows.map(regionHealthFromRow);
   }
 
   async nextRevision(count = 1): Promise<number> {

@@ -156,6 +156,37 @@ describe('Reconciler with fake clouds', () => {
     await waitFor('failback to eastus', async () => await converged(f) && liveIn(f, 'azure', 'eastus') === 3 && liveIn(f, 'alibaba') === 0);
   });
 
+  it('stores region health only when it flips, and a reconciler started later on the store avoids the failing region until a call there succeeds', async () => {
+    const f = setup();
+    f.sync.putPolicy('p', policy([['azure', 'eastus'], ['aws', 'us-east-1']], 3));
+    f.clouds.azure.outages.add('eastus');
+    const written: string[] = [];
+    f.store.onChange((c) => { if (c.kind === 'health') written.push(c.name); });
+    f.sync.putWorkload(workload(3));
+    await f.reconciler.start();
+    await waitFor('eastus unhealthy', () => !f.reconciler.health.isHealthy('azure', 'eastus'));
+    // Calls to the failing region go on (refreshes, probes); none of them is a write.
+    const reads = f.clouds.azure.readCalls;
+    await waitFor('more calls to the failing region', () => f.clouds.azure.readCalls >= reads + 3);
+    assert.deepEqual(written, ['azure/eastus']);
+    assert.deepEqual(f.sync.listRegionHealth().map((h) => [h.cloud, h.region, h.healthy, h.breaker, h.lastError]), [['azure', 'eastus', false, 'open', 'ServiceUnavailable']]);
+    await f.reconciler.stop(1000);
+
+    // The next leader (or a restart) has not called the region yet, and still avoids it.
+    const next = new Reconciler<FakePolicy>({
+      store: f.store, provider: (c) => f.clouds[c], place: fakePlace, policies: fakePolicies, config: RECONCILER, log: () => undefined,
+    });
+    fx = { ...f, reconciler: next };
+    assert.equal(next.health.isHealthy('azure', 'eastus'), true);
+    await next.start();
+    assert.equal(next.health.isHealthy('azure', 'eastus'), false);
+    assert.ok((await next.exclusions()).some((e) => e.cloud === 'azure' && e.region === 'eastus'));
+    f.clouds.azure.outages.delete('eastus');
+    await waitFor('eastus healthy again, as stored', () => f.sync.listRegionHealth()[0]?.healthy === true);
+    assert.deepEqual(written, ['azure/eastus', 'azure/eastus']);
+    await waitFor('failback to eastus', async () => await converged(fx as Fixture) && liveIn(f, 'azure', 'eastus') === 3);
+  });
+
   it('gives up a region whose instances never reach running within the provisioning timeout', async () => {
     const f = setup();
     f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 2, { provisionTimeoutSeconds: 0.3 }));

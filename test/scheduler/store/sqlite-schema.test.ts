@@ -52,7 +52,7 @@ describe('the SQLite store schema versions', () => {
     try {
       assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
       assert.deepEqual(schemaOf(db).map(([name]) => name).filter((n) => !n.startsWith('sqlite_')),
-        ['constraints', 'instances', 'instances_by_workload', 'journal', 'journal_by_workload', 'meta', 'policies', 'workloads', 'workloads_by_dns_name']);
+        ['constraints', 'instances', 'instances_by_workload', 'journal', 'journal_by_workload', 'meta', 'policies', 'region_health', 'workloads', 'workloads_by_dns_name']);
     } finally {
       db.close();
     }
@@ -85,6 +85,30 @@ describe('the SQLite store schema versions', () => {
     } finally {
       upgraded.close();
       fresh.close();
+    }
+  });
+
+  it('upgrades a file of version 2, keeping its workloads, which have acted on no generation yet, and no region health', () => {
+    const db = new Database(join(dir, 'meridian.db'));
+    migrateSqlite(db, 'old', SQLITE_MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO meta (k, v) VALUES ('state_id', 48879), ('revision', 7)").run();
+    db.prepare("INSERT INTO workloads (name, spec, generation, updated_at, next_ordinal) VALUES ('web', ?, 3, '2026-01-01T00:00:00.000Z', 5)").run(JSON.stringify(web));
+    db.close();
+    const s = new SqliteStateStore({ dataDir: dir });
+    try {
+      const w = s.getWorkload('web');
+      assert.deepEqual([w?.spec.replicas, w?.generation, w?.observedGeneration, s.currentRevision(), s.stateId()], [2, 3, 0, 7, '00000000beef']);
+      assert.deepEqual(s.listRegionHealth(), []);
+      s.setPlacement('web', { observedGeneration: 3 });
+      assert.equal(s.getWorkload('web')?.observedGeneration, 3);
+    } finally {
+      s.close();
+    }
+    const upgraded = new Database(join(dir, 'meridian.db'), { readonly: true });
+    try {
+      assert.equal(upgraded.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
+    } finally {
+      upgraded.close();
     }
   });
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { LeaderLease, StaleLeaseTokenError } from '../../../scheduler/lease';
 import type { Workload } from '../../../scheduler/placement/types';
 import { openSqliteStore, StoreSchemaTooNewError, type StateStore, type StoreChange } from '../../../scheduler/store';
-import { PostgresStateStore, POSTGRES_SCHEMA_VERSION } from '../../../scheduler/store/postgres';
+import { migratePostgres, POSTGRES_MIGRATIONS, PostgresStateStore, POSTGRES_SCHEMA_VERSION } from '../../../scheduler/store/postgres';
 import { startPostgres, type TestPostgres } from '../../tools/postgres';
 import { waitFor } from '../../tools/wait';
 
@@ -167,6 +167,36 @@ for (const backend of [sqlite, postgres]) {
       assert.equal(await s.getPolicy('p'), undefined);
     });
 
+    it('keeps region health as last written, across reopening, and tells its listeners which region changed', async () => {
+      const st = await state();
+      const a = await st.open();
+      const seen: StoreChange[] = [];
+      a.onChange((c) => seen.push(c));
+      assert.deepEqual(await a.listRegionHealth(), []);
+      await a.putRegionHealth({ cloud: 'aws', region: 'us-east-1', healthy: false, breaker: 'open', consecutiveFailures: 3, lastError: 'Unavailable', sinceMs: 1_000 });
+      await a.putRegionHealth({ cloud: 'azure', region: 'westeurope', healthy: false, breaker: 'open', consecutiveFailures: 1, lastError: 'CircuitOpen', sinceMs: 2_000 });
+      await a.putRegionHealth({ cloud: 'azure', region: 'westeurope', healthy: true, breaker: 'closed', consecutiveFailures: 0, sinceMs: 3_000 });
+      assert.deepEqual(seen.map((c) => `${c.kind}:${c.name}`), ['health:aws/us-east-1', 'health:azure/westeurope', 'health:azure/westeurope']);
+      await a.close();
+      const b = await st.open();
+      assert.deepEqual(await b.listRegionHealth(), [
+        { cloud: 'aws', region: 'us-east-1', healthy: false, breaker: 'open', consecutiveFailures: 3, lastError: 'Unavailable', sinceMs: 1_000 },
+        { cloud: 'azure', region: 'westeurope', healthy: true, breaker: 'closed', consecutiveFailures: 0, sinceMs: 3_000 },
+      ]);
+    });
+
+    it('stores the spec generation acted on with the placement, and keeps it when the spec or placement changes alone', async () => {
+      const s = await (await state()).open();
+      assert.equal((await s.putWorkload(web(1))).workload.observedGeneration, 0);
+      await s.setPlacement('web', { placementError: 'none fits', observedGeneration: 1 });
+      assert.deepEqual([(await s.getWorkload('web'))?.generation, (await s.getWorkload('web'))?.observedGeneration], [1, 1]);
+      assert.equal((await s.putWorkload(web(2))).workload.observedGeneration, 1);
+      await s.setPlacement('web', { placementError: 'still none' });
+      assert.deepEqual([(await s.getWorkload('web'))?.generation, (await s.getWorkload('web'))?.observedGeneration], [2, 1]);
+      await s.setPlacement('web', { observedGeneration: 2 });
+      assert.equal((await s.listWorkloads())[0].observedGeneration, 2);
+    });
+
     it('tells its listeners what each write changed, once it is durable', async () => {
       const s = await (await state()).open();
       const seen: StoreChange[] = [];
@@ -222,6 +252,26 @@ describe('PostgresStateStore shared by several schedulers', function () {
     await waitFor('changes flowing again', () => seen.filter((x) => x === 'workload:shop').length === 2, 10_000);
   });
 
+  it('upgrades a database of the previous schema version in place, keeping its state', async () => {
+    const connection = await createDatabase();
+    const admin = new pg.Client(connection);
+    await admin.connect();
+    try {
+      await migratePostgres(admin, 'old', POSTGRES_MIGRATIONS.slice(0, POSTGRES_SCHEMA_VERSION - 1));
+      await admin.query(`INSERT INTO meridian_workloads (name, spec, generation, updated_at, next_ordinal) VALUES ('web', $1, 3, '2026-01-01T00:00:00.000Z', 5)`, [JSON.stringify(web(2))]);
+      await admin.query("UPDATE meridian_meta SET v = 41 WHERE k = 'revision'");
+      const s = await open(connection);
+      assert.equal((await admin.query<{ version: number }>('SELECT version FROM meridian_schema')).rows[0].version, POSTGRES_SCHEMA_VERSION);
+      const w = await s.getWorkload('web');
+      assert.deepEqual([w?.spec.replicas, w?.generation, w?.observedGeneration, await s.currentRevision(), await s.nextOrdinal('web')], [2, 3, 0, 41, 5]);
+      assert.deepEqual(await s.listRegionHealth(), []);
+      await s.putRegionHealth({ cloud: 'aws', region: 'us-east-1', healthy: false, breaker: 'open', consecutiveFailures: 3, lastError: 'Unavailable', sinceMs: 1 });
+      assert.equal((await s.listRegionHealth()).length, 1);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('refuses a database written by a newer meridian, naming both versions, and leaves it unchanged', async () => {
     const connection = await createDatabase();
     const first = await open(connection);
@@ -260,5 +310,29 @@ describe('PostgresStateStore shared by several schedulers', function () {
     await assert.rejects(s.recordCreateIntent({ key: 'k2', workload: 'web', cloud: 'aws', region: 'us-east-1', size: 't', image: 'i', ordinal: 1 }, token), StaleLeaseTokenError);
     assert.equal(await s.getRecord('k2'), undefined);
     assert.equal((await s.listJournal()).length, 1);
+  });
+
+  it("refuses a region health write unless it carries the current lease's unexpired token, and tells other stores of those it takes", async () => {
+    const connection = await createDatabase();
+    const lease = new LeaderLease({ connection, name: 'sched', holder: 'one', leaseDurationMs: 1_500, renewDeadlineMs: 1_000, renewIntervalMs: 200 });
+    closing.push({ close: () => lease.stop() });
+    await lease.start();
+    await waitFor('the lease', () => lease.isLeader(), 5_000);
+    const token = lease.currentToken() as number;
+    const s = await open(connection, { fence: { name: 'sched' } });
+    const other = await open(connection);
+    const seen: string[] = [];
+    other.onChange((c) => seen.push(`${c.kind}:${c.name}`));
+    const down = { cloud: 'aws', region: 'us-east-1', healthy: false, breaker: 'open', consecutiveFailures: 3, lastError: 'Unavailable', sinceMs: 1 } as const;
+    await s.putRegionHealth(down, token);
+    await waitFor('the other store told', () => seen.length === 1, 10_000);
+    assert.deepEqual(seen, ['health:aws/us-east-1']);
+    await assert.rejects(s.putRegionHealth({ ...down, healthy: true, breaker: 'closed', consecutiveFailures: 0 }, token - 1), StaleLeaseTokenError);
+    await assert.rejects(s.putRegionHealth({ ...down, healthy: true, breaker: 'closed', consecutiveFailures: 0 }), StaleLeaseTokenError);
+    await lease.stop({ release: false });
+    await new Promise((r) => setTimeout(r, 1_700));
+    await assert.rejects(s.putRegionHealth({ ...down, healthy: true, breaker: 'closed', consecutiveFailures: 0 }, token), StaleLeaseTokenError);
+    assert.deepEqual((await other.listRegionHealth()).map((h) => h.healthy), [false]);
+    assert.deepEqual(seen, ['health:aws/us-east-1']);
   });
 });
