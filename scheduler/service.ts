@@ -1,5 +1,3 @@
-import diagnosticsChannel from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { lineLog, type LineLog, type Logger } from '../common';
@@ -290,17 +288,15 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
       // A follower again: region health is the new leader's, as stored.
       void parts.reconciler.stop(options.config.shutdownGraceSeconds * 1000).then(() => { if (!stopping) parts.reconciler.followStoredHealth(); });
     });
-    // The last check before a request leaves: a cloud call that had passed the reconciler's check
-    // when the process was paused (SIGSTOP, a frozen VM) finds out here, as its HTTP request is made.
-    const fence = ({ request }: { request: ClientRequest }): void => {
-      if (!lease.isLeader()) request.destroy(new Error('this scheduler no longer holds the leader lease: request not sent'));
-    };
-    diagnosticsChannel.subscribe('http.client.request.start', fence as (message: unknown) => void);
+    // The last check before a request's bytes leave: a cloud call that had passed the reconciler's
+    // check when the process was paused (SIGSTOP, a frozen VM) finds out here, as it writes.
+    const { fenceHttpRequests } = await import('./lease/index.js');
+    const unfence = fenceHttpRequests(() => (lease.isLeader() ? undefined : new Error('this scheduler no longer holds the leader lease: request not sent')));
     const stop = parts.stop;
     parts.stop = async () => {
       stopping = true;
       await stop();
-      diagnosticsChannel.unsubscribe('http.client.request.start', fence as (message: unknown) => void);
+      unfence();
     };
     try {
       await lease.start();

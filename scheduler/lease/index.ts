@@ -6,3 +6,4 @@
 export {
   DEFAULT_LEASE_TABLE, ensureLeaseTable, LeaderLease, StaleLeaseTokenError, withFencingToken, type LeaderLeaseOptions, type LeaseTimers,
 } from './lease';
+export { fenceHttpRequests, type RequestGuard } from './http-fence';
