@@ -2,4 +2,4 @@ export { Reconciler } from './reconciler';
 export { RegionHealth, type RegionHealthState } from './health';
 export { idempotencyKey } from './keys';
 export { LaneLimiter } from './limiter';
-export { STATUS_REASON_CODES, type PlaceFn, type PolicyAdapter, type ReconcilerDeps, type Residency, type StatusReason, type WorkloadStatus } from './types';
+export { STATUS_REASON_CODES, type InstanceCounts, type PlaceFn, type PolicyAdapter, type ReconcilerDeps, type Residency, type StatusReason, type WorkloadStatus } from './types';

@@ -5,7 +5,7 @@ import type { InstanceRecord, StoredWorkload } from '../store';
 import { RegionHealth, type RegionHealthState } from './health';
 import { idempotencyKey } from './keys';
 import { LaneLimiter } from './limiter';
-import type { ReconcilerDeps, StatusReason, WorkloadStatus } from './types';
+import type { InstanceCounts, ReconcilerDeps, StatusReason, WorkloadStatus } from './types';
 
 /** Desired replicas on one (cloud, region, size). */
 interface Group {
@@ -290,15 +290,38 @@ export class Reconciler<P> {
     }
   }
 
+  /** A workload's instance counts, from its records. */
+  private counts(w: StoredWorkload, records: readonly InstanceRecord[]): InstanceCounts {
+    let ready = 0;
+    let terminating = 0;
+    for (const r of records) {
+      if (this.isServing(r)) ready++;
+      else if (r.state === 'terminating') terminating++;
+    }
+    return { desired: w.deletedAt ? 0 : w.spec.replicas, ready, pending: records.length - ready - terminating, terminating };
+  }
+
+  /**
+   * Every workload's instance counts, from two reads whatever the number of workloads (what a
+   * metrics scrape needs; `status` adds convergence and its reasons, one workload at a time).
+   */
+  async allCounts(): Promise<ReadonlyMap<string, InstanceCounts>> {
+    const [workloads, records] = await Promise.all([this.deps.store.listWorkloads(), this.deps.store.listRecords()]);
+    const byWorkload = new Map<string, InstanceRecord[]>();
+    for (const r of records) {
+      const list = byWorkload.get(r.workload);
+      if (list) list.push(r);
+      else byWorkload.set(r.workload, [r]);
+    }
+    return new Map(workloads.map((w) => [w.name, this.counts(w, byWorkload.get(w.name) ?? [])]));
+  }
+
   /** Counts of a workload's instances. */
   async status(name: string): Promise<WorkloadStatus | undefined> {
     const w = await this.deps.store.getWorkload(name);
     if (!w) return undefined;
     const records = await this.deps.store.listRecords(name);
-    const desired = w.deletedAt ? 0 : w.spec.replicas;
-    const ready = records.filter((r) => this.isServing(r)).length;
-    const terminating = records.filter((r) => r.state === 'terminating').length;
-    const pending = records.length - ready - terminating;
+    const { desired, ready, pending, terminating } = this.counts(w, records);
     const want = new Map((w.applied?.assignments ?? []).map((a) => [groupKey(a.cloud, a.region, a.size), a.replicas]));
     const have = new Map<string, number>();
     for (const r of records) if (this.isServing(r)) have.set(groupKey(r.cloud, r.region, r.size), (have.get(groupKey(r.cloud, r.region, r.size)) ?? 0) + 1);

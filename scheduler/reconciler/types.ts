@@ -51,12 +51,16 @@ export interface ReconcilerDeps<P> {
 }
 
 /** Counts of one workload's instances, for the API and CLI progress. */
-export interface WorkloadStatus {
+/** A workload's instances, counted by where they are. */
+export interface InstanceCounts {
   readonly desired: number;
   /** Running with an address in a healthy region. */
   readonly ready: number;
   readonly pending: number;
   readonly terminating: number;
+}
+
+export interface WorkloadStatus extends InstanceCounts {
   /** True when exactly the desired instances run where the placement of the current spec wants them. */
   readonly converged: boolean;
   /** The spec generation the reconciler last acted on (0 before its first pass over the workload). */

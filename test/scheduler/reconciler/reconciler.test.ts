@@ -272,6 +272,27 @@ describe('Reconciler with fake clouds', () => {
     assert.equal(liveIn(f, 'aws'), 1);
   });
 
+  it('counts every workload\'s instances in one go as status counts each one', async () => {
+    const f = setup();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1'], ['azure', 'eastus']], 3));
+    f.sync.putWorkload(workload(4));
+    f.sync.putWorkload({ ...workload(0), name: 'idle' });
+    await f.reconciler.start();
+    await waitFor('convergence', () => converged(f));
+    await f.reconciler.stop(1000);
+    // One replica on its way out: terminating, no longer ready.
+    const [first] = f.sync.listRecords('web');
+    f.sync.updateRecord(first!.key, { state: 'terminating' });
+    const all = await f.reconciler.allCounts();
+    assert.deepEqual([...all.keys()].sort(), ['idle', 'web']);
+    for (const name of ['web', 'idle']) {
+      const s = (await f.reconciler.status(name))!;
+      assert.deepEqual(all.get(name), { desired: s.desired, ready: s.ready, pending: s.pending, terminating: s.terminating });
+    }
+    assert.deepEqual(all.get('web'), { desired: 4, ready: 3, pending: 0, terminating: 1 });
+    assert.deepEqual(all.get('idle'), { desired: 0, ready: 0, pending: 0, terminating: 0 });
+  });
+
   it('scales down by removing surplus replicas and never creating new ones', async () => {
     const f = setup();
     f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 10));
