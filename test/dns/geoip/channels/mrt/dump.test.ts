@@ -169,19 +169,25 @@ describe('meridian mrt dump', function () {
     }
   });
 
-  it('loads only the mrt command\'s modules for meridian mrt, and lists every command for --help', async () => {
+  it('loads only the mrt command\'s modules and no package for meridian mrt, and lists every command for --help', async () => {
+    const empty = join(dir, 'empty.mrt');
+    writeFileSync(empty, '');
     const script = `const { main } = require(${JSON.stringify(CLI)});
-      main(['mrt', '--help'], {}).then((code) => {
-        const loaded = Object.keys(require.cache).filter((k) => k.includes('/cli/commands/')).map((k) => k.replace(/.*\\/commands\\//, ''));
-        process.stdout.write(JSON.stringify({ code, loaded }));
+      main(['mrt', 'dump', ${JSON.stringify(empty)}], {}).then((code) => {
+        const all = Object.keys(require.cache);
+        const loaded = all.filter((k) => k.includes('/cli/commands/')).map((k) => k.replace(/.*\\/commands\\//, ''));
+        const packages = all.filter((k) => k.includes('/node_modules/'));
+        process.stdout.write(JSON.stringify({ code, loaded, packages }));
       });`;
     const outFile = join(dir, 'lazy');
     const r = await runToFile(process.execPath, ['-e', script], outFile);
     assert.equal(r.code, 0, r.stderr);
     const text = readFileSync(outFile, 'utf8');
-    const { code, loaded } = JSON.parse(text.slice(text.lastIndexOf('{"code"'))) as { code: number; loaded: string[] };
+    const { code, loaded, packages } = JSON.parse(text.slice(text.lastIndexOf('{"code"'))) as { code: number; loaded: string[]; packages: string[] };
     assert.equal(code, 0);
     assert.deepEqual(loaded.sort(), ['mrt.js']);
+    // Each package costs start-up time, which a dump of a short file is mostly made of.
+    assert.deepEqual(packages, []);
     const help = await runToFile(process.execPath, [CLI, '--help'], outFile);
     assert.equal(help.code, 0);
     const listed = readFileSync(outFile, 'utf8');
