@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { dumpMrt } from '../../../../../dns/cli';
-import { openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
+import { encodeRecord, openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
 import { BgpdumpLineWriter } from '../../../../../dns/geoip/channels/mrt/line-writer';
 import { mrtSamples, runToFile } from './samples';
 
@@ -87,6 +87,22 @@ describe('meridian mrt dump', function () {
     const r2 = await dumpMrt([smallBz2], smallOut, new Collect());
     assert.equal(r2.errors, 0);
     assert.equal(smallOut.text, readFileSync(refFile, 'utf8'));
+  });
+
+  it('prints a BGP4MP_ET microsecond field of more than six digits whole, as bgpdump -m does', async () => {
+    const file = join(dir, 'et-microseconds.mrt');
+    const state = { kind: 'bgp4mp-state', timestamp: 1445565678, subtype: 0, peerAs: 3856, localAs: 12654, interfaceIndex: 0, afi: 1,
+      peerAddress: '206.220.231.55', localAddress: '193.0.4.28', oldState: 1, newState: 2 } as const;
+    writeFileSync(file, Buffer.concat([1234567, 42, 999999].map((microseconds) => encodeRecord({ ...state, microseconds }))));
+    const refFile = join(dir, 'et-microseconds.bgpdump');
+    const ref = await runToFile('bgpdump', ['-m', file], refFile);
+    assert.equal(ref.code, 0, ref.stderr);
+    const want = readFileSync(refFile, 'utf8');
+    assert.match(want, /\|1445565678\.1234567\|STATE\|/);
+    const out = new Collect();
+    await dumpMrt([file], out, new Collect());
+    assert.equal(out.text, want);
+    assert.equal((await dumpElementByElement(file)).text, want);
   });
 
   it('writes every sample byte for byte the same through its fast path as element by element', async () => {
