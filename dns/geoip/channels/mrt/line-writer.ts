@@ -7,6 +7,8 @@ import type { MrtElement } from './elements';
 
 /** Bytes of one chunk handed on; a line longer than this gets a chunk of its own size. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** Chunks kept for reuse once their consumer is done with them. */
+const SPARE_CHUNKS = 4;
 
 const PIPE = 0x7c;
 const NEWLINE = 0x0a;
@@ -51,8 +53,21 @@ export class BgpdumpLineWriter {
   private tailStart = -1;
   private tailEnd = -1;
 
+  /** Chunks handed back through `reuse`, written into again instead of fresh memory. */
+  private readonly spares: Buffer[] = [];
+
   constructor(private readonly emit: (chunk: Buffer) => void, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /**
+   * Takes back an emitted chunk its consumer no longer holds (a stream's write callback ran), so
+   * that a long dump writes into a few chunks rather than fresh memory (and page faults) per chunk.
+   */
+  reuse(chunk: Buffer): void {
+    const whole = chunk.buffer;
+    if (this.spares.length >= SPARE_CHUNKS || chunk.byteOffset !== 0 || whole.byteLength !== this.chunkBytes) return;
+    this.spares.push(Buffer.from(whole, 0, this.chunkBytes));
   }
 
   /** Bytes written and not yet emitted. */
@@ -62,8 +77,8 @@ export class BgpdumpLineWriter {
   flush(): void {
     if (this.pos === 0) return;
     const out = this.buf.subarray(0, this.pos);
-    // The chunk now belongs to the consumer (a stream may hold it until written): start a new one.
-    this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    // The chunk now belongs to the consumer (a stream may hold it until written): start another.
+    this.buf = this.spares.pop() ?? Buffer.allocUnsafe(this.chunkBytes);
     this.pos = 0;
     this.tailStart = -1;
     this.generation++;
