@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { dumpMrt } from '../../../../../dns/cli';
+import type { PathAttributes } from '../../../../../dns/geoip/channels/bgp/attributes';
 import { encodeRecord, openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
 import { BgpdumpLineWriter } from '../../../../../dns/geoip/channels/mrt/line-writer';
 import { mrtSamples, runToFile } from './samples';
@@ -109,6 +110,30 @@ describe('meridian mrt dump', function () {
     assert.equal(result.errors, 0);
     assert.ok(chunks > 4, `${chunks} chunks`);
     assert.ok(readFileSync(outFile).equals(readFileSync(refFile)), firstDifference(readFileSync(refFile, 'utf8').split('\n'), readFileSync(outFile, 'utf8').split('\n')));
+  });
+
+  it('prints a RIB dump of more distinct attribute sets than its tail cache holds, some repeated within a record, as bgpdump -m does', async () => {
+    const t = 1_700_000_000;
+    const records = [encodeRecord({ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '',
+      peers: [{ bgpId: '10.0.0.1', address: '192.0.2.1', asn: 64500 }, { bgpId: '10.0.0.2', address: '2001:db8::2', asn: 4_200_000_000 }] })];
+    // 30,000 prefixes with a path of their own (about 9 MB of cached keys and text, twice the cache),
+    // every third one announced by both peers with the same attributes.
+    for (let i = 0; i < 30_000; i++) {
+      const attributes = (p: number): PathAttributes => ({ origin: 0, asPath: [{ type: 2, asns: [64500 + p, 3356, 100_000 + i, 4_000_000_000 - i] }],
+        nextHop: `192.0.2.${p + 1}`, med: i, communities: [(3356 << 16) | (i & 0xffff), 0xffffff01] });
+      records.push(encodeRecord({ kind: 'rib', timestamp: t, subtype: 2, sequence: i, afi: 1, safi: 1,
+        prefix: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`,
+        entries: [{ peerIndex: 0, originatedAt: t, attributes: attributes(0) }, { peerIndex: 1, originatedAt: t, attributes: attributes(i % 3 === 0 ? 0 : 1) }] }));
+    }
+    const file = join(dir, 'many-tails.mrt');
+    writeFileSync(file, Buffer.concat(records));
+    const refFile = join(dir, 'many-tails.bgpdump');
+    assert.equal((await runToFile('bgpdump', ['-m', file], refFile)).code, 0);
+    const want = readFileSync(refFile, 'utf8');
+    const out = new Collect();
+    const result = await dumpMrt([file], out, new Collect());
+    assert.equal(result.lines, 60_000);
+    assert.ok(out.text === want, firstDifference(want.split('\n'), out.text.split('\n')));
   });
 
   it('prints a BGP4MP_ET microsecond field of more than six digits whole, as bgpdump -m does', async () => {
