@@ -1,10 +1,12 @@
 // MRT benchmark: elements per second of our parser (in process), of `meridian mrt dump` (a whole
-// process, as a user runs it) and of `bgpdump -m`, on the same files, gzip and bzip2, side by side;
-// then a RIB dump of 1,000,000 prefixes seen by 20 peers (`--prefixes N --peers N`) parsed and
-// dumped in bounded memory (`--no-large` skips it, `--only-large` runs just that).
-// Standalone: `node dist/test/bench/mrt.bench.js [--runs 3] [--no-large]`.
+// process, as a user runs it: one per file, as bgpdump takes one file, and one given all the files)
+// and of `bgpdump -m`, on the same files, gzip and bzip2, side by side; then a RIB dump of
+// 1,000,000 prefixes seen by 20 peers (`--prefixes N --peers N`) parsed and dumped in bounded
+// memory (`--no-large` skips it, `--only-large` runs just that). `--baseline DIR` also times the
+// `meridian` of another built checkout (DIR/dist) in the same runs, to compare two versions.
+// Standalone: `node dist/test/bench/mrt.bench.js [--runs 3] [--no-large] [--baseline DIR]`.
 import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -98,16 +100,23 @@ async function writeLargeRib(path: string, prefixes: number, peers: number): Pro
 async function main(argv: readonly string[]): Promise<void> {
   const arg = (name: string, dflt: number): number => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : dflt; };
   const runs = arg('--runs', 3);
+  const b = argv.indexOf('--baseline');
+  const baseline = b >= 0 ? resolve(argv[b + 1], 'dist/scheduler/cli/main.js') : undefined;
+  if (baseline !== undefined && !existsSync(baseline)) throw new Error(`--baseline: ${baseline} does not exist (build that checkout first)`);
   const dir = mkdtempSync(join(tmpdir(), 'meridian-mrt-bench-'));
   try {
-    if (!argv.includes('--only-large')) await benchSamples(dir, runs);
+    if (!argv.includes('--only-large')) await benchSamples(dir, runs, baseline);
     if (!argv.includes('--no-large')) await benchLarge(dir, arg('--prefixes', 1_000_000), arg('--peers', 20));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function benchSamples(dir: string, runs: number): Promise<void> {
+function loadAverage(): string {
+  return loadavg().map((x) => x.toFixed(1)).join(' ');
+}
+
+async function benchSamples(dir: string, runs: number, baseline: string | undefined): Promise<void> {
   const files: { name: string; path: string; compression: string }[] = [];
   for (const f of mrtSamples()) {
     files.push({ name: basename(f), path: f, compression: 'gzip' });
@@ -115,28 +124,31 @@ async function benchSamples(dir: string, runs: number): Promise<void> {
     writeFileSync(bz2, execFileSync('bzip2', ['-c'], { input: gunzipSync(readFileSync(f)), maxBuffer: 1 << 30 }));
     files.push({ name: basename(bz2), path: bz2, compression: 'bzip2' });
   }
-  process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${runs} runs each, medians; rates are elements per CPU-second (wall in brackets)\n\n`);
+  process.stdout.write(`load average ${loadAverage()}; ${runs} runs each, medians; rates are elements per CPU-second (wall in brackets)\n\n`);
   const header = ['file', 'elements', 'parser (in process)', 'dump (in process)', 'meridian mrt dump', 'bgpdump -m', 'parser / bgpdump', 'mrt dump / bgpdump'];
   const rows: string[][] = [];
-  type Totals = { elements: number; parse: number; dump: number; cli: number; bgpdump: number; parseWall: number; cliWall: number; bgpdumpWall: number };
-  const zero = (): Totals => ({ elements: 0, parse: 0, dump: 0, cli: 0, bgpdump: 0, parseWall: 0, cliWall: 0, bgpdumpWall: 0 });
+  type Totals = { elements: number; parse: number; dump: number; cli: number; bgpdump: number; baseline: number; parseWall: number; cliWall: number; bgpdumpWall: number };
+  const zero = (): Totals => ({ elements: 0, parse: 0, dump: 0, cli: 0, bgpdump: 0, baseline: 0, parseWall: 0, cliWall: 0, bgpdumpWall: 0 });
   const totals: Record<string, Totals> = { gzip: zero(), bzip2: zero(), all: zero() };
   for (const f of files) {
     const p: { elements: number; cpu: number; wall: number }[] = [];
     const d: { cpu: number; wall: number }[] = [];
     const c: { cpu: number; wall: number }[] = [];
     const b: { cpu: number; wall: number }[] = [];
+    const o: { cpu: number; wall: number }[] = [];
     for (let r = 0; r < runs; r++) {
       p.push(await parseInProcess(f.path));
       d.push(await dumpInProcess(f.path));
       c.push(await timed(process.execPath, [CLI, 'mrt', 'dump', f.path], dir));
       b.push(await timed('bgpdump', ['-m', f.path], dir));
+      if (baseline !== undefined) o.push(await timed(process.execPath, [baseline, 'mrt', 'dump', f.path], dir));
     }
     const n = p[0].elements;
     const m = (xs: { cpu: number; wall: number }[]): { cpu: number; wall: number } => ({ cpu: median(xs.map((x) => x.cpu)), wall: median(xs.map((x) => x.wall)) });
     const [mp, md, mc, mb] = [m(p), m(d), m(c), m(b)];
+    const mo = baseline === undefined ? 0 : m(o).cpu;
     for (const t of [totals[f.compression], totals.all]) {
-      t.elements += n; t.parse += mp.cpu; t.dump += md.cpu; t.cli += mc.cpu; t.bgpdump += mb.cpu;
+      t.elements += n; t.parse += mp.cpu; t.dump += md.cpu; t.cli += mc.cpu; t.bgpdump += mb.cpu; t.baseline += mo;
       t.parseWall += mp.wall; t.cliWall += mc.wall; t.bgpdumpWall += mb.wall;
     }
     const cell = (x: { cpu: number; wall: number }): string => `${rate(n, x.cpu)} (${rate(n, x.wall)})`;
@@ -149,6 +161,30 @@ async function benchSamples(dir: string, runs: number): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: readonly string[]): string => cells.map((x, i) => x.padEnd(widths[i])).join('  ');
   process.stdout.write(`${line(header)}\n${rows.map(line).join('\n')}\n`);
+  if (baseline !== undefined) {
+    process.stdout.write(`\nbaseline ${baseline}, one process per file, elements per CPU-second: ${Object.entries(totals).map(([k, t]) =>
+      `${k} ${rate(t.elements, t.baseline)} (${(t.bgpdump / t.baseline).toFixed(2)}x bgpdump; this checkout ${(t.baseline / t.cli).toFixed(2)}x the baseline)`).join(', ')}\n`);
+  }
+
+  // `meridian mrt dump` takes several files, as it is meant to be used on a collector's archive:
+  // one process for all of them, against the sum of bgpdump's per-file runs.
+  const together: Record<string, { cpu: number; wall: number; baselineCpu: number }> = {};
+  for (const [name, group] of [['gzip', files.filter((f) => f.compression === 'gzip')], ['bzip2', files.filter((f) => f.compression === 'bzip2')], ['all', files]] as const) {
+    const c: { cpu: number; wall: number }[] = [];
+    const o: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      c.push(await timed(process.execPath, [CLI, 'mrt', 'dump', ...group.map((f) => f.path)], dir));
+      if (baseline !== undefined) o.push((await timed(process.execPath, [baseline, 'mrt', 'dump', ...group.map((f) => f.path)], dir)).cpu);
+    }
+    together[name] = { cpu: median(c.map((x) => x.cpu)), wall: median(c.map((x) => x.wall)), baselineCpu: baseline === undefined ? 0 : median(o) };
+  }
+  process.stdout.write('\nmeridian mrt dump given the files in one invocation (bgpdump: the sum of its per-file runs above):\n');
+  for (const [name, t] of Object.entries(together)) {
+    const tot = totals[name];
+    process.stdout.write(`  ${name === 'all' ? 'all files' : `the ${name} files`}: ${t.cpu.toFixed(2)} CPU-s, ${t.wall.toFixed(2)} s; ${rate(tot.elements, t.cpu)} elements/CPU-s (${rate(tot.elements, t.wall)}/s); `
+      + `${(tot.bgpdump / t.cpu).toFixed(2)}x bgpdump -m per CPU-second, ${(tot.bgpdumpWall / t.wall).toFixed(2)}x per wall second`
+      + `${baseline === undefined ? '' : `; baseline ${t.baselineCpu.toFixed(2)} CPU-s (${(tot.bgpdump / t.baselineCpu).toFixed(2)}x bgpdump)`}\n`);
+  }
   const startup = await timed(process.execPath, [CLI, '--help'], dir);
   process.stdout.write(`\nmeridian CLI start-up alone (--help): ${startup.cpu.toFixed(2)} CPU-s, ${startup.wall.toFixed(2)} s, ${Math.round(startup.rssKiB / 1024)} MiB\n`);
   const all = totals.all;
@@ -157,10 +193,14 @@ async function benchSamples(dir: string, runs: number): Promise<void> {
     return `goal: ${what} >= 3x bgpdump -m over all files: ${x >= 3 ? 'met' : 'NOT met'} (${x.toFixed(2)}x per CPU-second, ${(all.bgpdumpWall / oursWall).toFixed(2)}x per wall second)\n`;
   };
   process.stdout.write(goal('parser', all.parse, all.parseWall));
-  process.stdout.write(goal('meridian mrt dump', all.cli, all.cliWall));
+  process.stdout.write(goal('meridian mrt dump, one process per file', all.cli, all.cliWall));
+  process.stdout.write(goal('meridian mrt dump, all files in one process', together.all.cpu, together.all.wall));
+  process.stdout.write(`load average at the end ${loadAverage()}\n`);
   process.stdout.write(`${JSON.stringify({ bench: 'mrt', runs, elements: all.elements,
-    ratesPerCpuSecond: { parser: Math.round(all.elements / all.parse), dump: Math.round(all.elements / all.dump), meridianMrtDump: Math.round(all.elements / all.cli), bgpdump: Math.round(all.elements / all.bgpdump) },
-    vsBgpdump: Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, { parser: +(t.bgpdump / t.parse).toFixed(2), meridianMrtDump: +(t.bgpdump / t.cli).toFixed(2) }])) })}\n`);
+    ratesPerCpuSecond: { parser: Math.round(all.elements / all.parse), dump: Math.round(all.elements / all.dump), meridianMrtDump: Math.round(all.elements / all.cli),
+      meridianMrtDumpOneProcess: Math.round(all.elements / together.all.cpu), bgpdump: Math.round(all.elements / all.bgpdump) },
+    vsBgpdump: Object.fromEntries(Object.entries(totals).map(([k, t]) => [k, { parser: +(t.bgpdump / t.parse).toFixed(2), meridianMrtDump: +(t.bgpdump / t.cli).toFixed(2),
+      meridianMrtDumpOneProcess: +(t.bgpdump / together[k].cpu).toFixed(2) }])) })}\n`);
 }
 
 async function benchLarge(dir: string, prefixes: number, peers: number): Promise<void> {

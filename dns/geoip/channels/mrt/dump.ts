@@ -7,9 +7,13 @@ import { BgpdumpTranscoder } from './transcode';
 import type { MrtHeader } from './codec';
 import { openInput, readElements, type MrtReadOptions, type MrtReadStats } from './reader';
 
-/** Where the dump writes; `write` returning false means wait for `drain` (a Node stream). */
+/**
+ * Where the dump writes; `write` returning false means wait for `drain` (a Node stream). A sink
+ * that calls `done` once it no longer holds the chunk (as a stream's write callback does) lets
+ * the dump write into that memory again.
+ */
 export interface DumpSink {
-  write(chunk: Uint8Array | string): boolean | unknown;
+  write(chunk: Uint8Array | string, done?: (error?: Error | null) => void): boolean | unknown;
   once?(event: 'drain', listener: () => void): unknown;
 }
 
@@ -31,7 +35,9 @@ export async function dumpMrt(paths: readonly string[], out: DumpSink, err: Dump
   let errors = 0;
   const failedInputs: string[] = [];
   let blocked = false;
-  const writer = new BgpdumpLineWriter((chunk) => { if (out.write(chunk) === false) blocked = true; });
+  const writer: BgpdumpLineWriter = new BgpdumpLineWriter((chunk) => {
+    if (out.write(chunk, (e) => { if (e == null) writer.reuse(chunk); }) === false) blocked = true;
+  });
   const afterChunk = async (): Promise<void> => {
     if (blocked && out.once !== undefined) await new Promise<void>((resolve) => { out.once?.('drain', resolve); });
     blocked = false;

@@ -7,6 +7,8 @@ import type { MrtElement } from './elements';
 
 /** Bytes of one chunk handed on; a line longer than this gets a chunk of its own size. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** Chunks kept for reuse once their consumer is done with them. */
+const SPARE_CHUNKS = 4;
 
 const PIPE = 0x7c;
 const NEWLINE = 0x0a;
@@ -22,6 +24,22 @@ const CLOSE = [0, 0x7d, 0, 0x29, 0x5d];
 /** Decimal digits of a u32 at most, and the `:` or space around each community. */
 const U32_DIGITS = 10;
 
+/**
+ * Decimal text of 0..999, four bytes each: up to three digits, then their count. Numbers are
+ * written a table entry at a time (an IPv4 octet is one), which costs far less than a division
+ * per digit.
+ */
+const SMALL = new Uint8Array(4000);
+/** Decimal text of 0..999 zero-padded to three digits (the lower groups of a larger number). */
+const PADDED = new Uint8Array(3000);
+for (let i = 0; i < 1000; i++) {
+  const t = String(i);
+  for (let j = 0; j < t.length; j++) SMALL[4 * i + j] = t.charCodeAt(j);
+  SMALL[4 * i + 3] = t.length;
+  const z = t.padStart(3, '0');
+  for (let j = 0; j < 3; j++) PADDED[3 * i + j] = z.charCodeAt(j);
+}
+
 /** Formats elements as `bgpdump -m` lines into chunks of about `chunkBytes`, passing each full chunk to `emit`. */
 export class BgpdumpLineWriter {
   private buf: Buffer;
@@ -35,8 +53,21 @@ export class BgpdumpLineWriter {
   private tailStart = -1;
   private tailEnd = -1;
 
+  /** Chunks handed back through `reuse`, written into again instead of fresh memory. */
+  private readonly spares: Buffer[] = [];
+
   constructor(private readonly emit: (chunk: Buffer) => void, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
     this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  /**
+   * Takes back an emitted chunk its consumer no longer holds (a stream's write callback ran), so
+   * that a long dump writes into a few chunks rather than fresh memory (and page faults) per chunk.
+   */
+  reuse(chunk: Buffer): void {
+    const whole = chunk.buffer;
+    if (this.spares.length >= SPARE_CHUNKS || chunk.byteOffset !== 0 || whole.byteLength !== this.chunkBytes) return;
+    this.spares.push(Buffer.from(whole, 0, this.chunkBytes));
   }
 
   /** Bytes written and not yet emitted. */
@@ -46,8 +77,8 @@ export class BgpdumpLineWriter {
   flush(): void {
     if (this.pos === 0) return;
     const out = this.buf.subarray(0, this.pos);
-    // The chunk now belongs to the consumer (a stream may hold it until written): start a new one.
-    this.buf = Buffer.allocUnsafe(this.chunkBytes);
+    // The chunk now belongs to the consumer (a stream may hold it until written): start another.
+    this.buf = this.spares.pop() ?? Buffer.allocUnsafe(this.chunkBytes);
     this.pos = 0;
     this.tailStart = -1;
     this.generation++;
@@ -116,12 +147,21 @@ export class BgpdumpLineWriter {
     return Uint8Array.prototype.slice.call(this.buf, start, end);
   }
 
+  /** The chunk being written (valid until `generation` changes). */
+  get chunk(): Buffer { return this.buf; }
+
+  /** Appends the `length` bytes at `start` of `src`. */
+  appendFrom(src: Uint8Array, start: number, length: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < length; i++) b[p + i] = src[start + i];
+    this.pos = p + length;
+  }
+
   /** Appends `bytes`. */
   append(bytes: Uint8Array): void {
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i];
-    this.pos = p;
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** One byte (the caller reserved room, as for every method below). */
@@ -129,7 +169,7 @@ export class BgpdumpLineWriter {
 
   /** Dotted-quad text of the 4 bytes at `o` of `src`. */
   ipv4(src: Uint8Array, o: number): void {
-    this.uint(src[o]); this.byte(DOT); this.uint(src[o + 1]); this.byte(DOT); this.uint(src[o + 2]); this.byte(DOT); this.uint(src[o + 3]);
+    this.small(src[o]); this.byte(DOT); this.small(src[o + 1]); this.byte(DOT); this.small(src[o + 2]); this.byte(DOT); this.small(src[o + 3]);
   }
 
   /** Text known to be ASCII (addresses, prefixes, names of this module). */
@@ -142,20 +182,38 @@ export class BgpdumpLineWriter {
 
   /** Decimal text of an unsigned 32-bit integer. */
   uint(n: number): void {
-    const b = this.buf;
-    let len = 1;
-    for (let t = n; t >= 10; t = (t / 10) >>> 0) len++;
-    let p = this.pos + len;
-    this.pos = p;
-    do { b[--p] = 48 + (n % 10); n = (n / 10) >>> 0; } while (n > 0);
+    if (n < 1000) { this.small(n); return; }
+    const low = n % 1000;
+    this.uint((n - low) / 1000);
+    this.padded(low);
   }
 
-  /** Six decimal digits, zero-padded (BGP4MP_ET microseconds). */
-  zeroPadded6(n: number): void {
+  /** Decimal text of 0..999. */
+  private small(n: number): void {
     const b = this.buf;
-    let p = this.pos + 6;
-    this.pos = p;
-    for (let i = 0; i < 6; i++) { b[--p] = 48 + (n % 10); n = (n / 10) >>> 0; }
+    const p = this.pos;
+    const k = n << 2;
+    const len = SMALL[k + 3];
+    b[p] = SMALL[k];
+    if (len > 1) { b[p + 1] = SMALL[k + 1]; if (len > 2) b[p + 2] = SMALL[k + 2]; }
+    this.pos = p + len;
+  }
+
+  /** Three decimal digits of 0..999, zero-padded. */
+  private padded(n: number): void {
+    const b = this.buf;
+    const p = this.pos;
+    const k = 3 * n;
+    b[p] = PADDED[k]; b[p + 1] = PADDED[k + 1]; b[p + 2] = PADDED[k + 2];
+    this.pos = p + 3;
+  }
+
+  /** Six decimal digits, zero-padded (BGP4MP_ET microseconds; larger values, which RFC 6396 does not expect, print whole). */
+  zeroPadded6(n: number): void {
+    if (n >= 1_000_000) { this.uint(n); return; }
+    const low = n % 1000;
+    this.padded((n - low) / 1000);
+    this.padded(low);
   }
 
   /** Everything after the prefix (and path id) of an A or B line, copied when it repeats the last one. */

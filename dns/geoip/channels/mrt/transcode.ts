@@ -12,6 +12,10 @@ import { formatIpv6Bytes, type Ipv6FormatOptions } from '../../../ip';
 import { BGP4MP, decodeBody, MRT_TYPE, TABLE_DUMP_V2, type MrtHeader, type MrtPeer } from './codec';
 import type { BgpdumpLineWriter } from './line-writer';
 
+// The attribute type codes as this module's own constants: `ATTR.X` reads the imported module's
+// exports object, a lookup per read in the hottest loop (that object has dictionary properties).
+const { AGGREGATOR, AS4_AGGREGATOR, AS4_PATH, AS_PATH, ATOMIC_AGGREGATE, COMMUNITIES, LARGE_COMMUNITY, LOCAL_PREF, MP_REACH_NLRI, MP_UNREACH_NLRI, MULTI_EXIT_DISC, NEXT_HOP, ORIGIN } = ATTR;
+
 const PIPE = 0x7c;
 const SPACE = 0x20;
 const SLASH = 0x2f;
@@ -56,6 +60,75 @@ class RouteScan {
     this.atomic = false; this.aggregatorAt = NONE; this.communitiesAt = NONE; this.communitiesEnd = NONE;
     this.mpNextHopAt = NONE; this.mpNextHopLen = 0; this.mpAfi = 0; this.mpNlriAt = NONE; this.mpNlriEnd = NONE;
     this.unreachAfi = 0; this.unreachAt = NONE; this.unreachEnd = NONE;
+  }
+}
+
+/** Tail contexts: what decides how the same attribute bytes are checked and written. */
+const TAIL_TABLE_DUMP = 1;
+const TAIL_RIB = 3;
+/** Bytes of a text cache's arena, and its slots (a power of two). */
+const CACHE_ARENA_BYTES = 4 << 20;
+const CACHE_SLOTS = 1 << 16;
+/** An arena entry's header: its context (4 bytes), key length and text length (2 each). */
+const ENTRY_HEADER_BYTES = 8;
+
+/** FNV-1a of `[o, end)` of `b`, started from `seed`. */
+function hashBytes(b: Uint8Array, o: number, end: number, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) | 0;
+  for (let i = o; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Text already written for some bytes of a record: a route tail by its attribute bytes, a
+ * TABLE_DUMP line head by its peer address and AS. RIB dumps repeat both across prefixes (the
+ * 2002 bview has 115,521 lines and 20,932 distinct tails), so most lines copy them. Keys and
+ * texts live in one arena, so the cache makes no garbage; when it is full it starts again.
+ */
+class TextCache {
+  readonly arena = new Uint8Array(CACHE_ARENA_BYTES);
+  private readonly view = new DataView(this.arena.buffer);
+  /** Arena offset + 1 of the entry of each slot; 0 when empty. */
+  private readonly slots = new Int32Array(CACHE_SLOTS);
+  private used = 0;
+  /** Where the text of the last entry found starts in `arena`, and its length. */
+  textAt = 0;
+  textLength = 0;
+
+  /** Whether the cache has text for `[o, end)` of `b` in `context` (hashed to `hash`); sets `textAt` and `textLength`. */
+  find(hash: number, context: number, b: Uint8Array, o: number, end: number): boolean {
+    const e = this.slots[hash & (CACHE_SLOTS - 1)] - 1;
+    if (e < 0) return false;
+    const v = this.view;
+    const keyLength = v.getUint16(e + 4);
+    if (v.getUint32(e) !== context || keyLength !== end - o) return false;
+    const a = this.arena;
+    const k = e + ENTRY_HEADER_BYTES;
+    for (let i = 0; i < keyLength; i++) if (a[k + i] !== b[o + i]) return false;
+    this.textAt = k + keyLength;
+    this.textLength = v.getUint16(e + 6);
+    return true;
+  }
+
+  /** Keeps `text` for `[o, end)` of `b` in `context` (replacing what its slot held). */
+  keep(hash: number, context: number, b: Uint8Array, o: number, end: number, text: Uint8Array, textStart: number, textEnd: number): void {
+    const keyLength = end - o;
+    const textLength = textEnd - textStart;
+    if (keyLength > 0xffff || textLength > 0xffff) return;
+    if (this.used + ENTRY_HEADER_BYTES + keyLength + textLength > this.arena.length) {
+      this.slots.fill(0);
+      this.used = 0;
+    }
+    const e = this.used;
+    const v = this.view;
+    v.setUint32(e, context);
+    v.setUint16(e + 4, keyLength);
+    v.setUint16(e + 6, textLength);
+    const a = this.arena;
+    a.set(b.subarray(o, end), e + ENTRY_HEADER_BYTES);
+    a.set(text.subarray(textStart, textEnd), e + ENTRY_HEADER_BYTES + keyLength);
+    this.used = e + ENTRY_HEADER_BYTES + keyLength + textLength;
+    this.slots[hash & (CACHE_SLOTS - 1)] = e + 1;
   }
 }
 
@@ -105,6 +178,13 @@ export class BgpdumpTranscoder {
   private ribHeadSource = '';
   private ribHeadTime = -1;
   private ribHeadPeers: readonly MrtPeer[] | undefined = undefined;
+
+  /** Route tails by attribute bytes, and TABLE_DUMP line heads by peer address and AS (see `TextCache`). */
+  private readonly tails = new TextCache();
+  private readonly heads = new TextCache();
+  /** Per entry of the RIB record at hand: its attributes' hash, and whether the tail cache has them. */
+  private ribHashes: number[] = [];
+  private ribKnown: boolean[] = [];
 
   constructor(private readonly out: BgpdumpLineWriter) {}
 
@@ -166,52 +246,52 @@ export class BgpdumpTranscoder {
       if (next > end) return false;
       o = next;
       if (seen[type] === mark) {
-        if (type === ATTR.MP_REACH_NLRI || type === ATTR.MP_UNREACH_NLRI) return false;
+        if (type === MP_REACH_NLRI || type === MP_UNREACH_NLRI) return false;
         continue;
       }
       seen[type] = mark;
       switch (type) {
-        case ATTR.ORIGIN:
+        case ORIGIN:
           if (length !== 1 || b[v] > 2) return false;
           s.origin = b[v]; s.hasOrigin = true;
           break;
-        case ATTR.AS_PATH:
+        case AS_PATH:
           if (!asPathIsValid(b, v, next, asBytes)) return false;
           s.asPathAt = v; s.asPathEnd = next;
           break;
-        case ATTR.NEXT_HOP:
+        case NEXT_HOP:
           if (length !== 4) return false;
           s.nextHopAt = v;
           break;
-        case ATTR.MULTI_EXIT_DISC:
+        case MULTI_EXIT_DISC:
           if (length !== 4) return false;
           s.med = u32(b, v);
           break;
-        case ATTR.LOCAL_PREF:
+        case LOCAL_PREF:
           if (length !== 4) return false;
           s.localPref = u32(b, v);
           break;
-        case ATTR.ATOMIC_AGGREGATE:
+        case ATOMIC_AGGREGATE:
           if (length !== 0) return false;
           s.atomic = true;
           break;
-        case ATTR.AGGREGATOR:
+        case AGGREGATOR:
           if (length !== asBytes + 4) return false;
           s.aggregatorAt = v;
           break;
-        case ATTR.COMMUNITIES:
+        case COMMUNITIES:
           if (length % 4 !== 0) return false;
           s.communitiesAt = v; s.communitiesEnd = next;
           break;
-        case ATTR.LARGE_COMMUNITY:
+        case LARGE_COMMUNITY:
           if (length % 12 !== 0) return false;
           break;
-        case ATTR.AS4_PATH:
-        case ATTR.AS4_AGGREGATOR:
+        case AS4_PATH:
+        case AS4_AGGREGATOR:
           // A 4-byte path ignores them (RFC 6793 4.2.3 merges them only into a 2-byte one).
           if (!as4) return false;
           break;
-        case ATTR.MP_REACH_NLRI: {
+        case MP_REACH_NLRI: {
           if (ribAfi !== 0 && length >= 1 && b[v] + 1 === length) {
             // RFC 6396 4.3.4: the abbreviated form, next hop only.
             if (!this.nextHopField(v + 1, b[v])) return false;
@@ -229,7 +309,7 @@ export class BgpdumpTranscoder {
           s.mpAfi = afi; s.mpNlriAt = afterNh + 1; s.mpNlriEnd = next;
           break;
         }
-        case ATTR.MP_UNREACH_NLRI: {
+        case MP_UNREACH_NLRI: {
           if (length < 3) return false;
           const afi = u16(b, v);
           const safi = b[v + 2];
@@ -525,15 +605,25 @@ export class BgpdumpTranscoder {
     if (p + 2 > end) return -1;
     const count = u16(b, p);
     p += 2;
-    // Check every entry before writing any line: a bad one makes the whole record an error.
+    // Check every entry before writing any line: a bad one makes the whole record an error. Attributes
+    // already written once were checked then.
     const entriesAt = p;
+    const context = TAIL_RIB + afi;
+    const hashes = this.ribHashes;
+    const known = this.ribKnown;
+    const tails = this.tails;
     for (let i = 0; i < count; i++) {
       if (p + (addPath ? 12 : 8) > end) return -1;
       if (u16(b, p) >= peers.length) return -1;
       p += addPath ? 10 : 6;
       const attrLen = u16(b, p);
       p += 2;
-      if (p + attrLen > end || !this.scanAttributes(b, p, p + attrLen, true, afi, false)) return -1;
+      if (p + attrLen > end) return -1;
+      const hash = hashBytes(b, p, p + attrLen, context);
+      const found = tails.find(hash, context, b, p, p + attrLen);
+      if (!found && !this.scanAttributes(b, p, p + attrLen, true, afi, false)) return -1;
+      hashes[i] = hash;
+      known[i] = found;
       p += attrLen;
     }
     const source = addPath ? 'TABLE_DUMP2_AP' : 'TABLE_DUMP2';
@@ -547,13 +637,20 @@ export class BgpdumpTranscoder {
       if (addPath) { pathId = u32(b, p); p += 4; }
       const attrLen = u16(b, p);
       p += 2;
-      this.scanAttributes(b, p, p + attrLen, true, afi, false);
       w.reserve(this.tailBound(attrLen));
       this.ribHead(source, h.timestamp, peerIndex, peer);
       this.prefix(b, prefixAt, afi);
       w.byte(PIPE);
       if (pathId >= 0) { w.uint(pathId); w.byte(PIPE); }
-      this.tail(b, true, true);
+      // Found again: an entry kept for an earlier entry of this record may have taken its slot.
+      if (known[i] && tails.find(hashes[i], context, b, p, p + attrLen)) {
+        w.appendFrom(tails.arena, tails.textAt, tails.textLength);
+      } else {
+        this.scanAttributes(b, p, p + attrLen, true, afi, false);
+        const start = w.position;
+        this.tail(b, true, true);
+        tails.keep(hashes[i], context, b, p, p + attrLen, w.chunk, start, w.position);
+      }
       w.endLine();
       p += attrLen;
     }
@@ -577,11 +674,24 @@ export class BgpdumpTranscoder {
     const attrLen = u16(b, p + 2);
     p += 4;
     if (p + attrLen > end) return -1;
-    if (!this.scanAttributes(b, p, p + attrLen, false, afi, false)) return -1;
+    const context = TAIL_TABLE_DUMP + afi;
+    const tails = this.tails;
+    const tailHash = hashBytes(b, p, p + attrLen, context);
+    const tailKnown = tails.find(tailHash, context, b, p, p + attrLen);
+    if (!tailKnown && !this.scanAttributes(b, p, p + attrLen, false, afi, false)) return -1;
     const w = this.out;
     w.reserve(this.tailBound(attrLen));
-    w.ascii('TABLE_DUMP'); w.byte(PIPE); w.uint(h.timestamp); w.byte(PIPE); w.ascii('B'); w.byte(PIPE);
-    this.address(b, peerAt, n); w.byte(PIPE); w.uint(peerAs); w.byte(PIPE);
+    // The head is that of the peer (address and AS, the 2 + n bytes at peerAt) at this time.
+    const heads = this.heads;
+    const headHash = hashBytes(b, peerAt, peerAt + n + 2, 0);
+    if (heads.find(headHash, h.timestamp, b, peerAt, peerAt + n + 2)) {
+      w.appendFrom(heads.arena, heads.textAt, heads.textLength);
+    } else {
+      const start = w.position;
+      w.ascii('TABLE_DUMP'); w.byte(PIPE); w.uint(h.timestamp); w.byte(PIPE); w.ascii('B'); w.byte(PIPE);
+      this.address(b, peerAt, n); w.byte(PIPE); w.uint(peerAs); w.byte(PIPE);
+      heads.keep(headHash, h.timestamp, b, peerAt, peerAt + n + 2, w.chunk, start, w.position);
+    }
     // The prefix is a full-width address here (RFC 6396 4.2), its host bits cleared for the text.
     const q = this.prefixBytes;
     for (let i = 0; i < n; i++) q[i] = b[addrAt + i];
@@ -591,7 +701,13 @@ export class BgpdumpTranscoder {
       for (let i = whole + 1; i < n; i++) q[i] = 0;
     }
     this.address(q, 0, n); w.byte(SLASH); w.uint(bits); w.byte(PIPE);
-    this.tail(b, false, true);
+    if (tailKnown) {
+      w.appendFrom(tails.arena, tails.textAt, tails.textLength);
+    } else {
+      const start = w.position;
+      this.tail(b, false, true);
+      tails.keep(tailHash, context, b, p, p + attrLen, w.chunk, start, w.position);
+    }
     w.endLine();
     return 1;
   }

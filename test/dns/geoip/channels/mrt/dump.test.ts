@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { dumpMrt } from '../../../../../dns/cli';
-import { openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
+import type { PathAttributes } from '../../../../../dns/geoip/channels/bgp/attributes';
+import { encodeRecord, openInput, readElements } from '../../../../../dns/geoip/channels/mrt';
 import { BgpdumpLineWriter } from '../../../../../dns/geoip/channels/mrt/line-writer';
 import { mrtSamples, runToFile } from './samples';
 
@@ -89,6 +91,67 @@ describe('meridian mrt dump', function () {
     assert.equal(smallOut.text, readFileSync(refFile, 'utf8'));
   });
 
+  it('writes through a stream that holds chunks a while, reusing them once written, byte for byte as bgpdump -m', async () => {
+    // 13.5 MB of MRT that print as 71.7 MB: some input chunks fill two output chunks between the dump's waits for drain.
+    const file = mrtSamples().find((f) => f.includes('et-header')) as string;
+    const refFile = join(dir, 'reuse.bgpdump');
+    assert.equal((await runToFile('bgpdump', ['-m', file], refFile)).code, 0);
+    const outFile = join(dir, 'reuse.out');
+    // A small high-water mark: most chunks wait in the stream's buffer while the dump goes on.
+    const stream = createWriteStream(outFile, { highWaterMark: 1024 });
+    let chunks = 0;
+    const sink = {
+      write: (chunk: Uint8Array | string, done?: (error?: Error | null) => void): boolean => { chunks++; return stream.write(chunk, done); },
+      once: (event: 'drain', listener: () => void): unknown => stream.once(event, listener),
+    };
+    const result = await dumpMrt([file], sink, new Collect());
+    stream.end();
+    await once(stream, 'close');
+    assert.equal(result.errors, 0);
+    assert.ok(chunks > 4, `${chunks} chunks`);
+    assert.ok(readFileSync(outFile).equals(readFileSync(refFile)), firstDifference(readFileSync(refFile, 'utf8').split('\n'), readFileSync(outFile, 'utf8').split('\n')));
+  });
+
+  it('prints a RIB dump of more distinct attribute sets than its tail cache holds, some repeated within a record, as bgpdump -m does', async () => {
+    const t = 1_700_000_000;
+    const records = [encodeRecord({ kind: 'peer-index', timestamp: t, collectorId: '193.0.4.28', viewName: '',
+      peers: [{ bgpId: '10.0.0.1', address: '192.0.2.1', asn: 64500 }, { bgpId: '10.0.0.2', address: '2001:db8::2', asn: 4_200_000_000 }] })];
+    // 30,000 prefixes with a path of their own (about 9 MB of cached keys and text, twice the cache),
+    // every third one announced by both peers with the same attributes.
+    for (let i = 0; i < 30_000; i++) {
+      const attributes = (p: number): PathAttributes => ({ origin: 0, asPath: [{ type: 2, asns: [64500 + p, 3356, 100_000 + i, 4_000_000_000 - i] }],
+        nextHop: `192.0.2.${p + 1}`, med: i, communities: [(3356 << 16) | (i & 0xffff), 0xffffff01] });
+      records.push(encodeRecord({ kind: 'rib', timestamp: t, subtype: 2, sequence: i, afi: 1, safi: 1,
+        prefix: `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`,
+        entries: [{ peerIndex: 0, originatedAt: t, attributes: attributes(0) }, { peerIndex: 1, originatedAt: t, attributes: attributes(i % 3 === 0 ? 0 : 1) }] }));
+    }
+    const file = join(dir, 'many-tails.mrt');
+    writeFileSync(file, Buffer.concat(records));
+    const refFile = join(dir, 'many-tails.bgpdump');
+    assert.equal((await runToFile('bgpdump', ['-m', file], refFile)).code, 0);
+    const want = readFileSync(refFile, 'utf8');
+    const out = new Collect();
+    const result = await dumpMrt([file], out, new Collect());
+    assert.equal(result.lines, 60_000);
+    assert.ok(out.text === want, firstDifference(want.split('\n'), out.text.split('\n')));
+  });
+
+  it('prints a BGP4MP_ET microsecond field of more than six digits whole, as bgpdump -m does', async () => {
+    const file = join(dir, 'et-microseconds.mrt');
+    const state = { kind: 'bgp4mp-state', timestamp: 1445565678, subtype: 0, peerAs: 3856, localAs: 12654, interfaceIndex: 0, afi: 1,
+      peerAddress: '206.220.231.55', localAddress: '193.0.4.28', oldState: 1, newState: 2 } as const;
+    writeFileSync(file, Buffer.concat([1234567, 42, 999999].map((microseconds) => encodeRecord({ ...state, microseconds }))));
+    const refFile = join(dir, 'et-microseconds.bgpdump');
+    const ref = await runToFile('bgpdump', ['-m', file], refFile);
+    assert.equal(ref.code, 0, ref.stderr);
+    const want = readFileSync(refFile, 'utf8');
+    assert.match(want, /\|1445565678\.1234567\|STATE\|/);
+    const out = new Collect();
+    await dumpMrt([file], out, new Collect());
+    assert.equal(out.text, want);
+    assert.equal((await dumpElementByElement(file)).text, want);
+  });
+
   it('writes every sample byte for byte the same through its fast path as element by element', async () => {
     for (const file of mrtSamples()) {
       const out = new Collect();
@@ -169,19 +232,25 @@ describe('meridian mrt dump', function () {
     }
   });
 
-  it('loads only the mrt command\'s modules for meridian mrt, and lists every command for --help', async () => {
+  it('loads only the mrt command\'s modules and no package for meridian mrt, and lists every command for --help', async () => {
+    const empty = join(dir, 'empty.mrt');
+    writeFileSync(empty, '');
     const script = `const { main } = require(${JSON.stringify(CLI)});
-      main(['mrt', '--help'], {}).then((code) => {
-        const loaded = Object.keys(require.cache).filter((k) => k.includes('/cli/commands/')).map((k) => k.replace(/.*\\/commands\\//, ''));
-        process.stdout.write(JSON.stringify({ code, loaded }));
+      main(['mrt', 'dump', ${JSON.stringify(empty)}], {}).then((code) => {
+        const all = Object.keys(require.cache);
+        const loaded = all.filter((k) => k.includes('/cli/commands/')).map((k) => k.replace(/.*\\/commands\\//, ''));
+        const packages = all.filter((k) => k.includes('/node_modules/'));
+        process.stdout.write(JSON.stringify({ code, loaded, packages }));
       });`;
     const outFile = join(dir, 'lazy');
     const r = await runToFile(process.execPath, ['-e', script], outFile);
     assert.equal(r.code, 0, r.stderr);
     const text = readFileSync(outFile, 'utf8');
-    const { code, loaded } = JSON.parse(text.slice(text.lastIndexOf('{"code"'))) as { code: number; loaded: string[] };
+    const { code, loaded, packages } = JSON.parse(text.slice(text.lastIndexOf('{"code"'))) as { code: number; loaded: string[]; packages: string[] };
     assert.equal(code, 0);
     assert.deepEqual(loaded.sort(), ['mrt.js']);
+    // Each package costs start-up time, which a dump of a short file is mostly made of.
+    assert.deepEqual(packages, []);
     const help = await runToFile(process.execPath, [CLI, '--help'], outFile);
     assert.equal(help.code, 0);
     const listed = readFileSync(outFile, 'utf8');
