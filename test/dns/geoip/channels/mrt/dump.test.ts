@@ -210,8 +210,10 @@ describe('meridian mrt dump', function () {
       assert.equal(rp.errors, 0, bzip2Command);
       assert.ok(viaProgram.text === want, `${bzip2Command}: ${firstDifference(want.split('\n'), viaProgram.text.split('\n'))}`);
     }
-    // Damage the last of its bzip2 blocks: lbzip2 and bzip2 give the blocks before it, then their
-    // complaint; the JavaScript decoder only complains. Of a list, the first program that starts runs.
+    // Damage the last of its bzip2 blocks: bzip2 gives the blocks before it, then its complaint;
+    // lbzip2 decodes blocks in parallel and may stop before it has written the earlier ones, so it
+    // gives some of them, in order; the JavaScript decoder only complains. Of a list, the first
+    // program that starts runs.
     const bytes = Buffer.from(readFileSync(bz2));
     for (let i = bytes.length - 2000; i < bytes.length - 1900; i++) bytes[i] ^= 0x55;
     const broken = join(dir, 'broken.bz2');
@@ -224,8 +226,12 @@ describe('meridian mrt dump', function () {
       const name = String(bzip2Command);
       assert.deepEqual(b.failedInputs, [broken], name);
       assert.match(err.text, /the bzip2 stream is corrupt/, name);
-      if (bzip2Command !== missing) {
-        const lines = partial.text.split('\n');
+      const lines = partial.text.split('\n');
+      if (bzip2Command === 'lbzip2') {
+        // Whatever it printed is the start of the file's elements, whole lines only.
+        assert.equal(lines[lines.length - 1], '', `${name}: the output ends with a whole line`);
+        assert.deepEqual(lines.slice(0, -1), want.split('\n').slice(0, lines.length - 1), name);
+      } else if (bzip2Command !== missing) {
         assert.ok(lines.length > 1000, `${name}: ${lines.length} lines before the damage`);
         assert.deepEqual(lines.slice(0, 1000), want.split('\n').slice(0, 1000));
       }
