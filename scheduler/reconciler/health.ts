@@ -1,16 +1,12 @@
 import type { CloudErrorKind, CloudId } from '../../providers';
+import type { StoredRegionHealth } from '../store';
 
-/** What the scheduler knows about one region's API right now. */
-export interface RegionHealthState {
-  readonly cloud: CloudId;
-  readonly region: string;
-  readonly healthy: boolean;
-  /** `closed` when calls succeed, `open` when the region fails as unavailable (or the driver's breaker is open). */
-  readonly breaker: 'closed' | 'open';
-  readonly consecutiveFailures: number;
-  readonly lastError?: string;
-  readonly sinceMs: number;
-}
+/**
+ * What the scheduler knows about one region's API right now: the shape the store keeps it in.
+ * `breaker` is `closed` when calls succeed, `open` when the region fails as unavailable (or the
+ * driver's breaker is open).
+ */
+export type RegionHealthState = StoredRegionHealth;
 
 /**
  * Tracks region health from the outcome of every cloud call the scheduler makes. A region turns

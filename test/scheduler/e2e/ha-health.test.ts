@@ -1,15 +1,13 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type ClientRequest } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startEmulators, type RunningEmulators } from '../../../providers/emulator';
 import { startPostgres, type TestPostgres } from '../../tools/postgres';
 import { waitFor, waitForValue } from '../../tools/wait';
-import { admins, FAST_RESILIENCE, smallWorkload, tempDataDir } from './helpers';
+import { admins, FAST_RESILIENCE, launchServe, smallWorkload, tempDataDir, type ServeProcess } from './helpers';
 
-const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
 const TOKEN = 'ha-health-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const LEASE = { durationSeconds: 3, renewDeadlineSeconds: 2, renewIntervalSeconds: 0.25 };
@@ -18,7 +16,7 @@ const CLOUD = 'aws';
 const REGION = 'us-east-1';
 const HEALTH_SERIES = new RegExp(`^meridian_region_healthy\\{cloud="${CLOUD}",region="${REGION}"\\} (\\d)$`, 'm');
 
-interface Replica { readonly name: string; proc?: ChildProcess; url?: string; exited?: Promise<void>; err: string }
+type Replica = ServeProcess;
 interface EndpointRegion { cloud: string; region: string; healthy: boolean }
 interface WorkloadView { name: string; generation: number; status: { converged: boolean; observedGeneration: number; reasons: Array<{ code: string }> } }
 
@@ -76,21 +74,7 @@ describe('region health and convergence shared by every scheduler on one Postgre
       },
       providers: (emus as RunningEmulators).providersConfig,
     }));
-    const proc = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    r.proc = proc;
-    r.err = '';
-    proc.stderr?.on('data', (c: Buffer) => { r.err = (r.err + c.toString()).slice(-6000); });
-    r.exited = new Promise<void>((res) => proc.once('exit', () => res()));
-    r.url = await new Promise<string>((res, rej) => {
-      let out = '';
-      const timer = setTimeout(() => rej(new Error(`${r.name} did not start within 60 s: ${r.err}`)), 60_000);
-      proc.stdout?.on('data', (c: Buffer) => {
-        out += c.toString();
-        const nl = out.indexOf('\n');
-        if (nl >= 0) { clearTimeout(timer); res((JSON.parse(out.slice(0, nl)) as { url: string }).url); }
-      });
-      proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`${r.name} exited with ${code}: ${r.err}`)); });
-    });
+    await launchServe(r, file);
   };
 
   const kill = async (r: Replica): Promise<void> => {

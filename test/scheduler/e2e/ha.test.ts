@@ -1,17 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { MERIDIAN_TAGS, type CloudId } from '../../../providers';
 import { startEmulators, type RunningEmulators } from '../../../providers/emulator';
 import { startPostgres, type TestPostgres } from '../../tools/postgres';
 import { seededRandom } from '../../tools/random';
 import { waitFor, waitForValue } from '../../tools/wait';
-import { FAST_RESILIENCE, liveInstances, smallWorkload, tempDataDir, threeCloudPolicy } from './helpers';
+import { FAST_RESILIENCE, launchServe, liveInstances, smallWorkload, tempDataDir, threeCloudPolicy, type ServeProcess } from './helpers';
 
-const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
 const TOKEN = 'ha-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
 /** A short lease, so that takeovers happen within the test: a follower must lead within LEASE_S + 1 s of a leader's death. */
@@ -53,15 +52,10 @@ async function relay(target: string): Promise<Relay> {
 }
 
 /** One `meridian serve` process on the shared store, with its own relays to the emulators. */
-interface Replica {
-  readonly name: string;
+interface Replica extends ServeProcess {
   readonly relays: Record<CloudId, Relay>;
-  proc?: ChildProcess;
-  url?: string;
-  exited?: Promise<void>;
   /** Its start in progress, if any. */
   starting?: Promise<void>;
-  err: string;
 }
 
 interface LeaseBody { role: 'leader' | 'follower'; holder?: string; token?: number }
@@ -100,22 +94,7 @@ describe('several schedulers on one PostgreSQL', function () {
   const allUp = async (): Promise<void> => { await Promise.all(replicas.map((r) => r.starting)); };
 
   const launch = async (r: Replica): Promise<void> => {
-    const proc = spawn(process.execPath, [MAIN, 'serve', '--config', configOf(r), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    r.proc = proc;
-    r.err = '';
-    r.url = undefined;
-    proc.stderr?.on('data', (c: Buffer) => { r.err = (r.err + c.toString()).slice(-6000); });
-    r.exited = new Promise<void>((res) => proc.once('exit', () => res()));
-    r.url = await new Promise<string>((res, rej) => {
-      let out = '';
-      const timer = setTimeout(() => rej(new Error(`${r.name} did not start within 60 s: ${r.err}`)), 60_000);
-      proc.stdout?.on('data', (c: Buffer) => {
-        out += c.toString();
-        const nl = out.indexOf('\n');
-        if (nl >= 0) { clearTimeout(timer); res((JSON.parse(out.slice(0, nl)) as { url: string }).url); }
-      });
-      proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`${r.name} exited with ${code}: ${r.err}`)); });
-    });
+    await launchServe(r, configOf(r));
   };
 
   const kill = async (r: Replica, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {

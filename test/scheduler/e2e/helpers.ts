@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { MERIDIAN_TAGS, type CloudId, type ResilienceOptions } from '../../../providers';
 import { EmulatorAdmin, type RunningEmulators } from '../../../providers/emulator';
 
@@ -79,4 +80,38 @@ export function smallWorkload(name: string, replicas: number, policy: string, im
     image: { aws: `ami-0000000000000${image === 'v1' ? '0001' : '0002'}`, azure: `Canonical:ubuntu:22_04-lts:${image}`, alibaba: `ubuntu_22_04_x64_${image}` },
     dns: { name: `${name}.meridian.test`, ttl: 30 },
   };
+}
+
+/** A `meridian serve` process a test starts, stops and starts again. */
+export interface ServeProcess {
+  readonly name: string;
+  proc?: ChildProcess;
+  /** Its API's URL, once it has printed it. */
+  url?: string;
+  /** Resolves when the process has exited. */
+  exited?: Promise<void>;
+  /** The last 6,000 characters of its stderr (its log), for failure messages. */
+  err: string;
+}
+
+const MAIN = resolve(__dirname, '../../../scheduler/cli/main.js');
+
+/** Starts `meridian serve --config FILE --json` for `r`, resolving once it has printed its URL (within 60 s). */
+export async function launchServe(r: ServeProcess, configFile: string): Promise<void> {
+  const proc = spawn(process.execPath, [MAIN, 'serve', '--config', configFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  r.proc = proc;
+  r.err = '';
+  r.url = undefined;
+  proc.stderr?.on('data', (c: Buffer) => { r.err = (r.err + c.toString()).slice(-6000); });
+  r.exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  r.url = await new Promise<string>((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`${r.name} did not start within 60 s: ${r.err}`)), 60_000);
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) { clearTimeout(timer); res((JSON.parse(out.slice(0, nl)) as { url: string }).url); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); rej(new Error(`${r.name} exited with ${code}: ${r.err}`)); });
+  });
 }
