@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { request, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { loadSchedulerConfig } from '../../scheduler/config';
 import { startScheduler, type SchedulerService } from '../../scheduler/service';
 import { PromisedStateStore, SqliteStateStore } from '../../scheduler/store';
 import { encodeSse, WatchHub, type WorkloadEndpoints } from '../../scheduler/watch';
+import { openEventStream, type SseFrame } from '../tools/sse';
 import { FakeCloud, waitFor } from './fakes';
 
 const TOKEN = 'watch-test-token-0123456789';
@@ -21,32 +22,12 @@ const workloadBody = (name: string, ttl = 30) => ({
   policy: 'eu', dns: { name: `${name}.meridian.test`, ttl },
 });
 
-interface Frame { readonly event: string; readonly id?: string; readonly data: Record<string, unknown> }
+type Frame = SseFrame;
 
 /** A watcher over a real HTTP stream, collecting its events. */
 function watch(url: string, query = '', headers: Record<string, string> = {}): { frames: Frame[]; req: ClientRequest } {
   const frames: Frame[] = [];
-  const req = request(`${url}/v1/watch${query}`, { headers: { ...auth, ...headers } });
-  req.on('response', (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (frame.startsWith(':')) continue;
-        frames.push({
-          event: /^event: (.+)$/m.exec(frame)?.[1] ?? '', id: /^id: (.+)$/m.exec(frame)?.[1],
-          data: JSON.parse(/^data: (.+)$/m.exec(frame)?.[1] ?? '{}') as Record<string, unknown>,
-        });
-      }
-    });
-    res.on('error', () => undefined);
-  });
-  req.on('error', () => undefined);
-  req.end();
+  const req = openEventStream(`${url}/v1/watch${query}`, { ...auth, ...headers }, (f) => { if (f.comment === undefined) frames.push(f); });
   return { frames, req };
 }
 

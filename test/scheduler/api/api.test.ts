@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { request } from 'node:http';
 import { loadSchedulerConfig } from '../../../scheduler/config';
 import { createScheduler, startScheduler, type SchedulerService } from '../../../scheduler/service';
+import { openEventStream } from '../../tools/sse';
 import { FakeCloud, waitFor } from '../fakes';
 import type { CloudId } from '../../../providers';
 
@@ -222,29 +222,14 @@ describe('scheduler HTTP API', () => {
     await fetch(`${s.url}/v1/policies/test-eu`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(policyDoc()) });
     const events: Array<{ event: string; data: Record<string, unknown> }> = [];
     let pings = 0;
-    const req = request(`${s.url}/v1/watch`, { headers: auth });
-    req.on('response', (res) => {
-      assert.equal(res.headers['content-type'], 'text/event-stream');
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const frame = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (frame.startsWith(': ping')) { pings++; continue; }
-          const event = /^event: (.+)$/m.exec(frame)?.[1] ?? '';
-          const data = JSON.parse(/^data: (.+)$/m.exec(frame)?.[1] ?? '{}') as Record<string, unknown>;
-          events.push({ event, data });
-        }
-      });
-      res.on('error', () => undefined);
-    });
-    req.on('error', () => undefined);
-    req.end();
+    let contentType: string | undefined;
+    const req = openEventStream(`${s.url}/v1/watch`, auth, (f) => {
+      if (f.comment === 'ping') pings++;
+      else if (f.comment === undefined) events.push({ event: f.event, data: f.data });
+    }, (res) => { contentType = res.headers['content-type']; });
     try {
       await waitFor('snapshot', () => events.length > 0);
+      assert.equal(contentType, 'text/event-stream');
       assert.equal(events[0].event, 'snapshot');
       await fetch(`${s.url}/v1/workloads/web`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(workloadBody(2)) });
       const healthy = () => events.some((e) => {

@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { request, type ClientRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startEmulators, type RunningEmulators } from '../../../providers/emulator';
 import { startPostgres, type TestPostgres } from '../../tools/postgres';
+import { openEventStream } from '../../tools/sse';
 import { waitFor, waitForValue } from '../../tools/wait';
 import { admins, FAST_RESILIENCE, launchServe, smallWorkload, tempDataDir, type ServeProcess } from './helpers';
 
@@ -23,30 +24,14 @@ interface WorkloadView { name: string; generation: number; status: { converged: 
 /** A watcher of one scheduler's stream, keeping the last endpoints of each workload. */
 function watch(url: string): { workloads: Map<string, { regions: EndpointRegion[] }>; req: ClientRequest } {
   const workloads = new Map<string, { regions: EndpointRegion[] }>();
-  const req = request(`${url}/v1/watch`, { headers: auth });
-  req.on('response', (res) => {
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const frame = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.+)$/m.exec(frame)?.[1];
-        const data = JSON.parse(/^data: (.+)$/m.exec(frame)?.[1] ?? '{}') as {
-          workloads?: Array<{ name: string; regions: EndpointRegion[] }>; workload?: { name: string; regions: EndpointRegion[] }; name?: string };
-        if (event === 'snapshot') {
-          workloads.clear();
-          for (const w of data.workloads ?? []) workloads.set(w.name, w);
-        } else if (event === 'upsert' && data.workload) workloads.set(data.workload.name, data.workload);
-        else if (event === 'delete' && data.name) workloads.delete(data.name);
-      }
-    });
-    res.on('error', () => undefined);
+  const req = openEventStream(`${url}/v1/watch`, auth, ({ event, data }) => {
+    const d = data as { workloads?: Array<{ name: string; regions: EndpointRegion[] }>; workload?: { name: string; regions: EndpointRegion[] }; name?: string };
+    if (event === 'snapshot') {
+      workloads.clear();
+      for (const w of d.workloads ?? []) workloads.set(w.name, w);
+    } else if (event === 'upsert' && d.workload) workloads.set(d.workload.name, d.workload);
+    else if (event === 'delete' && d.name) workloads.delete(d.name);
   });
-  req.on('error', () => undefined);
-  req.end();
   return { workloads, req };
 }
 
