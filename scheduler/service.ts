@@ -8,7 +8,7 @@ import { buildApi, type SchedulerControl } from './api';
 import { redactStoreUrl, type SchedulerConfig } from './config';
 import type { LeaderLease } from './lease';
 import { Metrics, setLeaseGauges, type LeaseView } from './metrics';
-import { Reconciler, type Residency } from './reconciler';
+import { NotLeaderError, Reconciler, type Residency } from './reconciler';
 import { lockDataDir, openSqliteStore, type DataDirLock, type StateStore, type StoredPolicy } from './store';
 import { statusPage } from './ui';
 import { computeEndpoints, WatchHub } from './watch';
@@ -288,7 +288,7 @@ export async function startScheduler(options: SchedulerServiceOptions): Promise<
     // The last check before a request's bytes leave: a cloud call that had passed the reconciler's
     // check when the process was paused (SIGSTOP, a frozen VM) finds out here, as it writes.
     const { fenceHttpRequests } = await import('./lease/index.js');
-    const unfence = fenceHttpRequests(() => (lease.isLeader() ? undefined : new Error('this scheduler no longer holds the leader lease: request not sent')));
+    const unfence = fenceHttpRequests(() => (lease.isLeader() ? undefined : new NotLeaderError()));
     const stop = parts.stop;
     parts.stop = async () => {
       stopping = true;

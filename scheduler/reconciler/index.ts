@@ -1,4 +1,4 @@
-export { Reconciler } from './reconciler';
+export { NotLeaderError, Reconciler } from './reconciler';
 export { RegionHealth, type RegionHealthState } from './health';
 export { idempotencyKey } from './keys';
 export { LaneLimiter } from './limiter';

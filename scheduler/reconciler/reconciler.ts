@@ -112,7 +112,7 @@ export class Reconciler<P> {
   async loadStoredHealth(): Promise<void> {
     const states = await this.deps.store.listRegionHealth();
     if (this.running) return;
-    this.adoptHealth(states);
+    this.health.adopt(states);
   }
 
   /** Reads the stored health again, unless this scheduler reconciles: reads run one at a time, the last change always read. */
@@ -125,10 +125,6 @@ export class Reconciler<P> {
         this.healthReading = undefined;
         if (this.healthReadAgain) { this.healthReadAgain = false; this.followStoredHealth(); }
       });
-  }
-
-  private adoptHealth(states: readonly RegionHealthState[]): void {
-    this.health.adopt(states);
   }
 
   /** Writes a transition of region health, fenced, in order; only while this scheduler reconciles. */
@@ -163,7 +159,7 @@ export class Reconciler<P> {
     this.starting = true;
     try {
       // A new leader (or a restart) starts from the stored health: a failing region stays avoided until a call succeeds.
-      this.adoptHealth(await this.deps.store.listRegionHealth());
+      this.health.adopt(await this.deps.store.listRegionHealth());
       // Calls that were in flight when the previous process (or leader) died: their records replay them.
       for (const e of await this.deps.store.listJournal()) if (e.outcome === 'pending' && !this.inflightSeqs.has(e.seq)) await this.deps.store.journalEnd(e.seq, 'interrupted');
     } finally {
@@ -828,6 +824,12 @@ export class Reconciler<P> {
       if (this.running) this.health.record(cloud, region, 'ok');
       return out;
     } catch (err) {
+      if (this.deposed()) {
+        // The lease ended during the call (its request may have been stopped unsent): the failure
+        // says nothing about the region.
+        outcome = 'not-leader';
+        throw new NotLeaderError();
+      }
       error = asCloudError(err, cloud, region);
       outcome = error.kind;
       if (this.running) this.health.record(cloud, region, error.kind, error.code);
@@ -841,7 +843,7 @@ export class Reconciler<P> {
         { cloud, operation, outcome }, seconds);
       if (this.deps.logCloudCalls) {
         // Listings repeat every refresh interval per region: their successes are debug lines.
-        const level = error ? 'warn' : operation === 'list' ? 'debug' : 'info';
+        const level = outcome !== 'ok' ? 'warn' : operation === 'list' ? 'debug' : 'info';
         this.log('cloud call', level, {
           cloud, region, operation, outcome, latencyMs: Math.round(seconds * 1e6) / 1000,
           ...(call.key ? { idempotencyKey: call.key } : {}), ...(call.workload ? { workload: call.workload } : {}),

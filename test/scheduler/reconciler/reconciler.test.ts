@@ -293,6 +293,34 @@ describe('Reconciler with fake clouds', () => {
     assert.deepEqual(all.get('idle'), { desired: 0, ready: 0, pending: 0, terminating: 0 });
   });
 
+  it('counts a call that fails after the lease ended as the lease\'s end, not as the region failing', async () => {
+    const f = setup();
+    f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 1));
+    f.sync.putWorkload(workload(1));
+    f.clouds.aws.outages.add('us-east-1');
+    let leading = true;
+    // The lease ends while the create is under way; the region's refusal then comes back.
+    const losing = new Proxy(f.clouds.aws, {
+      get(target, prop, receiver) {
+        if (prop !== 'createInstance') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<FakeCloud['createInstance']>) => {
+          leading = false;
+          return target.createInstance(...args);
+        };
+      },
+    });
+    const reconciler = new Reconciler<FakePolicy>({
+      store: f.store, provider: (c) => (c === 'aws' ? losing : f.clouds[c]), place: fakePlace, policies: fakePolicies, config: RECONCILER,
+      log: () => undefined, fence: () => (leading ? 7 : undefined),
+    });
+    f.reconciler = reconciler;
+    await reconciler.start();
+    await waitFor('the create', () => f.clouds.aws.createCalls > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(reconciler.health.state('aws', 'us-east-1').consecutiveFailures, 0);
+    assert.equal(reconciler.health.isHealthy('aws', 'us-east-1'), true);
+  });
+
   it('scales down by removing surplus replicas and never creating new ones', async () => {
     const f = setup();
     f.sync.putPolicy('p', policy([['aws', 'us-east-1']], 10));
