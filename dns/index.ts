@@ -1,5 +1,5 @@
-import type { LineLog } from '../common';
 /** The authoritative GeoDNS server: start it, feed it workloads, stop it. */
+import type { LineLog } from '../common';
 import { GeoTable, GeoTableHolder } from './geoip';
 import { createAdminServer, type GeoChannelsControl, listenAdmin } from './admin/http';
 import type { LocationRecorder } from './answer/locate';

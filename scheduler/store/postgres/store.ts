@@ -299,19 +299,28 @@ export class PostgresStateStore implements StateStore {
    */
   private async insertJournal(c: pg.ClientBase, e: Omit<JournalEntry, 'seq' | 'atMs' | 'outcome'>): Promise<number> {
     const values = [this.now(), e.operation, e.key, e.workload, e.cloud, e.region, e.instanceId ?? null, e.token ?? null];
+    const res = await this.fencedInsert<{ seq: number }>(c, (from) => `INSERT INTO meridian_journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome, token)
+      SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', $8 ${from} RETURNING seq`, values);
+    return res.rows[0].seq;
+  }
+
+  /**
+   * Runs an `INSERT … SELECT` whose source is `from`: nothing without a fence; with one, the lease
+   * row (`FROM lease`), there only when the last of `values` is the current, unexpired token, and
+   * share-locked until commit. A deposed leader's write so takes no row, and is refused with
+   * `StaleLeaseTokenError` naming the token it had and the current one.
+   */
+  private async fencedInsert<R extends pg.QueryResultRow>(c: pg.ClientBase, sql: (from: string) => string, values: readonly unknown[]): Promise<pg.QueryResult<R>> {
     const fence = this.options.fence;
-    if (!fence) {
-      return (await c.query<{ seq: number }>(`INSERT INTO meridian_journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome, token)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8) RETURNING seq`, values)).rows[0].seq;
-    }
-    if (e.token === undefined) throw new StaleLeaseTokenError(fence.name, 0, undefined, false);
-    const res = await c.query<{ seq: number }>(`WITH lease AS (
-        SELECT token FROM ${this.leaseTable} WHERE name = $9 AND token = $8 AND expires_at > now() FOR SHARE)
-      INSERT INTO meridian_journal (at_ms, operation, key, workload, cloud, region, instance_id, outcome, token)
-      SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', lease.token FROM lease RETURNING seq`, [...values, fence.name]);
-    if (res.rows[0]) return res.rows[0].seq;
-    const now = (await c.query<{ token: number; live: boolean }>(`SELECT token, expires_at > now() AS live FROM ${this.leaseTable} WHERE name = $1`, [fence.name])).rows[0];
-    throw new StaleLeaseTokenError(fence.name, e.token, now?.token, now?.token === e.token);
+    if (!fence) return c.query<R>(sql(''), [...values]);
+    const token = values[values.length - 1] as number | null;
+    if (token === null) throw new StaleLeaseTokenError(fence.name, 0, undefined, false);
+    const res = await c.query<R>(`WITH lease AS (
+        SELECT token FROM ${this.leaseTable} WHERE name = $${values.length + 1} AND token = $${values.length} AND expires_at > now() FOR SHARE)
+      ${sql('FROM lease')}`, [...values, fence.name]);
+    if (res.rowCount === 1) return res;
+    const now = (await c.query<{ token: number }>(`SELECT token FROM ${this.leaseTable} WHERE name = $1`, [fence.name])).rows[0];
+    throw new StaleLeaseTokenError(fence.name, token, now?.token, now?.token === token);
   }
 
   async journalEnd(seq: number, outcome: string, instanceId?: string): Promise<void> {
@@ -342,25 +351,12 @@ export class PostgresStateStore implements StateStore {
    * (share-locked until commit, as for journal entries); otherwise `StaleLeaseTokenError`.
    */
   async putRegionHealth(h: StoredRegionHealth, token?: number): Promise<void> {
-    const fence = this.options.fence;
-    if (fence && token === undefined) throw new StaleLeaseTokenError(fence.name, 0, undefined, false);
     const values = [h.cloud, h.region, h.healthy, h.breaker, h.consecutiveFailures, h.lastError ?? null, h.sinceMs, token ?? null];
-    const upsert = `INSERT INTO meridian_region_health (cloud, region, healthy, breaker, consecutive_failures, last_error, since_ms, token)
-      SELECT $1, $2, $3, $4, $5, $6, $7, $8 ${fence ? 'FROM lease' : ''}
-      ON CONFLICT (cloud, region) DO UPDATE SET healthy = excluded.healthy, breaker = excluded.breaker,
-      consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, since_ms = excluded.since_ms, token = excluded.token`;
     await this.tx(async (c) => {
-      if (!fence) {
-        await c.query(upsert, values);
-      } else {
-        const res = await c.query(`WITH lease AS (
-            SELECT token FROM ${this.leaseTable} WHERE name = $9 AND token = $8 AND expires_at > now() FOR SHARE)
-          ${upsert}`, [...values, fence.name]);
-        if (res.rowCount !== 1) {
-          const now = (await c.query<{ token: number }>(`SELECT token FROM ${this.leaseTable} WHERE name = $1`, [fence.name])).rows[0];
-          throw new StaleLeaseTokenError(fence.name, token as number, now?.token, now?.token === token);
-        }
-      }
+      await this.fencedInsert(c, (from) => `INSERT INTO meridian_region_health (cloud, region, healthy, breaker, consecutive_failures, last_error, since_ms, token)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8 ${from}
+        ON CONFLICT (cloud, region) DO UPDATE SET healthy = excluded.healthy, breaker = excluded.breaker,
+        consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, since_ms = excluded.since_ms, token = excluded.token`, values);
       return { value: undefined, changes: [{ kind: 'health', name: `${h.cloud}/${h.region}` }] };
     });
   }
